@@ -1,0 +1,194 @@
+//! The commands of the command-line contract, as library calls: each takes a resolved
+//! [`Config`] and writers, and returns the exit code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::Error;
+use crate::compile::{self, Compiled, Invalid};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::render;
+use crate::schema;
+use crate::source::Sources;
+use crate::tree::{self, OutputTree};
+use crate::write;
+
+/// Exit codes of the contract.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const DRIFT: u8 = 1;
+    pub const INVALID: u8 = 2;
+    pub const FAILURE: u8 = 3;
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Build,
+    Check,
+    Validate,
+    Render { environment: String },
+    Schema,
+}
+
+/// A resolved invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The project root (`-C DIR`).
+    pub root: PathBuf,
+    pub command: Command,
+}
+
+/// Run one command; errors of the environment are reported on `err` with exit code 3.
+pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let result = match &config.command {
+        Command::Build => build(config, err, true),
+        Command::Check => build(config, err, false).and_then(|(code, diff)| {
+            out.write_all(diff.as_bytes()).map_err(stdout_error)?;
+            Ok((code, String::new()))
+        }),
+        Command::Validate => validate(config, err).map(|code| (code, String::new())),
+        Command::Render { environment } => {
+            render_environment(config, environment, err).map(|(code, text)| {
+                let _ = out.write_all(text.as_bytes());
+                (code, String::new())
+            })
+        }
+        Command::Schema => out
+            .write_all(schema::text().as_bytes())
+            .map(|()| (exit::OK, String::new()))
+            .map_err(stdout_error),
+    };
+    match result {
+        Ok((code, _)) => code,
+        Err(error) => {
+            let _ = writeln!(err, "error: {error}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::io(std::path::Path::new("<stdout>"), source)
+}
+
+/// Compile, reporting diagnostics; `None` when the specs are invalid.
+fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Error> {
+    match compile::compile(&config.root)? {
+        Ok(compiled) => {
+            report(&compiled.sources, &compiled.warnings, err);
+            Ok(Some(compiled))
+        }
+        Err(Invalid {
+            sources,
+            diagnostics,
+        }) => {
+            report(&sources, &diagnostics, err);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            let _ = writeln!(err, "mcpstack: {errors} error(s); nothing was written");
+            Ok(None)
+        }
+    }
+}
+
+fn report(sources: &Sources, diagnostics: &[Diagnostic], err: &mut dyn Write) {
+    for diagnostic in diagnostics {
+        let _ = writeln!(err, "{}", diagnostic.render(sources));
+    }
+}
+
+/// The whole output: `generated/` and the schema.
+pub fn output(compiled: &Compiled) -> OutputTree {
+    let stack_source = compiled
+        .sources
+        .paths()
+        .find(|p| p.ends_with("/stack.yaml"))
+        .unwrap_or("environments/stack.yaml");
+    let mut tree = render::generated(&compiled.stack, stack_source);
+    tree.insert(schema::SCHEMA_PATH.to_owned(), schema::text());
+    tree
+}
+
+/// `build` (write) or `check` (compare and return the diff).
+fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, String), Error> {
+    let started = Instant::now();
+    let Some(compiled) = compiled(config, err)? else {
+        return Ok((exit::INVALID, String::new()));
+    };
+    let tree = output(&compiled);
+    let plan = write::plan(&config.root, &tree)?;
+    let environments = compiled.stack.environments.len();
+    let elapsed = started.elapsed().as_secs_f64();
+    if apply {
+        let summary = write::apply(&config.root, &plan)?;
+        let _ = writeln!(
+            err,
+            "mcpstack: built {environments} environment(s): {} file(s) written, {} unchanged, {} removed in {elapsed:.2}s",
+            summary.written, summary.unchanged, summary.removed
+        );
+        return Ok((exit::OK, String::new()));
+    }
+    let _ = writeln!(
+        err,
+        "mcpstack: checked {environments} environment(s): {} stale, {} missing, {} extra, {} up to date in {elapsed:.2}s",
+        plan.stale.len(),
+        plan.missing.len(),
+        plan.extra.len(),
+        plan.unchanged.len()
+    );
+    if plan.is_clean() {
+        return Ok((exit::OK, String::new()));
+    }
+    let _ = writeln!(err, "help: run `mcpstack build` and commit the result");
+    Ok((exit::DRIFT, write::diff(&plan)))
+}
+
+fn validate(config: &Config, err: &mut dyn Write) -> Result<u8, Error> {
+    let Some(compiled) = compiled(config, err)? else {
+        return Ok(exit::INVALID);
+    };
+    let _ = writeln!(
+        err,
+        "mcpstack: {} environment(s) valid, {} warning(s)",
+        compiled.stack.environments.len(),
+        compiled.warnings.len()
+    );
+    Ok(exit::OK)
+}
+
+fn render_environment(
+    config: &Config,
+    name: &str,
+    err: &mut dyn Write,
+) -> Result<(u8, String), Error> {
+    let Some(compiled) = compiled(config, err)? else {
+        return Ok((exit::INVALID, String::new()));
+    };
+    let Some(env) = compiled.stack.environments.iter().find(|e| e.name == name) else {
+        let names: Vec<&str> = compiled
+            .stack
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        let mut diagnostic =
+            Diagnostic::error("unknown-environment", format!("no environment `{name}`")).expected(
+                format!(
+                    "one of {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        if let Some(near) = did_you_mean(name, names.iter().copied()) {
+            diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+        }
+        report(&compiled.sources, &[diagnostic], err);
+        return Ok((exit::INVALID, String::new()));
+    };
+    let objects = render::environment_objects(&compiled.stack, env);
+    Ok((exit::OK, tree::to_yaml_stream(&objects)))
+}

@@ -1,0 +1,146 @@
+//! The front half of the pipeline in one call: load, validate each file against the
+//! schema, layer environments over the stack, check the semantic rules, lower.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::Error;
+use crate::diagnostic::{self, Diagnostic};
+use crate::load::{self, Document, Loaded, Specs};
+use crate::lower::{self, Scope};
+use crate::merge;
+use crate::model;
+use crate::schema;
+use crate::source::Sources;
+use crate::spec::Values;
+use crate::validate;
+
+/// A stack that passed validation, with the warnings found on the way.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub sources: Sources,
+    pub stack: model::Stack,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Specs that did not pass: every diagnostic of the run, errors and warnings.
+#[derive(Debug, Clone)]
+pub struct Invalid {
+    pub sources: Sources,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Load and compile the project at `root`.
+pub fn compile(root: &Path) -> Result<Result<Compiled, Invalid>, Error> {
+    match load::load(root)? {
+        Loaded::Specs(specs) => Ok(compile_specs(specs)),
+        Loaded::Invalid(sources, mut diagnostics) => {
+            diagnostic::sort(&mut diagnostics);
+            Ok(Err(Invalid {
+                sources,
+                diagnostics,
+            }))
+        }
+    }
+}
+
+/// Compile parsed specs. Pure: no IO.
+pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
+    let validator = schema::Validator::new();
+    let mut diagnostics: Vec<Diagnostic> = validator.check(&specs.stack.root);
+    for (_, document) in &specs.environments {
+        diagnostics.extend(validator.check(&document.root));
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(invalid(specs.sources, diagnostics));
+    }
+    let stack_values = match typed(&specs.stack) {
+        Ok(values) => values,
+        Err(d) => return Err(invalid(specs.sources, vec![d])),
+    };
+    diagnostics.extend(validate::stack(&specs.stack, &stack_values));
+    let mut layered = Vec::new();
+    for (name, document) in &specs.environments {
+        let own = match typed(document) {
+            Ok(values) => values,
+            Err(d) => return Err(invalid(specs.sources, vec![d])),
+        };
+        diagnostics.extend(validate::environment_file(
+            name,
+            document,
+            &own,
+            &stack_values,
+        ));
+        let merged = merge::layer(&specs.stack.root, &document.root);
+        let values = match typed(&Document {
+            file: document.file,
+            root: merged.clone(),
+        }) {
+            Ok(values) => values,
+            Err(d) => return Err(invalid(specs.sources, vec![d])),
+        };
+        diagnostics.extend(validate::environment(name, &merged, document, &values));
+        layered.push((name.clone(), document.file, values));
+    }
+    // A mistake in the stack file shows up once per environment; report it once.
+    diagnostics.sort();
+    diagnostics.dedup();
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(invalid(specs.sources, diagnostics));
+    }
+    let stack_path = specs.sources.file(specs.stack.file).path.clone();
+    let environments: Vec<model::Environment> = layered
+        .iter()
+        .map(|(name, file, values)| {
+            let sources = vec![stack_path.clone(), specs.sources.file(*file).path.clone()];
+            lower::environment(name, values, sources)
+        })
+        .collect();
+    let stack = model::Stack {
+        name: lower::stack_name(&stack_values),
+        base: base(&stack_values, &environments),
+        environments,
+    };
+    diagnostic::sort(&mut diagnostics);
+    Ok(Compiled {
+        sources: specs.sources,
+        stack,
+        warnings: diagnostics,
+    })
+}
+
+/// The services as the stack file alone describes them, for those that some
+/// environment runs.
+fn base(stack: &Values, environments: &[model::Environment]) -> Vec<model::Service> {
+    let used: BTreeSet<&str> = environments
+        .iter()
+        .flat_map(|env| env.services.iter().map(|s| s.name.as_str()))
+        .collect();
+    let global = stack.global.clone().unwrap_or_default();
+    let name = lower::stack_name(stack);
+    stack
+        .services
+        .iter()
+        .flatten()
+        .filter(|(service, _)| used.contains(service.as_str()))
+        .map(|(service, spec)| lower::service(service, spec, &global, &name, Scope::Base))
+        .collect()
+}
+
+fn typed(document: &Document) -> Result<Values, Diagnostic> {
+    serde_json::from_value(document.root.to_json()).map_err(|error| {
+        Diagnostic::error(
+            "invalid-value",
+            format!("spec does not match its schema: {error}"),
+        )
+        .at(document.root.span)
+    })
+}
+
+fn invalid(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Invalid {
+    diagnostic::sort(&mut diagnostics);
+    Invalid {
+        sources,
+        diagnostics,
+    }
+}

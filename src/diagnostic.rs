@@ -1,0 +1,146 @@
+//! Diagnostics: a user's mistake, where it was written, and how to fix it.
+
+use std::fmt::Write as _;
+
+use crate::node::FieldPath;
+use crate::source::{Sources, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about the specs. Errors stop the run before anything is written;
+/// warnings are shown and do not fail it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Where the offending value (or key) was written; `None` for whole-project findings.
+    pub span: Option<Span>,
+    /// Stable short name of the rule, e.g. `unknown-key`.
+    pub code: &'static str,
+    pub message: String,
+    /// The field path within the spec, e.g. `services.gateway.image.digest`.
+    pub path: Option<FieldPath>,
+    /// What a valid value looks like.
+    pub expected: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            span: None,
+            code,
+            message: message.into(),
+            path: None,
+            expected: None,
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn path(mut self, path: FieldPath) -> Self {
+        self.path = Some(path);
+        self
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Render like a compiler: headline, location, the source line with a caret,
+    /// then the field path, the expectation and a hint.
+    pub fn render(&self, sources: &Sources) -> String {
+        let mut out = String::new();
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{label}[{}]: {}", self.code, self.message);
+        if let Some(span) = self.span {
+            let file = sources.file(span.file);
+            let _ = writeln!(out, "  --> {}:{}:{}", file.path, span.line, span.column);
+            if let Some(line) = sources.line(span.file, span.line) {
+                let number = span.line.to_string();
+                let gutter = " ".repeat(number.len());
+                let caret_pad: String = line
+                    .chars()
+                    .take(span.column.saturating_sub(1) as usize)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(out, "{gutter} |");
+                let _ = writeln!(out, "{number} | {line}");
+                let _ = writeln!(out, "{gutter} | {caret_pad}^");
+            }
+        }
+        if let Some(path) = &self.path {
+            let _ = writeln!(out, "  = field: {path}");
+        }
+        if let Some(expected) = &self.expected {
+            let _ = writeln!(out, "  = expected: {expected}");
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out
+    }
+}
+
+/// The closest candidate to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// Sort diagnostics by file, line and column, errors before warnings at one place.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        a.span
+            .cmp(&b.span)
+            .then(a.severity.cmp(&b.severity))
+            .then(a.message.cmp(&b.message))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let keys = ["replicas", "resources", "image"];
+        assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
+        assert_eq!(did_you_mean("zzz", keys), None);
+    }
+}

@@ -1,0 +1,58 @@
+//! mcpstack: compile a stack of MCP workloads, described once with per-environment
+//! differences, into committed Kustomize bases and overlays and Flux objects.
+//!
+//! The pipeline, one module per phase: `load` (read and parse) -> `merge` (layer each
+//! environment over the stack) -> `validate` (schema, then semantic rules) -> `lower`
+//! (resolve defaults into the `model`) -> `render` (objects and files) -> `tree` (the
+//! whole output in memory) -> `write` (compare, write or diff). Only `load` reads the
+//! disk and only `write` changes it.
+
+pub mod command;
+pub mod compile;
+pub mod diagnostic;
+pub mod hostname;
+pub mod image;
+pub mod load;
+pub mod lower;
+pub mod merge;
+pub mod model;
+pub mod node;
+pub mod render;
+pub mod schema;
+pub mod source;
+pub mod spec;
+pub mod tree;
+pub mod validate;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+/// A failure of the environment rather than of the specs: exit code 3.
+#[derive(Debug)]
+pub enum Error {
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Internal(String),
+}
+
+impl Error {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

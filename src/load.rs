@@ -1,0 +1,246 @@
+//! Reading `environments/`: the only input IO. Each file becomes a [`Document`], a YAML
+//! tree with source positions; YAML syntax errors become diagnostics.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::diagnostic::Diagnostic;
+use crate::node::{self, Node, RawValue};
+use crate::source::{FileId, Sources, Span};
+
+/// Folder of spec files, relative to the project root.
+pub const ENVIRONMENTS_DIR: &str = "environments";
+/// The shared file every environment layers on.
+pub const STACK_FILE: &str = "stack.yaml";
+/// Larger spec files are refused before parsing.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// One parsed spec file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: FileId,
+    pub root: Node,
+}
+
+/// Every spec file of the project, parsed. Environments are sorted by name.
+#[derive(Debug, Clone)]
+pub struct Specs {
+    pub sources: Sources,
+    pub stack: Document,
+    pub environments: Vec<(String, Document)>,
+}
+
+/// What loading produced: the specs, or the syntax errors that stopped it.
+pub enum Loaded {
+    Specs(Specs),
+    Invalid(Sources, Vec<Diagnostic>),
+}
+
+/// Read and parse every `environments/*.yaml` under `root`.
+pub fn load(root: &Path) -> Result<Loaded, Error> {
+    let dir = root.join(ENVIRONMENTS_DIR);
+    let mut sources = Sources::default();
+    let mut diagnostics = Vec::new();
+    let mut stack = None;
+    let mut environments = Vec::new();
+    for path in spec_files(&dir)? {
+        let name = file_name(&path);
+        let display = format!("{ENVIRONMENTS_DIR}/{name}");
+        let text = read(&path)?;
+        let file = sources.add(display, text.unwrap_or_default());
+        let parsed = match text_of(&sources, file, &path)? {
+            Ok(root) => root,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                continue;
+            }
+        };
+        let document = Document { file, root: parsed };
+        match name.strip_suffix(".yaml") {
+            Some("stack") => stack = Some(document),
+            Some(env) => environments.push((env.to_owned(), document)),
+            None => {}
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Ok(Loaded::Invalid(sources, diagnostics));
+    }
+    let Some(stack) = stack else {
+        let message = format!("no {ENVIRONMENTS_DIR}/{STACK_FILE} in {}", root.display());
+        let help =
+            "create it with the stack's services; each environment file holds only what differs";
+        return Ok(Loaded::Invalid(
+            sources,
+            vec![Diagnostic::error("no-stack", message).help(help)],
+        ));
+    };
+    Ok(Loaded::Specs(Specs {
+        sources,
+        stack,
+        environments,
+    }))
+}
+
+/// `environments/*.yaml`, sorted by name.
+fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::io(dir, source))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::io(dir, source))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "yaml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The file's text, or `None` when it cannot be a spec (too large, not UTF-8); the
+/// reason is reported by [`text_of`].
+fn read(path: &Path) -> Result<Option<String>, Error> {
+    let metadata = std::fs::metadata(path).map_err(|source| Error::io(path, source))?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+    Ok(String::from_utf8(bytes).ok())
+}
+
+/// Parse a file already added to `sources`, or explain why it cannot be parsed.
+fn text_of(
+    sources: &Sources,
+    file: FileId,
+    path: &Path,
+) -> Result<Result<Node, Diagnostic>, Error> {
+    let text = &sources.file(file).text;
+    if text.is_empty() {
+        let metadata = std::fs::metadata(path).map_err(|source| Error::io(path, source))?;
+        if metadata.len() > MAX_FILE_BYTES {
+            let message = format!(
+                "spec file is {} bytes, over the limit of {MAX_FILE_BYTES}",
+                metadata.len()
+            );
+            return Ok(Err(
+                Diagnostic::error("file-too-large", message).at(start(file))
+            ));
+        }
+        if metadata.len() > 0 {
+            let message = "spec file is not valid UTF-8";
+            return Ok(Err(Diagnostic::error("not-utf8", message).at(start(file))));
+        }
+    }
+    Ok(parse(file, text))
+}
+
+fn start(file: FileId) -> Span {
+    Span {
+        file,
+        line: 1,
+        column: 1,
+    }
+}
+
+/// Parse YAML text into a tree. YAML 1.1 spellings (`on`, `no`, `0755`, `1_000`) stay
+/// strings, duplicate keys are errors, and aliases are budgeted against alias bombs.
+pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        with_snippet: false,
+    };
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if body
+        .trim()
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+    {
+        let message = "spec file has no content";
+        let help =
+            "an environment file needs at least `tier:`; delete the file to remove the environment";
+        return Err(Diagnostic::error("empty-file", message)
+            .at(start(file))
+            .help(help));
+    }
+    match serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<RawValue>>(body, options) {
+        Ok(raw) => Ok(node::from_raw(file, raw)),
+        Err(error) => {
+            let span = error
+                .location()
+                .map(|l| Span {
+                    file,
+                    line: u32::try_from(l.line()).unwrap_or(1).max(1),
+                    column: u32::try_from(l.column()).unwrap_or(1).max(1),
+                })
+                .unwrap_or_else(|| start(file));
+            let message = first_line(&error.to_string());
+            Err(Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}")).at(span))
+        }
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::Value;
+
+    fn parsed(text: &str) -> Node {
+        parse(FileId(0), text).expect("valid YAML")
+    }
+
+    #[test]
+    fn records_positions_of_values_and_keys() {
+        let root = parsed("a:\n  b: 1\n  c: [x, y]\n");
+        let b = root.get("a").and_then(|a| a.get("b")).expect("a.b");
+        assert_eq!((b.span.line, b.span.column), (2, 6));
+        let a = root.mapping().and_then(|m| m.get("a")).expect("a");
+        assert_eq!((a.key_span.line, a.key_span.column), (1, 1));
+    }
+
+    #[test]
+    fn yaml_11_spellings_stay_strings() {
+        let root = parsed("a: on\nb: no\nc: 0755\nd: true\n");
+        assert_eq!(
+            root.get("a").map(|n| &n.value),
+            Some(&Value::String("on".into()))
+        );
+        assert_eq!(
+            root.get("b").map(|n| &n.value),
+            Some(&Value::String("no".into()))
+        );
+        assert_eq!(
+            root.get("c").map(|n| &n.value),
+            Some(&Value::String("0755".into()))
+        );
+        assert_eq!(root.get("d").map(|n| &n.value), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let error = parse(FileId(0), "a: 1\na: 2\n").expect_err("duplicate");
+        assert_eq!(error.code, "yaml-syntax");
+        assert_eq!(error.span.map(|s| s.line), Some(2));
+    }
+
+    #[test]
+    fn empty_files_are_errors() {
+        assert_eq!(
+            parse(FileId(0), "# only a comment\n")
+                .expect_err("empty")
+                .code,
+            "empty-file"
+        );
+    }
+}

@@ -1,0 +1,533 @@
+//! Lowering: validated spec values to the resolved `model`. Defaults are applied here
+//! and nowhere else; the input has passed validation, so nothing here can fail.
+
+use std::collections::BTreeMap;
+
+use crate::hostname;
+use crate::image::ImageRef;
+use crate::model::{
+    self, Autoscaling, DisruptionBudget, EnvSource, EnvVar, EnvVarValue, Flux, Persistence, Probe,
+    ProbeHandler, ProbeKind, Resources, ServiceAccount, ServicePort, TopologySpread,
+};
+use crate::spec::{self, Global, IntOrPercent, PathType, PullPolicy, ServiceType, Tier, Values};
+
+/// Default stack name when `name` is not set.
+pub const DEFAULT_STACK_NAME: &str = "mcp-stack";
+/// Default container port when neither the service nor `global.port` sets one.
+pub const DEFAULT_PORT: i64 = 8080;
+
+/// The ingress annotations `ingress.sse: true` adds (seed 001): no buffering, hour-long
+/// reads and sends, HTTP/1.1 to the pods.
+pub const SSE_ANNOTATIONS: [(&str, &str); 4] = [
+    ("nginx.ingress.kubernetes.io/proxy-buffering", "off"),
+    ("nginx.ingress.kubernetes.io/proxy-http-version", "1.1"),
+    ("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600"),
+    ("nginx.ingress.kubernetes.io/proxy-send-timeout", "3600"),
+];
+
+/// Where a service is being lowered: for the shared base, or for one environment.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    Base,
+    Environment { name: &'a str, tier: Tier },
+}
+
+pub fn stack_name(values: &Values) -> String {
+    values
+        .name
+        .clone()
+        .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned())
+}
+
+/// The namespace of an environment.
+pub fn namespace(env: &str, values: &Values) -> String {
+    values
+        .global
+        .as_ref()
+        .and_then(|g| g.namespace.clone())
+        .unwrap_or_else(|| format!("mcp-{env}"))
+}
+
+/// An environment from its merged values. `sources` are the spec files it came from.
+pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::Environment {
+    let tier = values.tier.unwrap_or(Tier::Review);
+    let global = values.global.clone().unwrap_or_default();
+    let scope = Scope::Environment { name, tier };
+    let services = values
+        .services
+        .iter()
+        .flatten()
+        .filter(|(_, service)| service.enabled.unwrap_or(true))
+        .map(|(service_name, service)| {
+            self::service(service_name, service, &global, &stack_name(values), scope)
+        })
+        .collect();
+    model::Environment {
+        name: name.to_owned(),
+        tier,
+        namespace: namespace(name, values),
+        sources,
+        flux: flux(global.flux.as_ref()),
+        services,
+    }
+}
+
+fn flux(settings: Option<&spec::FluxSettings>) -> Flux {
+    let settings = settings.cloned().unwrap_or_default();
+    Flux {
+        interval: settings.interval.unwrap_or_else(|| "10m".to_owned()),
+        timeout: settings.timeout.unwrap_or_else(|| "5m".to_owned()),
+        prune: settings.prune.unwrap_or(true),
+        wait: settings.wait.unwrap_or(true),
+        source: settings.source.unwrap_or_else(|| "flux-system".to_owned()),
+        path: settings.path.unwrap_or_else(|| "./generated".to_owned()),
+    }
+}
+
+/// The hostname of an exposed service in an environment.
+pub fn host(
+    service: &str,
+    ingress: &spec::Ingress,
+    global: &Global,
+    env: &str,
+    tier: Tier,
+) -> String {
+    if let Some(host) = &ingress.host {
+        return host.clone();
+    }
+    let pattern = global
+        .host_pattern
+        .as_deref()
+        .unwrap_or_else(|| hostname::default_pattern(tier));
+    let domain = global.domain.as_deref().unwrap_or_default();
+    hostname::expand(pattern, service, env, domain)
+}
+
+/// The container port of a service.
+pub fn port(service: &spec::Service, global: &Global) -> i64 {
+    service.port.or(global.port).unwrap_or(DEFAULT_PORT)
+}
+
+/// One service, resolved for `scope`.
+pub fn service(
+    name: &str,
+    spec: &spec::Service,
+    global: &Global,
+    stack: &str,
+    scope: Scope<'_>,
+) -> model::Service {
+    let port = port(spec, global);
+    let image_spec = spec.image.clone().unwrap_or_default();
+    let global_image = global.image.clone().unwrap_or_default();
+    let image = ImageRef::new(
+        image_spec
+            .registry
+            .as_deref()
+            .or(global_image.registry.as_deref()),
+        image_spec.repository.as_deref().unwrap_or(name),
+        image_spec.tag.as_deref(),
+        image_spec.digest.as_deref(),
+    );
+    let autoscaling = autoscaling(spec.autoscaling.as_ref());
+    let replicas = match autoscaling {
+        Some(_) => None,
+        None => Some(spec.replicas.unwrap_or(1)),
+    };
+    let ingress = match scope {
+        Scope::Base => None,
+        Scope::Environment { name: env, tier } => ingress(name, spec, global, env, tier),
+    };
+    model::Service {
+        name: name.to_owned(),
+        component: spec.component.clone(),
+        part_of: stack.to_owned(),
+        depends_on: spec.depends_on.clone().unwrap_or_default(),
+        image,
+        pull_policy: image_spec
+            .pull_policy
+            .or(global_image.pull_policy)
+            .unwrap_or(PullPolicy::IfNotPresent),
+        pull_secrets: global_image.pull_secrets.unwrap_or_default(),
+        port,
+        replicas,
+        command: spec.command.clone().unwrap_or_default(),
+        args: spec.args.clone().unwrap_or_default(),
+        env: env_vars(spec.env.as_ref()),
+        env_from: env_sources(spec.env_from.as_deref()),
+        probes: probes(spec.probes.as_ref(), global.probes.as_ref(), port),
+        resources: resources(spec.resources.as_ref().or(global.resources.as_ref())),
+        autoscaling,
+        disruption_budget: disruption_budget(spec.disruption_budget.as_ref()),
+        persistence: persistence(name, spec.persistence.as_ref()),
+        service: service_port(spec.service.as_ref(), port),
+        ingress,
+        service_account: service_account(name, spec.service_account.as_ref()),
+        node_selector: spec.node_selector.clone().unwrap_or_default(),
+        tolerations: spec.tolerations.clone().unwrap_or_default(),
+        affinity: spec.affinity.clone(),
+        topology_spread: topology_spread(spec.topology_spread.as_deref()),
+        pod_labels: spec.pod_labels.clone().unwrap_or_default(),
+        pod_annotations: spec.pod_annotations.clone().unwrap_or_default(),
+    }
+}
+
+fn env_vars(env: Option<&BTreeMap<String, spec::EnvValue>>) -> Vec<EnvVar> {
+    env.into_iter()
+        .flatten()
+        .filter_map(|(name, value)| {
+            let value = match value {
+                spec::EnvValue::Literal(text) => EnvVarValue::Literal(text.clone()),
+                spec::EnvValue::Reference(reference) => {
+                    match (&reference.secret_key_ref, &reference.config_map_key_ref) {
+                        (Some(key), _) => EnvVarValue::SecretKey {
+                            name: key.name.clone(),
+                            key: key.key.clone(),
+                            optional: key.optional,
+                        },
+                        (None, Some(key)) => EnvVarValue::ConfigMapKey {
+                            name: key.name.clone(),
+                            key: key.key.clone(),
+                            optional: key.optional,
+                        },
+                        (None, None) => return None,
+                    }
+                }
+            };
+            Some(EnvVar {
+                name: name.clone(),
+                value,
+            })
+        })
+        .collect()
+}
+
+fn env_sources(env_from: Option<&[spec::EnvFrom]>) -> Vec<EnvSource> {
+    env_from
+        .into_iter()
+        .flatten()
+        .filter_map(
+            |source| match (&source.secret_ref, &source.config_map_ref) {
+                (Some(name), _) => Some(EnvSource::Secret {
+                    name: name.clone(),
+                    prefix: source.prefix.clone(),
+                }),
+                (None, Some(name)) => Some(EnvSource::ConfigMap {
+                    name: name.clone(),
+                    prefix: source.prefix.clone(),
+                }),
+                (None, None) => None,
+            },
+        )
+        .collect()
+}
+
+/// A service's probe of a kind replaces the global probe of that kind whole.
+fn probes(service: Option<&spec::Probes>, global: Option<&spec::Probes>, port: i64) -> Vec<Probe> {
+    let pick = |get: fn(&spec::Probes) -> Option<&spec::Probe>| {
+        service
+            .and_then(get)
+            .or_else(|| global.and_then(get))
+            .cloned()
+    };
+    [
+        (ProbeKind::Liveness, pick(|p| p.liveness.as_ref())),
+        (ProbeKind::Readiness, pick(|p| p.readiness.as_ref())),
+        (ProbeKind::Startup, pick(|p| p.startup.as_ref())),
+    ]
+    .into_iter()
+    .filter_map(|(kind, probe)| {
+        probe
+            .filter(|p| p.enabled.unwrap_or(true))
+            .map(|p| (kind, p))
+    })
+    .filter_map(|(kind, probe)| {
+        let handler = match (&probe.http_get, &probe.tcp_socket, &probe.exec) {
+            (Some(http), _, _) => ProbeHandler::HttpGet {
+                path: http.path.clone().unwrap_or_else(|| "/".to_owned()),
+                port: http.port.unwrap_or(port),
+            },
+            (None, Some(tcp), _) => ProbeHandler::TcpSocket {
+                port: tcp.port.unwrap_or(port),
+            },
+            (None, None, Some(exec)) => ProbeHandler::Exec {
+                command: exec.command.clone(),
+            },
+            (None, None, None) => return None,
+        };
+        Some(Probe {
+            kind,
+            handler,
+            initial_delay_seconds: probe.initial_delay_seconds,
+            period_seconds: probe.period_seconds,
+            timeout_seconds: probe.timeout_seconds,
+            failure_threshold: probe.failure_threshold,
+            success_threshold: probe.success_threshold,
+        })
+    })
+    .collect()
+}
+
+fn resources(spec: Option<&spec::Resources>) -> Resources {
+    let list = |list: Option<&spec::ResourceList>| {
+        let mut out = BTreeMap::new();
+        if let Some(list) = list {
+            if let Some(cpu) = &list.cpu {
+                out.insert("cpu".to_owned(), cpu.clone());
+            }
+            if let Some(memory) = &list.memory {
+                out.insert("memory".to_owned(), memory.clone());
+            }
+        }
+        out
+    };
+    Resources {
+        requests: list(spec.and_then(|r| r.requests.as_ref())),
+        limits: list(spec.and_then(|r| r.limits.as_ref())),
+    }
+}
+
+fn autoscaling(spec: Option<&spec::Autoscaling>) -> Option<Autoscaling> {
+    let spec = spec.filter(|a| a.enabled.unwrap_or(false))?;
+    let min = spec.min_replicas.unwrap_or(1);
+    let (cpu, memory) = match (
+        spec.target_cpu_utilization_percentage,
+        spec.target_memory_utilization_percentage,
+    ) {
+        (None, None) => (Some(80), None),
+        targets => targets,
+    };
+    Some(Autoscaling {
+        min_replicas: min,
+        max_replicas: spec.max_replicas.unwrap_or(min),
+        cpu_utilization: cpu,
+        memory_utilization: memory,
+        behavior: spec.behavior.clone(),
+    })
+}
+
+fn disruption_budget(spec: Option<&spec::DisruptionBudget>) -> Option<DisruptionBudget> {
+    let spec = spec.filter(|b| b.enabled.unwrap_or(false))?;
+    Some(match (&spec.min_available, &spec.max_unavailable) {
+        (Some(min), _) => DisruptionBudget::MinAvailable(min.clone()),
+        (None, Some(max)) => DisruptionBudget::MaxUnavailable(max.clone()),
+        (None, None) => DisruptionBudget::MaxUnavailable(IntOrPercent::Count(1)),
+    })
+}
+
+fn persistence(name: &str, spec: Option<&spec::Persistence>) -> Option<Persistence> {
+    let spec = spec.filter(|p| p.enabled.unwrap_or(false))?;
+    Some(Persistence {
+        claim_name: format!("{name}-data"),
+        size: spec.size.clone().unwrap_or_default(),
+        storage_class_name: spec.storage_class_name.clone(),
+        access_modes: spec
+            .access_modes
+            .clone()
+            .unwrap_or_else(|| vec![spec::AccessMode::ReadWriteOnce]),
+        mount_path: spec.mount_path.clone().unwrap_or_default(),
+    })
+}
+
+fn service_port(spec: Option<&spec::ServicePort>, port: i64) -> ServicePort {
+    let spec = spec.cloned().unwrap_or_default();
+    ServicePort {
+        kind: spec.kind.unwrap_or(ServiceType::ClusterIP),
+        port: spec.port.unwrap_or(port),
+        target_port: spec.target_port.unwrap_or(port),
+    }
+}
+
+fn ingress(
+    name: &str,
+    spec: &spec::Service,
+    global: &Global,
+    env: &str,
+    tier: Tier,
+) -> Option<model::Ingress> {
+    let ingress = spec
+        .ingress
+        .as_ref()
+        .filter(|i| i.enabled.unwrap_or(false))?;
+    let defaults = global.ingress.clone().unwrap_or_default();
+    let mut annotations: BTreeMap<String, String> =
+        defaults.annotations.clone().unwrap_or_default();
+    annotations.extend(ingress.annotations.clone().unwrap_or_default());
+    if ingress.sse.unwrap_or(false) {
+        for (key, value) in SSE_ANNOTATIONS {
+            annotations.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    let tls = tls(ingress.tls.as_ref(), defaults.tls.as_ref());
+    let tls_secret = tls.as_ref().map(|t| {
+        t.secret_name
+            .clone()
+            .unwrap_or_else(|| format!("{name}-tls"))
+    });
+    if let Some(issuer) = tls.as_ref().and_then(|t| t.cluster_issuer.clone()) {
+        annotations.insert("cert-manager.io/cluster-issuer".to_owned(), issuer);
+    }
+    Some(model::Ingress {
+        host: host(name, ingress, global, env, tier),
+        path: ingress.path.clone().unwrap_or_else(|| "/".to_owned()),
+        path_type: ingress.path_type.unwrap_or(PathType::Prefix),
+        class_name: ingress.class_name.clone().or(defaults.class_name),
+        annotations,
+        tls_secret,
+    })
+}
+
+/// The TLS settings in force: the service's fields over the global ones; on when either
+/// block exists unless switched off.
+fn tls(service: Option<&spec::Tls>, global: Option<&spec::Tls>) -> Option<spec::Tls> {
+    if service.is_none() && global.is_none() {
+        return None;
+    }
+    let service = service.cloned().unwrap_or_default();
+    let global = global.cloned().unwrap_or_default();
+    let merged = spec::Tls {
+        enabled: service.enabled.or(global.enabled),
+        cluster_issuer: service.cluster_issuer.or(global.cluster_issuer),
+        secret_name: service.secret_name.or(global.secret_name),
+    };
+    merged.enabled.unwrap_or(true).then_some(merged)
+}
+
+fn service_account(name: &str, spec: Option<&spec::ServiceAccount>) -> ServiceAccount {
+    let spec = spec.cloned().unwrap_or_default();
+    let create = spec.create.unwrap_or(true);
+    ServiceAccount {
+        create,
+        name: spec.name.unwrap_or_else(|| {
+            if create {
+                name.to_owned()
+            } else {
+                "default".to_owned()
+            }
+        }),
+        annotations: spec.annotations.unwrap_or_default(),
+    }
+}
+
+fn topology_spread(spec: Option<&[spec::TopologySpread]>) -> Vec<TopologySpread> {
+    spec.into_iter()
+        .flatten()
+        .map(|t| TopologySpread {
+            topology_key: t.topology_key.clone(),
+            max_skew: t.max_skew.unwrap_or(1),
+            when_unsatisfiable: t
+                .when_unsatisfiable
+                .unwrap_or(spec::WhenUnsatisfiable::ScheduleAnyway),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(yaml: &str) -> Values {
+        serde_saphyr::from_str(yaml).expect("valid values")
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let v = values(
+            "global: {domain: example.com}\nservices:\n  api:\n    image: {repository: a/api, tag: '1.0'}\n    ingress: {enabled: true}\n",
+        );
+        let env = environment(
+            "staging",
+            &Values {
+                tier: Some(Tier::Staging),
+                ..v
+            },
+            vec![],
+        );
+        let api = &env.services[0];
+        assert_eq!(api.port, DEFAULT_PORT);
+        assert_eq!(api.replicas, Some(1));
+        assert_eq!(env.namespace, "mcp-staging");
+        assert_eq!(
+            api.ingress.as_ref().map(|i| i.host.as_str()),
+            Some("mcp-api.staging.example.com")
+        );
+        assert_eq!(api.pull_policy, PullPolicy::IfNotPresent);
+    }
+
+    #[test]
+    fn autoscaling_takes_the_replica_count() {
+        let v = values(
+            "services:\n  api:\n    replicas: 3\n    autoscaling: {enabled: true, minReplicas: 2, maxReplicas: 5}\n",
+        );
+        let env = environment("production", &v, vec![]);
+        let api = &env.services[0];
+        assert_eq!(api.replicas, None);
+        let hpa = api.autoscaling.as_ref().expect("hpa");
+        assert_eq!(
+            (hpa.min_replicas, hpa.max_replicas, hpa.cpu_utilization),
+            (2, 5, Some(80))
+        );
+    }
+
+    #[test]
+    fn sse_adds_streaming_annotations() {
+        let v = values(
+            "global: {domain: example.com}\nservices:\n  api:\n    ingress: {enabled: true, sse: true, host: api.example.com}\n",
+        );
+        let env = environment(
+            "production",
+            &Values {
+                tier: Some(Tier::Production),
+                ..v
+            },
+            vec![],
+        );
+        let ingress = env.services[0].ingress.clone().expect("ingress");
+        assert_eq!(ingress.host, "api.example.com");
+        assert_eq!(
+            ingress
+                .annotations
+                .get("nginx.ingress.kubernetes.io/proxy-buffering")
+                .map(String::as_str),
+            Some("off")
+        );
+        assert_eq!(ingress.tls_secret, None);
+    }
+
+    #[test]
+    fn tls_from_global_defaults() {
+        let v = values(
+            "global:\n  domain: example.com\n  ingress: {tls: {clusterIssuer: le}}\nservices:\n  api:\n    ingress: {enabled: true}\n",
+        );
+        let env = environment(
+            "production",
+            &Values {
+                tier: Some(Tier::Production),
+                ..v
+            },
+            vec![],
+        );
+        let ingress = env.services[0].ingress.clone().expect("ingress");
+        assert_eq!(ingress.host, "mcp-api.example.com");
+        assert_eq!(ingress.tls_secret.as_deref(), Some("api-tls"));
+        assert_eq!(
+            ingress
+                .annotations
+                .get("cert-manager.io/cluster-issuer")
+                .map(String::as_str),
+            Some("le")
+        );
+    }
+
+    #[test]
+    fn disabled_services_are_left_out() {
+        let v = values("services:\n  a: {enabled: false}\n  b: {}\n");
+        let env = environment("staging", &v, vec![]);
+        assert_eq!(
+            env.services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! The lowered model: every default applied, every name and hostname computed, every
+//! reference resolved. Rendering reads only this.
+
+use std::collections::BTreeMap;
+
+use crate::image::ImageRef;
+use crate::spec::{
+    AccessMode, Affinity, IntOrPercent, PathType, PullPolicy, ScalingBehavior, ServiceType, Tier,
+    Toleration, WhenUnsatisfiable,
+};
+
+/// The whole compiled stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub name: String,
+    /// Each service as the stack file alone describes it: the Kustomize bases.
+    /// Invariant: sorted by name; holds every service enabled in some environment.
+    pub base: Vec<Service>,
+    /// Invariant: sorted by name.
+    pub environments: Vec<Environment>,
+}
+
+/// One environment, fully resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environment {
+    pub name: String,
+    pub tier: Tier,
+    pub namespace: String,
+    /// Spec files this environment is compiled from, for generated headers.
+    pub sources: Vec<String>,
+    pub flux: Flux,
+    /// Enabled services only. Invariant: sorted by name; every `depends_on` names one of
+    /// them; hostnames are valid and unique.
+    pub services: Vec<Service>,
+}
+
+/// How Flux reconciles the environment's units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flux {
+    pub interval: String,
+    pub timeout: String,
+    pub prune: bool,
+    pub wait: bool,
+    pub source: String,
+    pub path: String,
+}
+
+/// One workload, fully resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub name: String,
+    pub component: Option<String>,
+    pub part_of: String,
+    pub depends_on: Vec<String>,
+    pub image: ImageRef,
+    pub pull_policy: PullPolicy,
+    pub pull_secrets: Vec<String>,
+    pub port: i64,
+    /// `None` when an autoscaler owns the replica count.
+    pub replicas: Option<i64>,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub env_from: Vec<EnvSource>,
+    pub probes: Vec<Probe>,
+    pub resources: Resources,
+    pub autoscaling: Option<Autoscaling>,
+    pub disruption_budget: Option<DisruptionBudget>,
+    pub persistence: Option<Persistence>,
+    pub service: ServicePort,
+    pub ingress: Option<Ingress>,
+    pub service_account: ServiceAccount,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    pub affinity: Option<Affinity>,
+    pub topology_spread: Vec<TopologySpread>,
+    pub pod_labels: BTreeMap<String, String>,
+    pub pod_annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: EnvVarValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvVarValue {
+    Literal(String),
+    SecretKey {
+        name: String,
+        key: String,
+        optional: Option<bool>,
+    },
+    ConfigMapKey {
+        name: String,
+        key: String,
+        optional: Option<bool>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvSource {
+    Secret {
+        name: String,
+        prefix: Option<String>,
+    },
+    ConfigMap {
+        name: String,
+        prefix: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    Liveness,
+    Readiness,
+    Startup,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub kind: ProbeKind,
+    pub handler: ProbeHandler,
+    pub initial_delay_seconds: Option<i64>,
+    pub period_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub failure_threshold: Option<i64>,
+    pub success_threshold: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeHandler {
+    HttpGet { path: String, port: i64 },
+    TcpSocket { port: i64 },
+    Exec { command: Vec<String> },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub requests: BTreeMap<String, String>,
+    pub limits: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscaling {
+    pub min_replicas: i64,
+    pub max_replicas: i64,
+    pub cpu_utilization: Option<i64>,
+    pub memory_utilization: Option<i64>,
+    pub behavior: Option<ScalingBehavior>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DisruptionBudget {
+    MinAvailable(IntOrPercent),
+    MaxUnavailable(IntOrPercent),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persistence {
+    pub claim_name: String,
+    pub size: String,
+    pub storage_class_name: Option<String>,
+    pub access_modes: Vec<AccessMode>,
+    pub mount_path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePort {
+    pub kind: ServiceType,
+    pub port: i64,
+    pub target_port: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingress {
+    pub host: String,
+    pub path: String,
+    pub path_type: PathType,
+    pub class_name: Option<String>,
+    /// Including the streaming settings when `sse` is on and the TLS issuer.
+    pub annotations: BTreeMap<String, String>,
+    /// Secret of the certificate, when TLS is on.
+    pub tls_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccount {
+    pub create: bool,
+    pub name: String,
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopologySpread {
+    pub topology_key: String,
+    pub max_skew: i64,
+    pub when_unsatisfiable: WhenUnsatisfiable,
+}

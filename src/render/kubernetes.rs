@@ -1,0 +1,477 @@
+//! Kubernetes objects of a service: Deployment, Service, ServiceAccount,
+//! PersistentVolumeClaim, PodDisruptionBudget, HorizontalPodAutoscaler, Ingress; and the
+//! environment's Namespace. Objects are JSON values with keys in the conventional order.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::model::{
+    DisruptionBudget, EnvSource, EnvVarValue, Probe, ProbeHandler, ProbeKind, Service,
+};
+use crate::spec::IntOrPercent;
+
+/// The name mcpstack puts in `app.kubernetes.io/managed-by`.
+pub const MANAGER: &str = "mcpstack";
+
+/// Name of the container port of every service.
+pub const PORT_NAME: &str = "main";
+
+/// The environment's Namespace. Its pods must meet the "restricted" Pod Security
+/// Standard, which every generated pod template does.
+pub fn namespace(name: &str, part_of: &str) -> Json {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "app.kubernetes.io/managed-by": MANAGER,
+                "app.kubernetes.io/part-of": part_of,
+                "pod-security.kubernetes.io/enforce": "restricted",
+            },
+        },
+    })
+}
+
+/// Every object of a service, in a fixed order. `namespace` is `None` for bases.
+pub fn objects(service: &Service, namespace: Option<&str>) -> Vec<Json> {
+    let mut out = Vec::new();
+    if service.service_account.create {
+        out.push(service_account(service, namespace));
+    }
+    out.push(kube_service(service, namespace));
+    out.push(deployment(service, namespace));
+    if service.persistence.is_some() {
+        out.push(persistent_volume_claim(service, namespace));
+    }
+    if service.disruption_budget.is_some() {
+        out.push(pod_disruption_budget(service, namespace));
+    }
+    if service.autoscaling.is_some() {
+        out.push(horizontal_pod_autoscaler(service, namespace));
+    }
+    if service.ingress.is_some() {
+        out.push(ingress(service, namespace));
+    }
+    out
+}
+
+/// Labels that select a service's pods. Never change once deployed.
+pub fn selector_labels(service: &Service) -> Map<String, Json> {
+    let mut labels = Map::new();
+    labels.insert("app.kubernetes.io/name".into(), json!(service.name));
+    labels.insert("app.kubernetes.io/instance".into(), json!(service.part_of));
+    labels
+}
+
+/// The recommended labels of every object of a service.
+fn labels(service: &Service) -> Map<String, Json> {
+    let mut labels = selector_labels(service);
+    if let Some(component) = &service.component {
+        labels.insert("app.kubernetes.io/component".into(), json!(component));
+    }
+    labels.insert("app.kubernetes.io/part-of".into(), json!(service.part_of));
+    labels.insert("app.kubernetes.io/managed-by".into(), json!(MANAGER));
+    labels
+}
+
+fn metadata(name: &str, service: &Service, namespace: Option<&str>) -> Json {
+    let mut meta = Map::new();
+    meta.insert("name".into(), json!(name));
+    if let Some(namespace) = namespace {
+        meta.insert("namespace".into(), json!(namespace));
+    }
+    meta.insert("labels".into(), Json::Object(labels(service)));
+    Json::Object(meta)
+}
+
+fn service_account(service: &Service, namespace: Option<&str>) -> Json {
+    let mut meta = metadata(&service.service_account.name, service, namespace);
+    if !service.service_account.annotations.is_empty() {
+        meta["annotations"] = json!(service.service_account.annotations);
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": meta,
+        "automountServiceAccountToken": false,
+    })
+}
+
+fn kube_service(service: &Service, namespace: Option<&str>) -> Json {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(&service.name, service, namespace),
+        "spec": {
+            "type": service.service.kind,
+            "selector": selector_labels(service),
+            "ports": [{
+                "name": PORT_NAME,
+                "port": service.service.port,
+                "targetPort": service.service.target_port,
+                "protocol": "TCP",
+            }],
+        },
+    })
+}
+
+fn deployment(service: &Service, namespace: Option<&str>) -> Json {
+    let mut meta = metadata(&service.name, service, namespace);
+    if let Some(tag) = service.image.tag.as_ref().filter(|t| is_label_value(t)) {
+        meta["labels"]["app.kubernetes.io/version"] = json!(tag);
+    }
+    let mut spec = Map::new();
+    if let Some(replicas) = service.replicas {
+        spec.insert("replicas".into(), json!(replicas));
+    }
+    spec.insert(
+        "selector".into(),
+        json!({ "matchLabels": selector_labels(service) }),
+    );
+    spec.insert("template".into(), pod_template(service));
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": spec,
+    })
+}
+
+fn pod_template(service: &Service) -> Json {
+    let mut pod_labels = labels(service);
+    for (key, value) in &service.pod_labels {
+        pod_labels.insert(key.clone(), json!(value));
+    }
+    let mut meta = Map::new();
+    meta.insert("labels".into(), Json::Object(pod_labels));
+    if !service.pod_annotations.is_empty() {
+        meta.insert("annotations".into(), json!(service.pod_annotations));
+    }
+    let mut pod = Map::new();
+    pod.insert(
+        "serviceAccountName".into(),
+        json!(service.service_account.name),
+    );
+    pod.insert("automountServiceAccountToken".into(), json!(false));
+    pod.insert(
+        "securityContext".into(),
+        json!({ "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } }),
+    );
+    if !service.pull_secrets.is_empty() {
+        let secrets: Vec<Json> = service
+            .pull_secrets
+            .iter()
+            .map(|name| json!({ "name": name }))
+            .collect();
+        pod.insert("imagePullSecrets".into(), json!(secrets));
+    }
+    if !service.node_selector.is_empty() {
+        pod.insert("nodeSelector".into(), json!(service.node_selector));
+    }
+    if !service.tolerations.is_empty() {
+        pod.insert(
+            "tolerations".into(),
+            strip_nulls(json!(service.tolerations)),
+        );
+    }
+    if let Some(affinity) = &service.affinity {
+        pod.insert("affinity".into(), affinity_json(affinity));
+    }
+    if !service.topology_spread.is_empty() {
+        let constraints: Vec<Json> = service
+            .topology_spread
+            .iter()
+            .map(|t| {
+                json!({
+                    "maxSkew": t.max_skew,
+                    "topologyKey": t.topology_key,
+                    "whenUnsatisfiable": t.when_unsatisfiable,
+                    "labelSelector": { "matchLabels": selector_labels(service) },
+                })
+            })
+            .collect();
+        pod.insert("topologySpreadConstraints".into(), json!(constraints));
+    }
+    pod.insert("containers".into(), json!([container(service)]));
+    if let Some(persistence) = &service.persistence {
+        pod.insert(
+            "volumes".into(),
+            json!([{ "name": "data", "persistentVolumeClaim": { "claimName": persistence.claim_name } }]),
+        );
+    }
+    json!({ "metadata": meta, "spec": pod })
+}
+
+fn affinity_json(affinity: &crate::spec::Affinity) -> Json {
+    let mut out = Map::new();
+    if let Some(node) = &affinity.node_affinity {
+        out.insert("nodeAffinity".into(), Json::Object(node.clone()));
+    }
+    if let Some(pod) = &affinity.pod_affinity {
+        out.insert("podAffinity".into(), Json::Object(pod.clone()));
+    }
+    if let Some(anti) = &affinity.pod_anti_affinity {
+        out.insert("podAntiAffinity".into(), Json::Object(anti.clone()));
+    }
+    Json::Object(out)
+}
+
+fn container(service: &Service) -> Json {
+    let mut c = Map::new();
+    c.insert("name".into(), json!(service.name));
+    c.insert("image".into(), json!(service.image.reference()));
+    c.insert("imagePullPolicy".into(), json!(service.pull_policy));
+    if !service.command.is_empty() {
+        c.insert("command".into(), json!(service.command));
+    }
+    if !service.args.is_empty() {
+        c.insert("args".into(), json!(service.args));
+    }
+    c.insert(
+        "ports".into(),
+        json!([{ "name": PORT_NAME, "containerPort": service.port, "protocol": "TCP" }]),
+    );
+    if !service.env.is_empty() {
+        let env: Vec<Json> = service
+            .env
+            .iter()
+            .map(|var| match &var.value {
+                EnvVarValue::Literal(value) => json!({ "name": var.name, "value": value }),
+                EnvVarValue::SecretKey { name, key, optional } => {
+                    json!({ "name": var.name, "valueFrom": { "secretKeyRef": key_ref(name, key, *optional) } })
+                }
+                EnvVarValue::ConfigMapKey { name, key, optional } => {
+                    json!({ "name": var.name, "valueFrom": { "configMapKeyRef": key_ref(name, key, *optional) } })
+                }
+            })
+            .collect();
+        c.insert("env".into(), json!(env));
+    }
+    if !service.env_from.is_empty() {
+        let sources: Vec<Json> = service.env_from.iter().map(env_source).collect();
+        c.insert("envFrom".into(), json!(sources));
+    }
+    for probe in &service.probes {
+        let key = match probe.kind {
+            ProbeKind::Liveness => "livenessProbe",
+            ProbeKind::Readiness => "readinessProbe",
+            ProbeKind::Startup => "startupProbe",
+        };
+        c.insert(key.into(), probe_json(probe));
+    }
+    let mut resources = Map::new();
+    if !service.resources.requests.is_empty() {
+        resources.insert("requests".into(), json!(service.resources.requests));
+    }
+    if !service.resources.limits.is_empty() {
+        resources.insert("limits".into(), json!(service.resources.limits));
+    }
+    if !resources.is_empty() {
+        c.insert("resources".into(), Json::Object(resources));
+    }
+    c.insert(
+        "securityContext".into(),
+        json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } }),
+    );
+    if let Some(persistence) = &service.persistence {
+        c.insert(
+            "volumeMounts".into(),
+            json!([{ "name": "data", "mountPath": persistence.mount_path }]),
+        );
+    }
+    Json::Object(c)
+}
+
+fn key_ref(name: &str, key: &str, optional: Option<bool>) -> Json {
+    let mut out = json!({ "name": name, "key": key });
+    if let Some(optional) = optional {
+        out["optional"] = json!(optional);
+    }
+    out
+}
+
+fn env_source(source: &EnvSource) -> Json {
+    let (kind, name, prefix) = match source {
+        EnvSource::Secret { name, prefix } => ("secretRef", name, prefix),
+        EnvSource::ConfigMap { name, prefix } => ("configMapRef", name, prefix),
+    };
+    let mut out = Map::new();
+    if let Some(prefix) = prefix {
+        out.insert("prefix".into(), json!(prefix));
+    }
+    out.insert(kind.into(), json!({ "name": name }));
+    Json::Object(out)
+}
+
+fn probe_json(probe: &Probe) -> Json {
+    let mut out = Map::new();
+    match &probe.handler {
+        ProbeHandler::HttpGet { path, port } => {
+            out.insert("httpGet".into(), json!({ "path": path, "port": port }));
+        }
+        ProbeHandler::TcpSocket { port } => {
+            out.insert("tcpSocket".into(), json!({ "port": port }));
+        }
+        ProbeHandler::Exec { command } => {
+            out.insert("exec".into(), json!({ "command": command }));
+        }
+    }
+    let timings = [
+        ("initialDelaySeconds", probe.initial_delay_seconds),
+        ("periodSeconds", probe.period_seconds),
+        ("timeoutSeconds", probe.timeout_seconds),
+        ("failureThreshold", probe.failure_threshold),
+        ("successThreshold", probe.success_threshold),
+    ];
+    for (key, value) in timings {
+        if let Some(value) = value {
+            out.insert(key.into(), json!(value));
+        }
+    }
+    Json::Object(out)
+}
+
+fn persistent_volume_claim(service: &Service, namespace: Option<&str>) -> Json {
+    let Some(p) = &service.persistence else {
+        return Json::Null;
+    };
+    let mut spec = Map::new();
+    spec.insert("accessModes".into(), json!(p.access_modes));
+    if let Some(class) = &p.storage_class_name {
+        spec.insert("storageClassName".into(), json!(class));
+    }
+    spec.insert(
+        "resources".into(),
+        json!({ "requests": { "storage": p.size } }),
+    );
+    json!({
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": metadata(&p.claim_name, service, namespace),
+        "spec": spec,
+    })
+}
+
+fn int_or_percent(value: &IntOrPercent) -> Json {
+    match value {
+        IntOrPercent::Count(count) => json!(count),
+        IntOrPercent::Percent(percent) => json!(percent),
+    }
+}
+
+fn pod_disruption_budget(service: &Service, namespace: Option<&str>) -> Json {
+    let mut spec = Map::new();
+    match &service.disruption_budget {
+        Some(DisruptionBudget::MinAvailable(v)) => {
+            spec.insert("minAvailable".into(), int_or_percent(v))
+        }
+        Some(DisruptionBudget::MaxUnavailable(v)) => {
+            spec.insert("maxUnavailable".into(), int_or_percent(v))
+        }
+        None => None,
+    };
+    spec.insert(
+        "selector".into(),
+        json!({ "matchLabels": selector_labels(service) }),
+    );
+    json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(&service.name, service, namespace),
+        "spec": spec,
+    })
+}
+
+fn horizontal_pod_autoscaler(service: &Service, namespace: Option<&str>) -> Json {
+    let Some(a) = &service.autoscaling else {
+        return Json::Null;
+    };
+    let mut metrics = Vec::new();
+    for (resource, target) in [("cpu", a.cpu_utilization), ("memory", a.memory_utilization)] {
+        if let Some(target) = target {
+            metrics.push(json!({
+                "type": "Resource",
+                "resource": { "name": resource, "target": { "type": "Utilization", "averageUtilization": target } },
+            }));
+        }
+    }
+    let mut spec = Map::new();
+    spec.insert(
+        "scaleTargetRef".into(),
+        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": service.name }),
+    );
+    spec.insert("minReplicas".into(), json!(a.min_replicas));
+    spec.insert("maxReplicas".into(), json!(a.max_replicas));
+    spec.insert("metrics".into(), json!(metrics));
+    if let Some(behavior) = &a.behavior {
+        spec.insert("behavior".into(), strip_nulls(json!(behavior)));
+    }
+    json!({
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": metadata(&service.name, service, namespace),
+        "spec": spec,
+    })
+}
+
+fn ingress(service: &Service, namespace: Option<&str>) -> Json {
+    let Some(i) = &service.ingress else {
+        return Json::Null;
+    };
+    let mut meta = metadata(&service.name, service, namespace);
+    if !i.annotations.is_empty() {
+        meta["annotations"] = json!(i.annotations);
+    }
+    let mut spec = Map::new();
+    if let Some(class) = &i.class_name {
+        spec.insert("ingressClassName".into(), json!(class));
+    }
+    if let Some(secret) = &i.tls_secret {
+        spec.insert(
+            "tls".into(),
+            json!([{ "hosts": [i.host], "secretName": secret }]),
+        );
+    }
+    spec.insert(
+        "rules".into(),
+        json!([{
+            "host": i.host,
+            "http": { "paths": [{
+                "path": i.path,
+                "pathType": i.path_type,
+                "backend": { "service": { "name": service.name, "port": { "number": service.service.port } } },
+            }] },
+        }]),
+    );
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": meta,
+        "spec": spec,
+    })
+}
+
+/// Serialized spec structs carry `null` for unset options; Kubernetes objects omit them.
+fn strip_nulls(value: Json) -> Json {
+    match value {
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}
+
+/// Whether `value` may be a label value (63 characters of `[A-Za-z0-9._-]`, alphanumeric
+/// at both ends).
+fn is_label_value(value: &str) -> bool {
+    value.len() <= 63
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && value.ends_with(|c: char| c.is_ascii_alphanumeric())
+}

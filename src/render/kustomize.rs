@@ -1,0 +1,309 @@
+//! Kustomize units: a base per service holding what the stack file says, and per
+//! environment an overlay per service holding only that environment's differences.
+//!
+//! An overlay expresses differences with Kustomize's whole-tree transformers first
+//! (`namespace`, `images`, `replicas`), puts objects that exist only in the environment
+//! or differ in every environment (Ingress, HorizontalPodAutoscaler) in whole, and
+//! patches what is left with JSON patches computed as the difference between the
+//! transformed base and the environment's object.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::image::ImageRef;
+use crate::model::Service;
+use crate::render::kubernetes;
+
+/// Kinds that live in a base and are patched per environment; all others are written
+/// whole into the overlay.
+const BASE_KINDS: [&str; 5] = [
+    "ServiceAccount",
+    "Service",
+    "Deployment",
+    "PersistentVolumeClaim",
+    "PodDisruptionBudget",
+];
+
+/// A file of a unit: its name within the unit folder and its YAML body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitFile {
+    pub name: String,
+    pub body: Json,
+}
+
+/// The file holding an object: its kind, lowercased.
+pub fn file_name(object: &Json) -> String {
+    format!("{}.yaml", kind(object).to_ascii_lowercase())
+}
+
+fn kind(object: &Json) -> &str {
+    object["kind"].as_str().unwrap_or_default()
+}
+
+fn name(object: &Json) -> &str {
+    object["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+fn kustomization(extra: Map<String, Json>) -> Json {
+    let mut body = Map::new();
+    body.insert(
+        "apiVersion".into(),
+        json!("kustomize.config.k8s.io/v1beta1"),
+    );
+    body.insert("kind".into(), json!("Kustomization"));
+    body.extend(extra);
+    Json::Object(body)
+}
+
+/// A Kustomization listing `resources` and nothing else.
+pub fn aggregate(resources: &[String]) -> Json {
+    let mut extra = Map::new();
+    extra.insert("resources".into(), json!(resources));
+    kustomization(extra)
+}
+
+/// The base of a service: its environment-independent objects and their kustomization.
+pub fn base(service: &Service) -> Vec<UnitFile> {
+    let objects = base_objects(service);
+    let resources: Vec<String> = objects.iter().map(file_name).collect();
+    let mut files = vec![UnitFile {
+        name: "kustomization.yaml".into(),
+        body: aggregate(&resources),
+    }];
+    files.extend(objects.into_iter().map(|o| UnitFile {
+        name: file_name(&o),
+        body: o,
+    }));
+    files
+}
+
+fn base_objects(service: &Service) -> Vec<Json> {
+    kubernetes::objects(service, None)
+        .into_iter()
+        .filter(|o| BASE_KINDS.contains(&kind(o)))
+        .collect()
+}
+
+/// The overlay of a service in one environment. `base_service` is the same service as
+/// the stack file alone describes it; `base_dir` is the path from the unit folder to
+/// its base.
+pub fn overlay(
+    service: &Service,
+    base_service: &Service,
+    namespace: &str,
+    base_dir: &str,
+) -> Vec<UnitFile> {
+    let targets = kubernetes::objects(service, Some(namespace));
+    let bases = base_objects(base_service);
+    let image = images_entry(&base_service.image, &service.image);
+    let mut resources = vec![base_dir.to_owned()];
+    let mut whole = Vec::new();
+    let mut patches = Vec::new();
+    let mut patch_files = Vec::new();
+    let mut replicas = None;
+    for target in &targets {
+        let Some(base) = bases
+            .iter()
+            .find(|b| kind(b) == kind(target) && name(b) == name(target))
+        else {
+            resources.push(file_name(target));
+            whole.push(target.clone());
+            continue;
+        };
+        let mut transformed = base.clone();
+        transformed["metadata"]["namespace"] = json!(namespace);
+        if let Some(entry) = &image {
+            apply_image(&mut transformed, entry, &base_service.image);
+        }
+        if kind(target) == "Deployment"
+            && let Some(count) = target["spec"].get("replicas")
+            && transformed["spec"].get("replicas") != Some(count)
+        {
+            transformed["spec"]["replicas"] = count.clone();
+            replicas = Some(json!([{ "name": name(target), "count": count }]));
+        }
+        let mut ops = Vec::new();
+        diff("", &transformed, target, &mut ops);
+        if ops.is_empty() {
+            continue;
+        }
+        let file = format!("{}.patch.yaml", kind(target).to_ascii_lowercase());
+        patches.push(
+            json!({ "path": file, "target": { "kind": kind(target), "name": name(target) } }),
+        );
+        patch_files.push(UnitFile {
+            name: file,
+            body: Json::Array(ops),
+        });
+    }
+    for base in &bases {
+        if targets
+            .iter()
+            .any(|t| kind(t) == kind(base) && name(t) == name(base))
+        {
+            continue;
+        }
+        let file = format!("{}.delete.yaml", kind(base).to_ascii_lowercase());
+        let body = json!({
+            "$patch": "delete",
+            "apiVersion": base["apiVersion"],
+            "kind": kind(base),
+            "metadata": { "name": name(base) },
+        });
+        patches.push(json!({ "path": file }));
+        patch_files.push(UnitFile { name: file, body });
+    }
+    let mut extra = Map::new();
+    extra.insert("namespace".into(), json!(namespace));
+    extra.insert("resources".into(), json!(resources));
+    if let Some(entry) = image {
+        extra.insert("images".into(), json!([entry]));
+    }
+    if let Some(replicas) = replicas {
+        extra.insert("replicas".into(), replicas);
+    }
+    if !patches.is_empty() {
+        extra.insert("patches".into(), json!(patches));
+    }
+    let mut files = vec![UnitFile {
+        name: "kustomization.yaml".into(),
+        body: kustomization(extra),
+    }];
+    files.extend(whole.into_iter().map(|o| UnitFile {
+        name: file_name(&o),
+        body: o,
+    }));
+    files.extend(patch_files);
+    files
+}
+
+/// The `images` entry that turns the base image into the environment's, when one can.
+/// Kustomize writes `newName[:newTag][@digest]`, keeping the old tag only when neither
+/// a new tag nor a digest is given, so a tag is always restated with a digest.
+fn images_entry(base: &ImageRef, target: &ImageRef) -> Option<Json> {
+    if base == target || (target.tag.is_none() && target.digest.is_none()) {
+        return None;
+    }
+    let mut entry = Map::new();
+    entry.insert("name".into(), json!(base.name));
+    if target.name != base.name {
+        entry.insert("newName".into(), json!(target.name));
+    }
+    if let Some(tag) = &target.tag
+        && (target.tag != base.tag || target.digest.is_some())
+    {
+        entry.insert("newTag".into(), json!(tag));
+    }
+    if let Some(digest) = &target.digest {
+        entry.insert("digest".into(), json!(digest));
+    }
+    Some(Json::Object(entry))
+}
+
+/// What Kustomize's images transformer does to the base's container image.
+fn apply_image(object: &mut Json, entry: &Json, base: &ImageRef) {
+    let Some(containers) = object
+        .pointer_mut("/spec/template/spec/containers")
+        .and_then(Json::as_array_mut)
+    else {
+        return;
+    };
+    let new_tag = entry.get("newTag").and_then(Json::as_str);
+    let digest = entry.get("digest").and_then(Json::as_str);
+    let result = ImageRef {
+        name: entry
+            .get("newName")
+            .and_then(Json::as_str)
+            .unwrap_or(&base.name)
+            .to_owned(),
+        tag: match (new_tag, digest) {
+            (Some(tag), _) => Some(tag.to_owned()),
+            (None, Some(_)) => None,
+            (None, None) => base.tag.clone(),
+        },
+        digest: digest
+            .map(str::to_owned)
+            .or_else(|| base.digest.clone().filter(|_| new_tag.is_none())),
+    };
+    for container in containers {
+        if container["image"] == json!(base.reference()) {
+            container["image"] = json!(result.reference());
+        }
+    }
+}
+
+/// JSON patch operations that turn `from` into `to`. Mappings are compared key by key,
+/// lists of equal length item by item; anything else is replaced whole.
+pub fn diff(path: &str, from: &Json, to: &Json, ops: &mut Vec<Json>) {
+    if from == to {
+        return;
+    }
+    match (from, to) {
+        (Json::Object(a), Json::Object(b)) => {
+            for key in a.keys().filter(|k| !b.contains_key(*k)) {
+                ops.push(json!({ "op": "remove", "path": format!("{path}/{}", escape(key)) }));
+            }
+            for (key, value) in b {
+                let child = format!("{path}/{}", escape(key));
+                match a.get(key) {
+                    Some(old) => diff(&child, old, value, ops),
+                    None => ops.push(json!({ "op": "add", "path": child, "value": value })),
+                }
+            }
+        }
+        (Json::Array(a), Json::Array(b)) if a.len() == b.len() => {
+            for (index, (old, new)) in a.iter().zip(b).enumerate() {
+                diff(&format!("{path}/{index}"), old, new, ops);
+            }
+        }
+        _ => ops.push(json!({ "op": "replace", "path": path, "value": to })),
+    }
+}
+
+/// JSON pointer escaping of one key (`/` in label and annotation keys).
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_is_minimal() {
+        let from = json!({"a": 1, "b": {"c": [1, 2], "d": "x"}, "gone": true});
+        let to = json!({"a": 1, "b": {"c": [1, 3], "d": "x", "e/f": 2}});
+        let mut ops = Vec::new();
+        diff("", &from, &to, &mut ops);
+        assert_eq!(
+            ops,
+            vec![
+                json!({"op": "remove", "path": "/gone"}),
+                json!({"op": "replace", "path": "/b/c/1", "value": 3}),
+                json!({"op": "add", "path": "/b/e~1f", "value": 2}),
+            ]
+        );
+    }
+
+    #[test]
+    fn lists_of_other_length_are_replaced() {
+        let mut ops = Vec::new();
+        diff("", &json!({"l": [1]}), &json!({"l": [1, 2]}), &mut ops);
+        assert_eq!(
+            ops,
+            vec![json!({"op": "replace", "path": "/l", "value": [1, 2]})]
+        );
+    }
+
+    #[test]
+    fn images_entry_restates_the_tag_with_a_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let base = ImageRef::new(Some("ghcr.io"), "a/b", Some("1.0"), None);
+        let target = ImageRef::new(Some("ghcr.io"), "a/b", Some("1.0"), Some(&digest));
+        let entry = images_entry(&base, &target).expect("entry");
+        assert_eq!(
+            entry,
+            json!({"name": "ghcr.io/a/b", "newTag": "1.0", "digest": digest})
+        );
+        assert_eq!(images_entry(&base, &base), None);
+    }
+}

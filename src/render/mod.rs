@@ -1,0 +1,154 @@
+//! Rendering: the lowered model to Kubernetes objects, Kustomize units and Flux
+//! objects, assembled into the output tree.
+
+pub mod flux;
+pub mod kubernetes;
+pub mod kustomize;
+
+use serde_json::{Map, Value as Json};
+
+use crate::model::{Environment, Service, Stack};
+use crate::tree::{self, GENERATED_DIR, OutputTree};
+
+/// Every generated file of the stack, under `generated/`.
+pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
+    let mut out = OutputTree::default();
+    let base_sources = vec![stack_source.to_owned()];
+    for service in &stack.base {
+        for file in kustomize::base(service) {
+            let path = format!("{GENERATED_DIR}/base/{}/{}", service.name, file.name);
+            out.insert(path, tree::yaml_file(&base_sources, &file.body));
+        }
+    }
+    for env in &stack.environments {
+        environment(stack, env, &mut out);
+    }
+    out
+}
+
+fn environment(stack: &Stack, env: &Environment, out: &mut OutputTree) {
+    let overlay_dir = format!("{GENERATED_DIR}/overlays/{}", env.name);
+    let flux_dir = format!("{GENERATED_DIR}/flux/{}", env.name);
+    let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
+
+    let mut units = vec![flux::NAMESPACE_UNIT.to_owned()];
+    let namespace_unit = format!("{overlay_dir}/{}", flux::NAMESPACE_UNIT);
+    let namespace = kubernetes::namespace(&env.namespace, &stack.name);
+    put(
+        format!("{namespace_unit}/kustomization.yaml"),
+        &kustomize::aggregate(&["namespace.yaml".to_owned()]),
+    );
+    put(format!("{namespace_unit}/namespace.yaml"), &namespace);
+    put(
+        format!("{flux_dir}/{}.yaml", flux::NAMESPACE_UNIT),
+        &flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
+    );
+
+    for service in &env.services {
+        let Some(base) = stack.base.iter().find(|b| b.name == service.name) else {
+            continue;
+        };
+        let unit_dir = format!("{overlay_dir}/{}", service.name);
+        for file in kustomize::overlay(
+            service,
+            base,
+            &env.namespace,
+            &format!("../../../base/{}", service.name),
+        ) {
+            put(format!("{unit_dir}/{}", file.name), &file.body);
+        }
+        let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
+        needs.extend(service.depends_on.iter().cloned());
+        put(
+            format!("{flux_dir}/{}.yaml", service.name),
+            &flux::kustomization(env, &service.name, &needs),
+        );
+        units.push(service.name.clone());
+    }
+    put(
+        format!("{overlay_dir}/kustomization.yaml"),
+        &kustomize::aggregate(&units),
+    );
+    let flux_files: Vec<String> = units.iter().map(|u| format!("{u}.yaml")).collect();
+    put(
+        format!("{flux_dir}/kustomization.yaml"),
+        &kustomize::aggregate(&flux_files),
+    );
+}
+
+/// Every object of one environment, as `kubectl kustomize generated/overlays/ENV`
+/// yields them: keys sorted, objects in Kustomize's default order.
+pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
+    let mut objects = vec![kubernetes::namespace(&env.namespace, &stack.name)];
+    for service in &env.services {
+        objects.extend(service_objects(service, &env.namespace));
+    }
+    let mut objects: Vec<Json> = objects.into_iter().map(sorted_keys).collect();
+    objects.sort_by_key(|o| {
+        (
+            kind_rank(o["kind"].as_str().unwrap_or_default()),
+            o["kind"].as_str().unwrap_or_default().to_owned(),
+            o["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            o["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    });
+    objects
+}
+
+/// The objects of one unit, namespaced.
+pub fn service_objects(service: &Service, namespace: &str) -> Vec<Json> {
+    kubernetes::objects(service, Some(namespace))
+}
+
+/// Kustomize's legacy resource order: kinds others depend on come first.
+fn kind_rank(kind: &str) -> usize {
+    const ORDER: [&str; 22] = [
+        "Namespace",
+        "ResourceQuota",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "ServiceAccount",
+        "PodSecurityPolicy",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "Secret",
+        "Endpoints",
+        "Service",
+        "LimitRange",
+        "PriorityClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "StatefulSet",
+        "CronJob",
+        "PodDisruptionBudget",
+    ];
+    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+}
+
+/// The value with every mapping's keys in sorted order, as Kustomize prints them.
+pub fn sorted_keys(value: Json) -> Json {
+    match value {
+        Json::Object(map) => {
+            let mut entries: Vec<(String, Json)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Json::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_keys(v)))
+                    .collect::<Map<_, _>>(),
+            )
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
+}

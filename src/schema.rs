@@ -1,0 +1,330 @@
+//! The JSON Schema of spec files: generated from the `spec` types, used to validate
+//! every file before anything else, and committed as `schema/values.schema.json`.
+
+use schemars::generate::SchemaSettings;
+use serde_json::Value as Json;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::node::{FieldPath, Node, Segment};
+use crate::spec::Values;
+
+/// Where the schema is committed, relative to the project root.
+pub const SCHEMA_PATH: &str = "schema/values.schema.json";
+
+/// The schema as a JSON value (draft 2020-12).
+pub fn generate() -> Json {
+    let settings = SchemaSettings::draft2020_12();
+    let schema = settings.into_generator().into_root_schema_for::<Values>();
+    let mut value = schema.to_value();
+    forbid_null(&mut value);
+    value
+}
+
+/// Optional fields are left out, never written as `null`: a `null` in a spec (a key
+/// with nothing after the colon) is a mistake to report, so the schema drops the null
+/// alternative schemars gives every `Option`.
+fn forbid_null(schema: &mut Json) {
+    match schema {
+        Json::Object(map) => {
+            if let Some(Json::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if let [single] = types.as_slice() {
+                    let single = single.clone();
+                    map.insert("type".into(), single);
+                }
+            }
+            if let Some(Json::Array(branches)) = map.get_mut("anyOf") {
+                branches.retain(|b| b.get("type").and_then(Json::as_str) != Some("null"));
+                if let [single] = branches.as_slice() {
+                    let single = single.clone();
+                    map.remove("anyOf");
+                    if let Json::Object(inner) = single {
+                        for (key, value) in inner {
+                            map.entry(key).or_insert(value);
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(forbid_null);
+        }
+        Json::Array(items) => items.iter_mut().for_each(forbid_null),
+        _ => {}
+    }
+}
+
+/// The committed text of the schema: pretty JSON with a final newline.
+pub fn text() -> String {
+    let mut text = serde_json::to_string_pretty(&generate()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Validates documents against the schema; built once per run.
+pub struct Validator {
+    schema: Json,
+    validator: jsonschema::Validator,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        let schema = generate();
+        let validator = jsonschema::draft202012::new(&schema)
+            .expect("the generated schema is a valid draft 2020-12 schema");
+        Self { schema, validator }
+    }
+
+    /// Every schema violation in one file's tree, each placed at its node.
+    pub fn check(&self, document: &Node) -> Vec<Diagnostic> {
+        let instance = document.to_json();
+        let mut diagnostics = Vec::new();
+        for error in self.validator.iter_errors(&instance) {
+            self.describe(document, &error, &mut diagnostics);
+        }
+        diagnostics.sort();
+        diagnostics.dedup();
+        diagnostics
+    }
+
+    fn describe(
+        &self,
+        document: &Node,
+        error: &jsonschema::ValidationError<'_>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        use jsonschema::error::ValidationErrorKind as Kind;
+        let path = FieldPath::from_pointer(error.instance_path().as_str());
+        let located = document.locate(&path);
+        let found = document.at(&path).map(Node::kind_name).unwrap_or("nothing");
+        let diagnostic = match error.kind() {
+            Kind::AdditionalProperties { unexpected } => {
+                for key in unexpected {
+                    out.push(self.unknown_key(document, &path, key));
+                }
+                return;
+            }
+            Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
+                // An untagged value (e.g. an env var: a string or a reference): report the
+                // branch that got furthest, when one branch matched the value's type.
+                let branches: Vec<_> = context
+                    .iter()
+                    .filter(|errors| !errors.iter().all(|e| is_type_error_at(e, &path)))
+                    .collect();
+                if let [errors] = branches.as_slice() {
+                    for inner in *errors {
+                        self.describe(document, inner, out);
+                    }
+                    return;
+                }
+                Diagnostic::error("invalid-value", format!("unexpected {found} at `{path}`"))
+                    .expected(expected_for(self.subschema(&path)))
+            }
+            Kind::Type { .. } => Diagnostic::error(
+                "wrong-type",
+                format!(
+                    "expected {}, found {found}",
+                    expected_for(self.subschema(&path))
+                ),
+            )
+            .expected(expected_for(self.subschema(&path)))
+            .help(type_help(document.at(&path))),
+            Kind::Enum { options } => {
+                let choices = enum_choices(options);
+                let given = document
+                    .at(&path)
+                    .map(|n| n.to_json().to_string())
+                    .unwrap_or_default();
+                let mut d =
+                    Diagnostic::error("invalid-value", format!("{given} is not one of {choices}"))
+                        .expected(format!("one of {choices}"));
+                if let (Some(text), Some(list)) =
+                    (document.at(&path).map(Node::to_json), options.as_array())
+                    && let Some(text) = text.as_str()
+                    && let Some(near) = did_you_mean(text, list.iter().filter_map(Json::as_str))
+                {
+                    d = d.help(format!("did you mean `{near}`?"));
+                }
+                d
+            }
+            Kind::Pattern { pattern } => {
+                let mut d = Diagnostic::error(
+                    "invalid-value",
+                    format!("value does not match the expected format `{pattern}`"),
+                )
+                .expected(description_of(self.subschema(&path)));
+                if pattern.starts_with("^sha256") {
+                    d = d.help("a digest is `sha256:` followed by 64 lowercase hex digits; `mcpstack` reads it from `docker buildx imagetools inspect IMAGE`");
+                    d.code = "invalid-digest";
+                }
+                d
+            }
+            Kind::Minimum { limit } => Diagnostic::error(
+                "out-of-range",
+                format!("value is below the minimum of {limit}"),
+            )
+            .expected(format!("a number >= {limit}")),
+            Kind::Maximum { limit } => Diagnostic::error(
+                "out-of-range",
+                format!("value is above the maximum of {limit}"),
+            )
+            .expected(format!("a number <= {limit}")),
+            Kind::Required { property } => Diagnostic::error(
+                "missing-field",
+                format!("missing required field {property}"),
+            )
+            .expected(format!(
+                "a `{}` field here",
+                property.as_str().unwrap_or_default()
+            )),
+            _ => Diagnostic::error("invalid-value", error.to_string()),
+        };
+        out.push(diagnostic.at(located.span).path(path));
+    }
+
+    fn unknown_key(&self, document: &Node, parent: &FieldPath, key: &str) -> Diagnostic {
+        let path = parent.key(key);
+        let located = document.locate_key(&path);
+        let known = self.property_names(parent);
+        let mut diagnostic = Diagnostic::error("unknown-key", format!("unknown field `{key}`"))
+            .at(located.span)
+            .path(path)
+            .expected(format!(
+                "one of {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        if let Some(near) = did_you_mean(key, known.iter().map(String::as_str)) {
+            diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+        }
+        diagnostic
+    }
+
+    /// Field names the schema allows in the object at `path`.
+    pub fn property_names(&self, path: &FieldPath) -> Vec<String> {
+        self.subschema(path)
+            .and_then(|schema| schema.get("properties"))
+            .and_then(Json::as_object)
+            .map(|props| props.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The schema that applies to the value at `path`, following `$ref`s.
+    fn subschema(&self, path: &FieldPath) -> Option<&Json> {
+        let mut schema = self.resolve(&self.schema)?;
+        for segment in &path.0 {
+            let next = match segment {
+                Segment::Key(key) => schema
+                    .get("properties")
+                    .and_then(|p| p.get(key))
+                    .or_else(|| schema.get("additionalProperties").filter(|s| s.is_object())),
+                Segment::Index(_) => schema.get("items"),
+            };
+            schema = self.resolve(next?)?;
+        }
+        Some(schema)
+    }
+
+    fn resolve<'a>(&'a self, mut schema: &'a Json) -> Option<&'a Json> {
+        while let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
+            let pointer = reference.strip_prefix('#')?;
+            schema = self.schema.pointer(pointer)?;
+        }
+        Some(schema)
+    }
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn is_type_error_at(error: &jsonschema::ValidationError<'_>, path: &FieldPath) -> bool {
+    matches!(
+        error.kind(),
+        jsonschema::error::ValidationErrorKind::Type { .. }
+            | jsonschema::error::ValidationErrorKind::Enum { .. }
+    ) && FieldPath::from_pointer(error.instance_path().as_str()) == *path
+}
+
+/// A short human description of what a schema accepts.
+fn expected_for(schema: Option<&Json>) -> String {
+    let Some(schema) = schema else {
+        return "a value of another type".to_owned();
+    };
+    if let Some(options) = schema.get("enum") {
+        return format!("one of {}", enum_choices(options));
+    }
+    if let Some(branches) = schema.get("anyOf").and_then(Json::as_array) {
+        let parts: Vec<String> = branches.iter().map(|b| expected_for(Some(b))).collect();
+        return parts.join(" or ");
+    }
+    if let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
+        return format!(
+            "a {} mapping",
+            reference.rsplit('/').next().unwrap_or("nested")
+        );
+    }
+    match schema.get("type").and_then(Json::as_str) {
+        Some("object") => "a mapping".to_owned(),
+        Some("array") => "a list".to_owned(),
+        Some("string") => "a string".to_owned(),
+        Some("integer") => "a whole number".to_owned(),
+        Some("number") => "a number".to_owned(),
+        Some("boolean") => "`true` or `false`".to_owned(),
+        _ => description_of(Some(schema)),
+    }
+}
+
+fn description_of(schema: Option<&Json>) -> String {
+    schema
+        .and_then(|s| s.get("description"))
+        .and_then(Json::as_str)
+        .map(|d| {
+            d.lines()
+                .next()
+                .unwrap_or(d)
+                .trim_end_matches('.')
+                .to_owned()
+        })
+        .unwrap_or_else(|| "a valid value".to_owned())
+}
+
+fn enum_choices(options: &Json) -> String {
+    options
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| {
+                    format!(
+                        "`{}`",
+                        item.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| item.to_string())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn type_help(node: Option<&Node>) -> String {
+    match node.map(|n| &n.value) {
+        Some(
+            crate::node::Value::Integer(_)
+            | crate::node::Value::Float(_)
+            | crate::node::Value::Bool(_),
+        ) => "quote the value to make it a string, e.g. \"8080\"".to_owned(),
+        Some(crate::node::Value::String(s)) if s.parse::<i64>().is_ok() => {
+            "remove the quotes to make it a number".to_owned()
+        }
+        Some(crate::node::Value::Null) => {
+            "write a value after the colon, or remove the key".to_owned()
+        }
+        _ => "see schema/values.schema.json for this field".to_owned(),
+    }
+}

@@ -1,0 +1,64 @@
+//! Source files and positions: where every value a user wrote came from.
+
+use std::path::PathBuf;
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+/// A position in a source file: 1-based line and column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A spec file as read from disk.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the project root, with `/` separators, as shown to users.
+    pub path: String,
+    pub text: String,
+}
+
+/// Every file read in one run; spans index into it.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: String, text: String) -> FileId {
+        self.files.push(SourceFile { path, text });
+        FileId(self.files.len() - 1)
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    /// The text of line `line` (1-based) of a file, without its line break.
+    pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        self.file(id).text.lines().nth(index)
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|f| f.path.as_str())
+    }
+}
+
+/// A path of a project file, relative to the root, for display.
+pub fn display_path(relative: &std::path::Path) -> String {
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+/// Project root plus the relative path of one of its files.
+pub fn project_path(root: &std::path::Path, relative: &str) -> PathBuf {
+    root.join(relative)
+}

@@ -1,0 +1,649 @@
+//! The YAML users write: serde and schemars types for every file in `environments/`.
+//!
+//! Every file (the shared `stack.yaml` and each environment file) has this one shape,
+//! [`Values`], with every field optional, so that the editor schema never reports a
+//! false error on a partial environment file. Layering (see `merge`) combines them;
+//! what must be present after layering is checked by `validate`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One spec file: the shared stack file, or an environment's differences from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(
+    title = "mcpstack spec file",
+    extend("$id" = "https://mcpstack.dev/schema/values.schema.json")
+)]
+pub struct Values {
+    /// The tier of this environment; required in every environment file, not set in
+    /// `stack.yaml`. Production refuses mutable image tags.
+    pub tier: Option<Tier>,
+    /// Name of the stack, used in the `app.kubernetes.io/part-of` and `instance` labels.
+    #[schemars(extend("default" = "mcp-stack", "examples" = ["mcp-stack"]))]
+    pub name: Option<String>,
+    /// Settings every service inherits unless it overrides them.
+    pub global: Option<Global>,
+    /// The stack's first-party workloads, by name. The name becomes the Kubernetes object
+    /// name and must be a DNS label. Environment files may only change services defined
+    /// in `stack.yaml`.
+    pub services: Option<BTreeMap<String, Service>>,
+}
+
+/// Environment tier.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Staging,
+    Production,
+    Review,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Staging => "staging",
+            Tier::Production => "production",
+            Tier::Review => "review",
+        }
+    }
+}
+
+/// Global defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Global {
+    /// Base domain of the environment's hostnames.
+    #[schemars(extend("examples" = ["example.com"]))]
+    pub domain: Option<String>,
+    /// Namespace every object of the environment is placed in. Default: `mcp-{env}`.
+    #[schemars(extend("examples" = ["mcp-production"]))]
+    pub namespace: Option<String>,
+    /// Hostname pattern for exposed services. Placeholders: `{service}`, `{env}`,
+    /// `{domain}`. Default: `mcp-{service}.{domain}` in production and
+    /// `mcp-{service}.{env}.{domain}` elsewhere.
+    #[schemars(extend("examples" = ["mcp-{service}.{env}.{domain}"]))]
+    pub host_pattern: Option<String>,
+    /// Default image settings.
+    pub image: Option<GlobalImage>,
+    /// Default container port of every service.
+    #[schemars(range(min = 1, max = 65535), extend("default" = 8080))]
+    pub port: Option<i64>,
+    /// Default resources of every container.
+    pub resources: Option<Resources>,
+    /// Default probes of every container.
+    pub probes: Option<Probes>,
+    /// Default ingress settings.
+    pub ingress: Option<GlobalIngress>,
+    /// How Flux reconciles this environment's units.
+    pub flux: Option<FluxSettings>,
+}
+
+/// Default image settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GlobalImage {
+    /// Registry prepended to every service image that names none.
+    #[schemars(extend("examples" = ["ghcr.io"]))]
+    pub registry: Option<String>,
+    /// Default pull policy.
+    pub pull_policy: Option<PullPolicy>,
+    /// Names of Secrets holding registry credentials, for every pod.
+    pub pull_secrets: Option<Vec<String>>,
+}
+
+/// Image pull policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+/// Default ingress settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GlobalIngress {
+    /// IngressClass name.
+    #[schemars(extend("examples" = ["nginx"]))]
+    pub class_name: Option<String>,
+    /// Default TLS settings of every ingress.
+    pub tls: Option<Tls>,
+    /// Annotations added to every ingress.
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// TLS for an ingress: a certificate issued by cert-manager into a Secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Tls {
+    /// Serve the host over TLS.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// cert-manager ClusterIssuer that issues the certificate
+    /// (`cert-manager.io/cluster-issuer` annotation).
+    #[schemars(extend("examples" = ["letsencrypt-prod"]))]
+    pub cluster_issuer: Option<String>,
+    /// Secret holding the certificate. Default: `{service}-tls`.
+    pub secret_name: Option<String>,
+}
+
+/// Flux reconciliation settings for the environment's Kustomizations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FluxSettings {
+    /// How often Flux reconciles each unit.
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"), extend("default" = "10m"))]
+    pub interval: Option<String>,
+    /// How long Flux waits for a unit's objects to become ready.
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"), extend("default" = "5m"))]
+    pub timeout: Option<String>,
+    /// Delete objects that disappear from the output.
+    #[schemars(extend("default" = true))]
+    pub prune: Option<bool>,
+    /// Wait for every object of a unit to be ready before the unit counts as ready.
+    #[schemars(extend("default" = true))]
+    pub wait: Option<bool>,
+    /// Name of the Flux GitRepository (in `flux-system`) holding this repository.
+    #[schemars(extend("default" = "flux-system"))]
+    pub source: Option<String>,
+    /// Path of the `generated/` folder inside that repository.
+    #[schemars(extend("default" = "./generated"))]
+    pub path: Option<String>,
+}
+
+/// One first-party workload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Service {
+    /// Deploy this service in the environment.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Role of the service (`app.kubernetes.io/component`).
+    #[schemars(extend("examples" = ["gateway", "mcp-server", "database", "cache"]))]
+    pub component: Option<String>,
+    /// Services this one needs running first; Flux applies it after them.
+    pub depends_on: Option<Vec<String>>,
+    /// Container image.
+    pub image: Option<Image>,
+    /// Container port. Default: `global.port`.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i64>,
+    /// Pod replicas when autoscaling is off.
+    #[schemars(range(min = 0), extend("default" = 1))]
+    pub replicas: Option<i64>,
+    /// Container entrypoint.
+    pub command: Option<Vec<String>>,
+    /// Container arguments.
+    pub args: Option<Vec<String>>,
+    /// Environment variables: a literal string, or a reference to a Secret or ConfigMap
+    /// key.
+    pub env: Option<BTreeMap<String, EnvValue>>,
+    /// Secrets and ConfigMaps whose keys all become environment variables.
+    pub env_from: Option<Vec<EnvFrom>>,
+    /// Health checks.
+    pub probes: Option<Probes>,
+    /// CPU and memory requests and limits.
+    pub resources: Option<Resources>,
+    /// Horizontal pod autoscaling.
+    pub autoscaling: Option<Autoscaling>,
+    /// PodDisruptionBudget.
+    pub disruption_budget: Option<DisruptionBudget>,
+    /// A PersistentVolumeClaim mounted into the container.
+    pub persistence: Option<Persistence>,
+    /// The Kubernetes Service in front of the pods.
+    pub service: Option<ServicePort>,
+    /// Exposure through an Ingress.
+    pub ingress: Option<Ingress>,
+    /// The pod's ServiceAccount.
+    pub service_account: Option<ServiceAccount>,
+    /// Node labels the pods must run on.
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Taints the pods tolerate.
+    pub tolerations: Option<Vec<Toleration>>,
+    /// Kubernetes affinity of the pods, passed through as written
+    /// (`nodeAffinity`, `podAffinity`, `podAntiAffinity`).
+    pub affinity: Option<Affinity>,
+    /// Spread of the pods across topology domains; the label selector is filled in with
+    /// the service's own pod labels.
+    pub topology_spread: Option<Vec<TopologySpread>>,
+    /// Extra labels on the pods.
+    pub pod_labels: Option<BTreeMap<String, String>>,
+    /// Extra annotations on the pods.
+    pub pod_annotations: Option<BTreeMap<String, String>>,
+}
+
+/// Container image. The reference is `registry/repository:tag`, or
+/// `registry/repository@digest` when a digest is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Image {
+    /// Registry host. Default: `global.image.registry`; none when the repository
+    /// already names one.
+    #[schemars(extend("examples" = ["ghcr.io"]))]
+    pub registry: Option<String>,
+    /// Repository path.
+    #[schemars(extend("examples" = ["ibm/mcp-context-forge"]))]
+    pub repository: Option<String>,
+    /// Tag. Refused in production without a digest; `latest` is warned about elsewhere.
+    #[schemars(extend("examples" = ["0.9.0"]))]
+    pub tag: Option<String>,
+    /// Content digest, `sha256:` and 64 lowercase hex digits. Required in production.
+    #[schemars(
+        regex(pattern = r"^sha256:[0-9a-f]{64}$"),
+        extend("examples" = ["sha256:4c5f2b1e3d8a9f7c6b5a4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b"])
+    )]
+    pub digest: Option<String>,
+    /// Pull policy. Default: `global.image.pullPolicy`, else `IfNotPresent`.
+    pub pull_policy: Option<PullPolicy>,
+}
+
+/// An environment variable's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    /// A literal value (quote numbers and booleans).
+    Literal(String),
+    /// A key of a Secret or ConfigMap.
+    Reference(EnvReference),
+}
+
+/// A reference to one key of a Secret or ConfigMap; set exactly one of the two.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvReference {
+    /// Key of a Secret.
+    pub secret_key_ref: Option<KeyRef>,
+    /// Key of a ConfigMap.
+    pub config_map_key_ref: Option<KeyRef>,
+}
+
+/// A key of a named Secret or ConfigMap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KeyRef {
+    /// Object name.
+    pub name: String,
+    /// Key within it.
+    pub key: String,
+    /// Start the container even when the key is missing.
+    pub optional: Option<bool>,
+}
+
+/// A Secret or ConfigMap whose keys all become environment variables; set exactly one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvFrom {
+    /// Secret name.
+    pub secret_ref: Option<String>,
+    /// ConfigMap name.
+    pub config_map_ref: Option<String>,
+    /// Prefix added to every variable name.
+    pub prefix: Option<String>,
+}
+
+/// Liveness, readiness and startup probes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probes {
+    /// Restart the container when this fails.
+    pub liveness: Option<Probe>,
+    /// Take the pod out of the Service while this fails.
+    pub readiness: Option<Probe>,
+    /// Hold the other probes until this succeeds once (slow starters).
+    pub startup: Option<Probe>,
+}
+
+/// One probe: set exactly one of `httpGet`, `tcpSocket` and `exec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probe {
+    /// Run this probe.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// HTTP GET against the container.
+    pub http_get: Option<HttpGet>,
+    /// TCP connect to the container.
+    pub tcp_socket: Option<TcpSocket>,
+    /// Command run in the container.
+    pub exec: Option<Exec>,
+    /// Seconds after start before the first probe.
+    #[schemars(range(min = 0))]
+    pub initial_delay_seconds: Option<i64>,
+    /// Seconds between probes.
+    #[schemars(range(min = 1))]
+    pub period_seconds: Option<i64>,
+    /// Seconds before a probe times out.
+    #[schemars(range(min = 1))]
+    pub timeout_seconds: Option<i64>,
+    /// Failures in a row that count as failed.
+    #[schemars(range(min = 1))]
+    pub failure_threshold: Option<i64>,
+    /// Successes in a row that count as succeeded.
+    #[schemars(range(min = 1))]
+    pub success_threshold: Option<i64>,
+}
+
+/// HTTP GET probe.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HttpGet {
+    /// Request path.
+    #[schemars(extend("examples" = ["/health"]))]
+    pub path: Option<String>,
+    /// Port; default: the container port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i64>,
+}
+
+/// TCP probe.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TcpSocket {
+    /// Port; default: the container port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i64>,
+}
+
+/// Command probe.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Exec {
+    /// Command and arguments.
+    pub command: Vec<String>,
+}
+
+/// CPU and memory requests and limits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    /// What the scheduler reserves.
+    pub requests: Option<ResourceList>,
+    /// The most the container may use.
+    pub limits: Option<ResourceList>,
+}
+
+/// CPU and memory quantities.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceList {
+    /// CPU, e.g. `250m` or `1`.
+    #[schemars(regex(pattern = r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$"), extend("examples" = ["250m"]))]
+    pub cpu: Option<String>,
+    /// Memory, e.g. `512Mi`.
+    #[schemars(
+        regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"),
+        extend("examples" = ["512Mi"])
+    )]
+    pub memory: Option<String>,
+}
+
+/// Horizontal pod autoscaling. With it on, the Deployment carries no replica count.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Autoscaling {
+    /// Scale the Deployment with a HorizontalPodAutoscaler.
+    #[schemars(extend("default" = false))]
+    pub enabled: Option<bool>,
+    /// Fewest replicas.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub min_replicas: Option<i64>,
+    /// Most replicas.
+    #[schemars(range(min = 1))]
+    pub max_replicas: Option<i64>,
+    /// Target average CPU utilization, percent of requests. Default when no target is
+    /// set: 80.
+    #[serde(rename = "targetCPUUtilizationPercentage")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub target_cpu_utilization_percentage: Option<i64>,
+    /// Target average memory utilization, percent of requests.
+    #[schemars(range(min = 1, max = 1000))]
+    pub target_memory_utilization_percentage: Option<i64>,
+    /// Scaling behavior.
+    pub behavior: Option<ScalingBehavior>,
+}
+
+/// How fast the autoscaler scales up and down.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingBehavior {
+    /// Scaling up.
+    pub scale_up: Option<ScalingRules>,
+    /// Scaling down.
+    pub scale_down: Option<ScalingRules>,
+}
+
+/// Scaling rules for one direction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingRules {
+    /// Seconds of past recommendations considered.
+    #[schemars(range(min = 0, max = 3600))]
+    pub stabilization_window_seconds: Option<i64>,
+    /// Which policy wins.
+    pub select_policy: Option<SelectPolicy>,
+    /// Scaling policies.
+    pub policies: Option<Vec<ScalingPolicy>>,
+}
+
+/// Which scaling policy wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum SelectPolicy {
+    Max,
+    Min,
+    Disabled,
+}
+
+/// One scaling policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingPolicy {
+    /// `Pods` or `Percent`.
+    #[serde(rename = "type")]
+    pub kind: ScalingPolicyType,
+    /// Pods or percent per period.
+    #[schemars(range(min = 1))]
+    pub value: i64,
+    /// Period length in seconds.
+    #[schemars(range(min = 1, max = 1800))]
+    pub period_seconds: i64,
+}
+
+/// Unit of a scaling policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ScalingPolicyType {
+    Pods,
+    Percent,
+}
+
+/// PodDisruptionBudget; set at most one of `minAvailable` and `maxUnavailable`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DisruptionBudget {
+    /// Create a PodDisruptionBudget.
+    #[schemars(extend("default" = false))]
+    pub enabled: Option<bool>,
+    /// Pods that must stay available, a count or a percentage such as `50%`.
+    pub min_available: Option<IntOrPercent>,
+    /// Pods that may be down, a count or a percentage. Default when neither is set: 1.
+    pub max_unavailable: Option<IntOrPercent>,
+}
+
+/// A count or a percentage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum IntOrPercent {
+    /// A count.
+    Count(#[schemars(range(min = 0))] i64),
+    /// A percentage such as `50%`.
+    Percent(#[schemars(regex(pattern = r"^[0-9]{1,3}%$"))] String),
+}
+
+/// A PersistentVolumeClaim mounted into the container.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Persistence {
+    /// Create and mount the claim.
+    #[schemars(extend("default" = false))]
+    pub enabled: Option<bool>,
+    /// Requested size.
+    #[schemars(
+        regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"),
+        extend("examples" = ["10Gi"])
+    )]
+    pub size: Option<String>,
+    /// StorageClass; default: the cluster's default class.
+    pub storage_class_name: Option<String>,
+    /// Access modes. Default: `[ReadWriteOnce]`.
+    pub access_modes: Option<Vec<AccessMode>>,
+    /// Where the volume is mounted in the container.
+    #[schemars(extend("examples" = ["/data"]))]
+    pub mount_path: Option<String>,
+}
+
+/// Volume access mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AccessMode {
+    ReadWriteOnce,
+    ReadOnlyMany,
+    ReadWriteMany,
+    ReadWriteOncePod,
+}
+
+/// The Kubernetes Service in front of the pods.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServicePort {
+    /// Service type.
+    #[serde(rename = "type")]
+    pub kind: Option<ServiceType>,
+    /// Port the Service listens on. Default: the container port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i64>,
+    /// Container port the Service forwards to. Default: the container port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub target_port: Option<i64>,
+}
+
+/// Service type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ServiceType {
+    ClusterIP,
+    NodePort,
+    LoadBalancer,
+}
+
+/// Exposure through an Ingress.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Ingress {
+    /// Create an Ingress.
+    #[schemars(extend("default" = false))]
+    pub enabled: Option<bool>,
+    /// Hostname; default: from `global.hostPattern`.
+    #[schemars(extend("examples" = ["mcp.example.com"]))]
+    pub host: Option<String>,
+    /// Request path.
+    #[schemars(extend("default" = "/"))]
+    pub path: Option<String>,
+    /// How the path matches.
+    pub path_type: Option<PathType>,
+    /// IngressClass; default: `global.ingress.className`.
+    pub class_name: Option<String>,
+    /// Extra annotations.
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// TLS; default: `global.ingress.tls`.
+    pub tls: Option<Tls>,
+    /// The service streams Server-Sent Events or streamable HTTP: turn proxy buffering
+    /// off, allow hour-long reads and sends, and speak HTTP/1.1 to the pods.
+    #[schemars(extend("default" = false))]
+    pub sse: Option<bool>,
+}
+
+/// Ingress path matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PathType {
+    Prefix,
+    Exact,
+    ImplementationSpecific,
+}
+
+/// The pod's ServiceAccount.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceAccount {
+    /// Create a ServiceAccount for the service.
+    #[schemars(extend("default" = true))]
+    pub create: Option<bool>,
+    /// Name; default: the service name.
+    pub name: Option<String>,
+    /// Annotations, e.g. for cloud workload identity.
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+/// A taint toleration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    /// Taint key; empty with `Exists` matches every taint.
+    pub key: Option<String>,
+    /// `Equal` or `Exists`.
+    pub operator: Option<TolerationOperator>,
+    /// Taint value.
+    pub value: Option<String>,
+    /// Taint effect.
+    pub effect: Option<TaintEffect>,
+    /// Seconds a `NoExecute` taint is tolerated.
+    pub toleration_seconds: Option<i64>,
+}
+
+/// Toleration operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TolerationOperator {
+    Equal,
+    Exists,
+}
+
+/// Taint effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+/// Kubernetes affinity, passed through as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Affinity {
+    /// Kubernetes `NodeAffinity`.
+    pub node_affinity: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Kubernetes `PodAffinity`.
+    pub pod_affinity: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Kubernetes `PodAntiAffinity`.
+    pub pod_anti_affinity: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// One topology spread constraint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TopologySpread {
+    /// Node label naming the domain, e.g. `topology.kubernetes.io/zone`.
+    pub topology_key: String,
+    /// Largest allowed difference in pod count between domains.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub max_skew: Option<i64>,
+    /// What to do when the spread cannot be met.
+    pub when_unsatisfiable: Option<WhenUnsatisfiable>,
+}
+
+/// What to do when a spread constraint cannot be met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum WhenUnsatisfiable {
+    DoNotSchedule,
+    ScheduleAnyway,
+}

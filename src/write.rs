@@ -1,0 +1,203 @@
+//! Writing the output tree: the only output IO. `build` and `check` share one plan:
+//! compare the tree in memory with the disk, then write it or show the diff.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::Error;
+use crate::tree::{GENERATED_DIR, HEADER_MARK, OutputTree};
+
+/// How the disk differs from the tree.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Files whose bytes already match.
+    pub unchanged: Vec<String>,
+    /// Files to create: path -> new contents.
+    pub missing: BTreeMap<String, String>,
+    /// Files to rewrite: path -> (old, new).
+    pub stale: BTreeMap<String, (String, String)>,
+    /// Generated files the tree no longer has: path -> old contents.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Plan {
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty() && self.stale.is_empty() && self.extra.is_empty()
+    }
+}
+
+/// What a build did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// Compare `tree` with the files under `root`. Files under `generated/` that do not
+/// start with the generated header are not ours and are never touched.
+pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
+    let mut plan = Plan::default();
+    for (path, contents) in &tree.files {
+        match read_existing(&root.join(path))? {
+            Some(old) if old == *contents => plan.unchanged.push(path.clone()),
+            Some(old) => {
+                plan.stale.insert(path.clone(), (old, contents.clone()));
+            }
+            None => {
+                plan.missing.insert(path.clone(), contents.clone());
+            }
+        }
+    }
+    let generated = root.join(GENERATED_DIR);
+    if generated.is_dir() {
+        for entry in walkdir::WalkDir::new(&generated).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::Io {
+                path: generated.clone(),
+                source: e.into(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let key = crate::source::display_path(relative);
+            if tree.files.contains_key(&key) {
+                continue;
+            }
+            if let Some(old) = read_existing(entry.path())?
+                && old.starts_with(HEADER_MARK)
+            {
+                plan.extra.insert(key, old);
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn read_existing(path: &Path) -> Result<Option<String>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Carry out a plan: write missing and stale files (each replaced atomically), remove
+/// extra ones and the folders they leave empty. Unchanged files are not touched.
+pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
+    let writes = plan
+        .missing
+        .iter()
+        .chain(plan.stale.iter().map(|(path, (_, new))| (path, new)));
+    let mut written = 0;
+    for (path, contents) in writes {
+        write_atomic(&root.join(path), contents)?;
+        written += 1;
+    }
+    for path in plan.extra.keys() {
+        let full = root.join(path);
+        std::fs::remove_file(&full).map_err(|e| Error::io(&full, e))?;
+        remove_empty_parents(root, &full);
+    }
+    Ok(Summary {
+        written,
+        unchanged: plan.unchanged.len(),
+        removed: plan.extra.len(),
+    })
+}
+
+fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    file.write_all(contents.as_bytes())
+        .map_err(|e| Error::io(path, e))?;
+    file.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+fn remove_empty_parents(root: &Path, file: &Path) {
+    let stop = root.join(GENERATED_DIR);
+    let mut dir = file.parent();
+    while let Some(current) = dir {
+        if current == stop || !current.starts_with(&stop) {
+            break;
+        }
+        if std::fs::remove_dir(current).is_err() {
+            break;
+        }
+        dir = current.parent();
+    }
+}
+
+/// A unified diff of every difference, as `check` prints it.
+pub fn diff(plan: &Plan) -> String {
+    let mut out = String::new();
+    for (path, new) in &plan.missing {
+        out.push_str(&unified("/dev/null", &format!("b/{path}"), "", new));
+    }
+    for (path, (old, new)) in &plan.stale {
+        out.push_str(&unified(
+            &format!("a/{path}"),
+            &format!("b/{path}"),
+            old,
+            new,
+        ));
+    }
+    for (path, old) in &plan.extra {
+        out.push_str(&unified(&format!("a/{path}"), "/dev/null", old, ""));
+    }
+    out
+}
+
+fn unified(from: &str, to: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(from, to)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> OutputTree {
+        let mut out = OutputTree::default();
+        for (path, contents) in files {
+            out.insert((*path).to_owned(), (*contents).to_owned());
+        }
+        out
+    }
+
+    #[test]
+    fn build_then_plan_is_clean_and_foreign_files_stay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("generated")).expect("mkdir");
+        std::fs::write(root.join("generated/README.md"), "hand-written").expect("write");
+        let first = tree(&[
+            ("generated/a/x.yaml", "# Generated by mcpstack\nx: 1\n"),
+            ("generated/b.yaml", "# Generated by mcpstack\n"),
+        ]);
+        let summary = apply(root, &plan(root, &first).expect("plan")).expect("apply");
+        assert_eq!(summary.written, 2);
+        assert!(plan(root, &first).expect("plan").is_clean());
+
+        let second = tree(&[("generated/b.yaml", "# Generated by mcpstack\nb: 2\n")]);
+        let p = plan(root, &second).expect("plan");
+        assert_eq!(p.extra.keys().collect::<Vec<_>>(), ["generated/a/x.yaml"]);
+        assert_eq!(p.stale.len(), 1);
+        assert!(diff(&p).contains("+b: 2"));
+        apply(root, &p).expect("apply");
+        assert!(
+            !root.join("generated/a").exists(),
+            "emptied folders are removed"
+        );
+        assert!(
+            root.join("generated/README.md").exists(),
+            "files without the header stay"
+        );
+    }
+}
