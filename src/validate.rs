@@ -49,6 +49,18 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
         );
     }
     for name in values.services.iter().flatten().map(|(name, _)| name) {
+        if name == crate::render::flux::NAMESPACE_UNIT {
+            let path = service_path(name);
+            out.push(
+                Diagnostic::error(
+                    "reserved-name",
+                    format!("`{name}` is reserved for the environment's namespace unit"),
+                )
+                .at(root.locate_key(&path).span)
+                .path(path)
+                .help("rename the service, e.g. `namespace-controller`"),
+            );
+        }
         if let Some(problem) = hostname::service_name_problem(name) {
             let path = service_path(name);
             out.push(
