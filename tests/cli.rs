@@ -381,3 +381,31 @@ fn kustomize_builds_equal_render_for_every_environment_and_unit() {
         );
     }
 }
+
+#[test]
+fn every_spec_file_names_the_editor_schema() {
+    let modeline = "# yaml-language-server: $schema=../schema/values.schema.json";
+    for entry in std::fs::read_dir(project_root().join("environments")).expect("environments") {
+        let path = entry.expect("entry").path();
+        let spec = std::fs::read_to_string(&path).expect("spec");
+        assert_eq!(
+            spec.lines().next(),
+            Some(modeline),
+            "{} starts with the modeline",
+            path.display()
+        );
+        // The schema accepts each file on its own, partial environment files included.
+        let schema: Json = serde_json::from_str(
+            &std::fs::read_to_string(project_root().join("schema/values.schema.json"))
+                .expect("schema"),
+        )
+        .expect("schema JSON");
+        let validator = jsonschema::draft202012::new(&schema).expect("valid schema");
+        let value: Json = serde_saphyr::from_str(&spec).expect("YAML");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+}
