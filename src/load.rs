@@ -46,16 +46,29 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
     for path in spec_files(&dir)? {
         let name = file_name(&path);
         let display = format!("{ENVIRONMENTS_DIR}/{name}");
-        let text = read(&path)?;
-        let file = sources.add(display, text.unwrap_or_default());
-        let parsed = match text_of(&sources, file, &path)? {
-            Ok(root) => root,
+        let parsed = match read(&path)? {
+            Contents::Text(text) => {
+                let file = sources.add(display, text);
+                parse(file, &sources.file(file).text).map(|root| Document { file, root })
+            }
+            Contents::TooLarge(size) => {
+                let file = sources.add(display, String::new());
+                let message =
+                    format!("spec file is {size} bytes, over the limit of {MAX_FILE_BYTES}");
+                Err(Diagnostic::error("file-too-large", message).at(start(file)))
+            }
+            Contents::NotUtf8 => {
+                let file = sources.add(display, String::new());
+                Err(Diagnostic::error("not-utf8", "spec file is not valid UTF-8").at(start(file)))
+            }
+        };
+        let document = match parsed {
+            Ok(document) => document,
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
                 continue;
             }
         };
-        let document = Document { file, root: parsed };
         match name.strip_suffix(".yaml") {
             Some("stack") => stack = Some(document),
             Some(env) => environments.push((env.to_owned(), document)),
@@ -102,41 +115,21 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The file's text, or `None` when it cannot be a spec (too large, not UTF-8); the
-/// reason is reported by [`text_of`].
-fn read(path: &Path) -> Result<Option<String>, Error> {
-    let metadata = std::fs::metadata(path).map_err(|source| Error::io(path, source))?;
-    if metadata.len() > MAX_FILE_BYTES {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
-    Ok(String::from_utf8(bytes).ok())
+/// What a spec file holds, as far as loading cares.
+enum Contents {
+    Text(String),
+    TooLarge(u64),
+    NotUtf8,
 }
 
-/// Parse a file already added to `sources`, or explain why it cannot be parsed.
-fn text_of(
-    sources: &Sources,
-    file: FileId,
-    path: &Path,
-) -> Result<Result<Node, Diagnostic>, Error> {
-    let text = &sources.file(file).text;
-    if text.is_empty() {
-        let metadata = std::fs::metadata(path).map_err(|source| Error::io(path, source))?;
-        if metadata.len() > MAX_FILE_BYTES {
-            let message = format!(
-                "spec file is {} bytes, over the limit of {MAX_FILE_BYTES}",
-                metadata.len()
-            );
-            return Ok(Err(
-                Diagnostic::error("file-too-large", message).at(start(file))
-            ));
-        }
-        if metadata.len() > 0 {
-            let message = "spec file is not valid UTF-8";
-            return Ok(Err(Diagnostic::error("not-utf8", message).at(start(file))));
-        }
+/// Read a file, refusing oversized ones before reading them.
+fn read(path: &Path) -> Result<Contents, Error> {
+    let metadata = std::fs::metadata(path).map_err(|source| Error::io(path, source))?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return Ok(Contents::TooLarge(metadata.len()));
     }
-    Ok(parse(file, text))
+    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+    Ok(String::from_utf8(bytes).map_or(Contents::NotUtf8, Contents::Text))
 }
 
 fn start(file: FileId) -> Span {
