@@ -65,12 +65,14 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
             Ok(values) => values,
             Err(d) => return Err(invalid(specs.sources, vec![d])),
         };
-        diagnostics.extend(validate::environment_file(
-            name,
-            document,
-            &own,
-            &stack_values,
-        ));
+        let file_errors = validate::environment_file(name, document, &own, &stack_values);
+        // A file that names unknown services or no tier would only produce echoes of
+        // those mistakes when layered; report the file's own errors alone.
+        let skip = file_errors.iter().any(Diagnostic::is_error);
+        diagnostics.extend(file_errors);
+        if skip {
+            continue;
+        }
         let merged = merge::layer(&specs.stack.root, &document.root);
         let values = match typed(&Document {
             file: document.file,

@@ -81,12 +81,16 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         let _ = writeln!(out, "{label}[{}]: {}", self.code, self.message);
+        let number = self.span.map(|s| s.line.to_string()).unwrap_or_default();
+        let gutter = " ".repeat(number.len().max(1));
         if let Some(span) = self.span {
             let file = sources.file(span.file);
-            let _ = writeln!(out, "  --> {}:{}:{}", file.path, span.line, span.column);
+            let _ = writeln!(
+                out,
+                "{gutter}--> {}:{}:{}",
+                file.path, span.line, span.column
+            );
             if let Some(line) = sources.line(span.file, span.line) {
-                let number = span.line.to_string();
-                let gutter = " ".repeat(number.len());
                 let caret_pad: String = line
                     .chars()
                     .take(span.column.saturating_sub(1) as usize)
@@ -98,13 +102,13 @@ impl Diagnostic {
             }
         }
         if let Some(path) = &self.path {
-            let _ = writeln!(out, "  = field: {path}");
+            let _ = writeln!(out, "{gutter} = field: {path}");
         }
         if let Some(expected) = &self.expected {
-            let _ = writeln!(out, "  = expected: {expected}");
+            let _ = writeln!(out, "{gutter} = expected: {expected}");
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "{gutter} = help: {help}");
         }
         out
     }

@@ -174,14 +174,29 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
                     column: u32::try_from(l.column()).unwrap_or(1).max(1),
                 })
                 .unwrap_or_else(|| start(file));
-            let message = first_line(&error.to_string());
-            Err(Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}")).at(span))
+            Err(syntax_error(&error.to_string()).at(span))
         }
     }
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).to_owned()
+/// A parser error as a diagnostic, in our words: no position (the `-->` line has it)
+/// and no advice about parser options.
+fn syntax_error(message: &str) -> Diagnostic {
+    let message = message.lines().next().unwrap_or(message);
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    };
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return Diagnostic::error(
+            "duplicate-key",
+            format!("key `{key}` appears twice in one mapping"),
+        )
+        .help("keep one of the two entries; YAML does not merge repeated keys");
+    }
+    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
+        .help("check the indentation and the `key: value` structure around this line")
 }
 
 #[cfg(test)]
@@ -223,7 +238,8 @@ mod tests {
     #[test]
     fn duplicate_keys_are_errors() {
         let error = parse(FileId(0), "a: 1\na: 2\n").expect_err("duplicate");
-        assert_eq!(error.code, "yaml-syntax");
+        assert_eq!(error.code, "duplicate-key");
+        assert_eq!(error.message, "key `a` appears twice in one mapping");
         assert_eq!(error.span.map(|s| s.line), Some(2));
     }
 

@@ -117,6 +117,7 @@ impl Validator {
                 }
                 Diagnostic::error("invalid-value", format!("unexpected {found} at `{path}`"))
                     .expected(expected_for(self.subschema(&path)))
+                    .help(type_help(document.at(&path)))
             }
             Kind::Type { .. } => Diagnostic::error(
                 "wrong-type",
@@ -145,15 +146,21 @@ impl Validator {
                 }
                 d
             }
-            Kind::Pattern { pattern } => {
+            Kind::Pattern { .. } => {
+                let given = document
+                    .at(&path)
+                    .map(|n| n.to_json().to_string())
+                    .unwrap_or_default();
+                let what = description_of(self.subschema(&path));
                 let mut d = Diagnostic::error(
                     "invalid-value",
-                    format!("value does not match the expected format `{pattern}`"),
+                    format!("{given} is not in the expected format"),
                 )
-                .expected(description_of(self.subschema(&path)));
-                if pattern.starts_with("^sha256") {
-                    d = d.help("a digest is `sha256:` followed by 64 lowercase hex digits; `mcpstack` reads it from `docker buildx imagetools inspect IMAGE`");
-                    d.code = "invalid-digest";
+                .expected(what);
+                if path.0.last() == Some(&Segment::Key("digest".to_owned())) {
+                    d = Diagnostic::error("invalid-digest", format!("{given} is not an image digest"))
+                        .expected("`sha256:` followed by 64 lowercase hex digits")
+                        .help("copy the digest from your registry, e.g. `docker buildx imagetools inspect IMAGE:TAG`");
                 }
                 d
             }
@@ -261,10 +268,10 @@ fn expected_for(schema: Option<&Json>) -> String {
         let parts: Vec<String> = branches.iter().map(|b| expected_for(Some(b))).collect();
         return parts.join(" or ");
     }
-    if let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
+    if schema.get("$ref").is_some() {
         return format!(
-            "a {} mapping",
-            reference.rsplit('/').next().unwrap_or("nested")
+            "a mapping: {}",
+            lowercase_first(&description_of(Some(schema)))
         );
     }
     match schema.get("type").and_then(Json::as_str) {
@@ -278,18 +285,25 @@ fn expected_for(schema: Option<&Json>) -> String {
     }
 }
 
+/// The first sentence of a schema's description.
 fn description_of(schema: Option<&Json>) -> String {
-    schema
+    let Some(description) = schema
         .and_then(|s| s.get("description"))
         .and_then(Json::as_str)
-        .map(|d| {
-            d.lines()
-                .next()
-                .unwrap_or(d)
-                .trim_end_matches('.')
-                .to_owned()
-        })
-        .unwrap_or_else(|| "a valid value".to_owned())
+    else {
+        return "a valid value".to_owned();
+    };
+    let flat = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = flat.split(". ").next().unwrap_or(&flat);
+    first.trim_end_matches('.').to_owned()
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn enum_choices(options: &Json) -> String {
