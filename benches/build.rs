@@ -32,6 +32,10 @@ use mcpstack::tree::OutputTree;
 use mcpstack::write;
 use tempfile::TempDir;
 
+/// The allocator the `mcpstack` binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Services in the generated stack.
 const SERVICES: usize = 1_000;
 /// Services repeat in blocks: a gateway, its database and cache, then MCP servers.

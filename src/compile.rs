@@ -10,6 +10,7 @@ use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
 use crate::merge;
 use crate::model;
+use crate::parallel;
 use crate::schema;
 use crate::source::Sources;
 use crate::spec::Values;
@@ -59,30 +60,20 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
         Err(d) => return Err(invalid(specs.sources, vec![d])),
     };
     diagnostics.extend(validate::stack(&specs.stack, &stack_values));
-    let mut layered = Vec::new();
-    for (name, document) in &specs.environments {
-        let own = match typed(document) {
-            Ok(values) => values,
+    let stack_path = specs.sources.file(specs.stack.file).path.clone();
+    let checked = parallel::map(&specs.environments, |(name, document)| {
+        let own_path = specs.sources.file(document.file).path.clone();
+        let sources = vec![stack_path.clone(), own_path];
+        environment(name, document, &specs.stack, &stack_values, sources)
+    });
+    let mut environments = Vec::new();
+    for outcome in checked {
+        let (found, lowered) = match outcome {
+            Ok(checked) => checked,
             Err(d) => return Err(invalid(specs.sources, vec![d])),
         };
-        let file_errors = validate::environment_file(name, document, &own, &stack_values);
-        // A file that names unknown services or no tier would only produce echoes of
-        // those mistakes when layered; report the file's own errors alone.
-        let skip = file_errors.iter().any(Diagnostic::is_error);
-        diagnostics.extend(file_errors);
-        if skip {
-            continue;
-        }
-        let merged = merge::layer(&specs.stack.root, &document.root);
-        let values = match typed(&Document {
-            file: document.file,
-            root: merged.clone(),
-        }) {
-            Ok(values) => values,
-            Err(d) => return Err(invalid(specs.sources, vec![d])),
-        };
-        diagnostics.extend(validate::environment(name, &merged, document, &values));
-        layered.push((name.clone(), document.file, values));
+        diagnostics.extend(found);
+        environments.extend(lowered);
     }
     // A mistake in the stack file shows up once per environment; report it once.
     diagnostics.sort();
@@ -90,14 +81,6 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(invalid(specs.sources, diagnostics));
     }
-    let stack_path = specs.sources.file(specs.stack.file).path.clone();
-    let environments: Vec<model::Environment> = layered
-        .iter()
-        .map(|(name, file, values)| {
-            let sources = vec![stack_path.clone(), specs.sources.file(*file).path.clone()];
-            lower::environment(name, values, sources)
-        })
-        .collect();
     let stack = model::Stack {
         name: lower::stack_name(&stack_values),
         base: base(&stack_values, &environments),
@@ -127,6 +110,35 @@ fn base(stack: &Values, environments: &[model::Environment]) -> Vec<model::Servi
         .filter(|(service, _)| used.contains(service.as_str()))
         .map(|(service, spec)| lower::service(service, spec, &global, &name, Scope::Base))
         .collect()
+}
+
+/// One environment: its file's own rules, then layering, the semantic rules and, when
+/// they pass, lowering. A spec that the schema passed but the types refuse (a bug)
+/// comes back as `Err`.
+fn environment(
+    name: &str,
+    document: &Document,
+    stack: &Document,
+    stack_values: &Values,
+    sources: Vec<String>,
+) -> Result<(Vec<Diagnostic>, Option<model::Environment>), Diagnostic> {
+    let own = typed(document)?;
+    let mut found = validate::environment_file(name, document, &own, stack_values);
+    // A file that names unknown services or no tier would only produce echoes of those
+    // mistakes when layered; report the file's own errors alone.
+    if found.iter().any(Diagnostic::is_error) {
+        return Ok((found, None));
+    }
+    let merged = Document {
+        file: document.file,
+        root: merge::layer(&stack.root, &document.root),
+    };
+    let values = typed(&merged)?;
+    found.extend(validate::environment(name, &merged.root, document, &values));
+    if found.iter().any(Diagnostic::is_error) {
+        return Ok((found, None));
+    }
+    Ok((found, Some(lower::environment(name, &values, sources))))
 }
 
 fn typed(document: &Document) -> Result<Values, Diagnostic> {

@@ -17,6 +17,7 @@ pub mod lower;
 pub mod merge;
 pub mod model;
 pub mod node;
+pub mod parallel;
 pub mod render;
 pub mod schema;
 pub mod source;

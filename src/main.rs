@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use mcpstack::command::{self, Command, Config};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let command = match cli.command {

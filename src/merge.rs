@@ -2,35 +2,33 @@
 //! files. Mappings merge key by key, lists and scalars are replaced whole. Every merged
 //! node keeps the span of the file that set it, so diagnostics point at the right file.
 
-use std::collections::BTreeMap;
-
-use crate::node::{Entry, Node, Value};
+use crate::node::{Node, Value};
 
 /// `overlay` layered over `base`.
 pub fn layer(base: &Node, overlay: &Node) -> Node {
-    match (&base.value, &overlay.value) {
-        (Value::Mapping(below), Value::Mapping(above)) => {
-            let mut merged: BTreeMap<String, Entry> = below.clone();
-            for (key, entry) in above {
-                let node = match below.get(key) {
-                    Some(under) => layer(&under.node, &entry.node),
-                    None => entry.node.clone(),
-                };
-                merged.insert(
-                    key.clone(),
-                    Entry {
-                        key_span: entry.key_span,
-                        node,
-                    },
-                );
+    let mut merged = base.clone();
+    layer_into(&mut merged, overlay);
+    merged
+}
+
+/// Layer `overlay` onto `base` in place: each value of `base` is copied at most once.
+fn layer_into(base: &mut Node, overlay: &Node) {
+    let (Value::Mapping(below), Value::Mapping(above)) = (&mut base.value, &overlay.value) else {
+        *base = overlay.clone();
+        return;
+    };
+    for (key, entry) in above {
+        match below.get_mut(key) {
+            Some(under) => {
+                layer_into(&mut under.node, &entry.node);
+                under.key_span = entry.key_span;
             }
-            Node {
-                value: Value::Mapping(merged),
-                span: overlay.span,
+            None => {
+                below.insert(key.clone(), entry.clone());
             }
         }
-        _ => overlay.clone(),
     }
+    base.span = overlay.span;
 }
 
 #[cfg(test)]

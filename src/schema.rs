@@ -11,13 +11,16 @@ use crate::spec::Values;
 /// Where the schema is committed, relative to the project root.
 pub const SCHEMA_PATH: &str = "schema/values.schema.json";
 
-/// The schema as a JSON value (draft 2020-12).
-pub fn generate() -> Json {
-    let settings = SchemaSettings::draft2020_12();
-    let schema = settings.into_generator().into_root_schema_for::<Values>();
-    let mut value = schema.to_value();
-    forbid_null(&mut value);
-    value
+/// The schema as a JSON value (draft 2020-12), generated once per process.
+pub fn generate() -> &'static Json {
+    static SCHEMA: std::sync::OnceLock<Json> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let settings = SchemaSettings::draft2020_12();
+        let schema = settings.into_generator().into_root_schema_for::<Values>();
+        let mut value = schema.to_value();
+        forbid_null(&mut value);
+        value
+    })
 }
 
 /// Optional fields are left out, never written as `null`: a `null` in a spec (a key
@@ -54,21 +57,21 @@ fn forbid_null(schema: &mut Json) {
 
 /// The committed text of the schema: pretty JSON with a final newline.
 pub fn text() -> String {
-    let mut text = serde_json::to_string_pretty(&generate()).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(generate()).unwrap_or_default();
     text.push('\n');
     text
 }
 
 /// Validates documents against the schema; built once per run.
 pub struct Validator {
-    schema: Json,
+    schema: &'static Json,
     validator: jsonschema::Validator,
 }
 
 impl Validator {
     pub fn new() -> Self {
         let schema = generate();
-        let validator = jsonschema::draft202012::new(&schema)
+        let validator = jsonschema::draft202012::new(schema)
             .expect("the generated schema is a valid draft 2020-12 schema");
         Self { schema, validator }
     }
@@ -219,7 +222,7 @@ impl Validator {
 
     /// The schema that applies to the value at `path`, following `$ref`s.
     fn subschema(&self, path: &FieldPath) -> Option<&Json> {
-        let mut schema = self.resolve(&self.schema)?;
+        let mut schema = self.resolve(self.schema)?;
         for segment in &path.0 {
             let next = match segment {
                 Segment::Key(key) => schema

@@ -89,30 +89,32 @@ fn service_account(service: &Service, namespace: Option<&str>) -> Json {
     if !service.service_account.annotations.is_empty() {
         meta["annotations"] = json!(service.service_account.annotations);
     }
-    json!({
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": meta,
-        "automountServiceAccountToken": false,
-    })
+    object([
+        ("apiVersion", "v1".into()),
+        ("kind", "ServiceAccount".into()),
+        ("metadata", meta),
+        ("automountServiceAccountToken", false.into()),
+    ])
 }
 
 fn kube_service(service: &Service, namespace: Option<&str>) -> Json {
-    json!({
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": metadata(&service.name, service, namespace),
-        "spec": {
-            "type": service.service.kind,
-            "selector": selector_labels(service),
-            "ports": [{
-                "name": PORT_NAME,
-                "port": service.service.port,
-                "targetPort": service.service.target_port,
-                "protocol": "TCP",
-            }],
-        },
-    })
+    let port = json!({
+        "name": PORT_NAME,
+        "port": service.service.port,
+        "targetPort": service.service.target_port,
+        "protocol": "TCP",
+    });
+    let spec = object([
+        ("type", json!(service.service.kind)),
+        ("selector", Json::Object(selector_labels(service))),
+        ("ports", Json::Array(vec![port])),
+    ]);
+    object([
+        ("apiVersion", "v1".into()),
+        ("kind", "Service".into()),
+        ("metadata", metadata(&service.name, service, namespace)),
+        ("spec", spec),
+    ])
 }
 
 fn deployment(service: &Service, namespace: Option<&str>) -> Json {
@@ -124,17 +126,9 @@ fn deployment(service: &Service, namespace: Option<&str>) -> Json {
     if let Some(replicas) = service.replicas {
         spec.insert("replicas".into(), json!(replicas));
     }
-    spec.insert(
-        "selector".into(),
-        json!({ "matchLabels": selector_labels(service) }),
-    );
+    spec.insert("selector".into(), match_labels(service));
     spec.insert("template".into(), pod_template(service));
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": meta,
-        "spec": spec,
-    })
+    resource("apps/v1", "Deployment", meta, Json::Object(spec))
 }
 
 fn pod_template(service: &Service) -> Json {
@@ -163,7 +157,7 @@ fn pod_template(service: &Service) -> Json {
             .iter()
             .map(|name| json!({ "name": name }))
             .collect();
-        pod.insert("imagePullSecrets".into(), json!(secrets));
+        pod.insert("imagePullSecrets".into(), Json::Array(secrets));
     }
     if !service.node_selector.is_empty() {
         pod.insert("nodeSelector".into(), json!(service.node_selector));
@@ -190,16 +184,19 @@ fn pod_template(service: &Service) -> Json {
                 })
             })
             .collect();
-        pod.insert("topologySpreadConstraints".into(), json!(constraints));
+        pod.insert("topologySpreadConstraints".into(), Json::Array(constraints));
     }
-    pod.insert("containers".into(), json!([container(service)]));
+    pod.insert("containers".into(), Json::Array(vec![container(service)]));
     if let Some(persistence) = &service.persistence {
         pod.insert(
             "volumes".into(),
             json!([{ "name": "data", "persistentVolumeClaim": { "claimName": persistence.claim_name } }]),
         );
     }
-    json!({ "metadata": meta, "spec": pod })
+    object([
+        ("metadata", Json::Object(meta)),
+        ("spec", Json::Object(pod)),
+    ])
 }
 
 fn affinity_json(affinity: &crate::spec::Affinity) -> Json {
@@ -237,19 +234,23 @@ fn container(service: &Service) -> Json {
             .iter()
             .map(|var| match &var.value {
                 EnvVarValue::Literal(value) => json!({ "name": var.name, "value": value }),
-                EnvVarValue::SecretKey { name, key, optional } => {
-                    json!({ "name": var.name, "valueFrom": { "secretKeyRef": key_ref(name, key, *optional) } })
-                }
-                EnvVarValue::ConfigMapKey { name, key, optional } => {
-                    json!({ "name": var.name, "valueFrom": { "configMapKeyRef": key_ref(name, key, *optional) } })
-                }
+                EnvVarValue::SecretKey {
+                    name,
+                    key,
+                    optional,
+                } => env_from_key(&var.name, "secretKeyRef", key_ref(name, key, *optional)),
+                EnvVarValue::ConfigMapKey {
+                    name,
+                    key,
+                    optional,
+                } => env_from_key(&var.name, "configMapKeyRef", key_ref(name, key, *optional)),
             })
             .collect();
-        c.insert("env".into(), json!(env));
+        c.insert("env".into(), Json::Array(env));
     }
     if !service.env_from.is_empty() {
         let sources: Vec<Json> = service.env_from.iter().map(env_source).collect();
-        c.insert("envFrom".into(), json!(sources));
+        c.insert("envFrom".into(), Json::Array(sources));
     }
     for probe in &service.probes {
         let key = match probe.kind {
@@ -344,12 +345,12 @@ fn persistent_volume_claim(service: &Service, namespace: Option<&str>) -> Json {
         "resources".into(),
         json!({ "requests": { "storage": p.size } }),
     );
-    json!({
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": metadata(&p.claim_name, service, namespace),
-        "spec": spec,
-    })
+    resource(
+        "v1",
+        "PersistentVolumeClaim",
+        metadata(&p.claim_name, service, namespace),
+        Json::Object(spec),
+    )
 }
 
 fn int_or_percent(value: &IntOrPercent) -> Json {
@@ -370,16 +371,13 @@ fn pod_disruption_budget(service: &Service, namespace: Option<&str>) -> Json {
         }
         None => None,
     };
-    spec.insert(
-        "selector".into(),
-        json!({ "matchLabels": selector_labels(service) }),
-    );
-    json!({
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": metadata(&service.name, service, namespace),
-        "spec": spec,
-    })
+    spec.insert("selector".into(), match_labels(service));
+    resource(
+        "policy/v1",
+        "PodDisruptionBudget",
+        metadata(&service.name, service, namespace),
+        Json::Object(spec),
+    )
 }
 
 fn horizontal_pod_autoscaler(service: &Service, namespace: Option<&str>) -> Json {
@@ -402,16 +400,16 @@ fn horizontal_pod_autoscaler(service: &Service, namespace: Option<&str>) -> Json
     );
     spec.insert("minReplicas".into(), json!(a.min_replicas));
     spec.insert("maxReplicas".into(), json!(a.max_replicas));
-    spec.insert("metrics".into(), json!(metrics));
+    spec.insert("metrics".into(), Json::Array(metrics));
     if let Some(behavior) = &a.behavior {
         spec.insert("behavior".into(), strip_nulls(json!(behavior)));
     }
-    json!({
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(&service.name, service, namespace),
-        "spec": spec,
-    })
+    resource(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        metadata(&service.name, service, namespace),
+        Json::Object(spec),
+    )
 }
 
 fn ingress(service: &Service, namespace: Option<&str>) -> Json {
@@ -443,12 +441,7 @@ fn ingress(service: &Service, namespace: Option<&str>) -> Json {
             }] },
         }]),
     );
-    json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": meta,
-        "spec": spec,
-    })
+    resource("networking.k8s.io/v1", "Ingress", meta, Json::Object(spec))
 }
 
 /// Serialized spec structs carry `null` for unset options; Kubernetes objects omit them.
@@ -474,4 +467,37 @@ fn is_label_value(value: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         && value.starts_with(|c: char| c.is_ascii_alphanumeric())
         && value.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// A JSON object of `entries`, moving each value in (`json!` would copy them).
+fn object<const N: usize>(entries: [(&str, Json); N]) -> Json {
+    Json::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
+/// `{matchLabels: <selector labels>}`.
+fn match_labels(service: &Service) -> Json {
+    object([("matchLabels", Json::Object(selector_labels(service)))])
+}
+
+/// A Kubernetes object with `spec`.
+fn resource(api_version: &str, kind: &str, metadata: Json, spec: Json) -> Json {
+    object([
+        ("apiVersion", api_version.into()),
+        ("kind", kind.into()),
+        ("metadata", metadata),
+        ("spec", spec),
+    ])
+}
+
+/// An env var whose value comes from a key of another object.
+fn env_from_key(name: &str, source: &str, key: Json) -> Json {
+    object([
+        ("name", name.into()),
+        ("valueFrom", object([(source, key)])),
+    ])
 }

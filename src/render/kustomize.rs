@@ -61,22 +61,23 @@ pub fn aggregate(resources: &[String]) -> Json {
     kustomization(extra)
 }
 
-/// The base of a service: its environment-independent objects and their kustomization.
-pub fn base(service: &Service) -> Vec<UnitFile> {
-    let objects = base_objects(service);
+/// The base of a service from its [`base_objects`]: the objects and their
+/// kustomization.
+pub fn base(objects: &[Json]) -> Vec<UnitFile> {
     let resources: Vec<String> = objects.iter().map(file_name).collect();
     let mut files = vec![UnitFile {
         name: "kustomization.yaml".into(),
         body: aggregate(&resources),
     }];
-    files.extend(objects.into_iter().map(|o| UnitFile {
-        name: file_name(&o),
-        body: o,
+    files.extend(objects.iter().map(|o| UnitFile {
+        name: file_name(o),
+        body: o.clone(),
     }));
     files
 }
 
-fn base_objects(service: &Service) -> Vec<Json> {
+/// The environment-independent objects of a service as the stack file describes it.
+pub fn base_objects(service: &Service) -> Vec<Json> {
     kubernetes::objects(service, None)
         .into_iter()
         .filter(|o| BASE_KINDS.contains(&kind(o)))
@@ -84,16 +85,16 @@ fn base_objects(service: &Service) -> Vec<Json> {
 }
 
 /// The overlay of a service in one environment. `base_service` is the same service as
-/// the stack file alone describes it; `base_dir` is the path from the unit folder to
-/// its base.
+/// the stack file alone describes it and `bases` its [`base_objects`]; `base_dir` is the
+/// path from the unit folder to its base.
 pub fn overlay(
     service: &Service,
     base_service: &Service,
+    bases: &[Json],
     namespace: &str,
     base_dir: &str,
 ) -> Vec<UnitFile> {
     let targets = kubernetes::objects(service, Some(namespace));
-    let bases = base_objects(base_service);
     let image = images_entry(&base_service.image, &service.image);
     let mut resources = vec![base_dir.to_owned()];
     let mut whole = Vec::new();
@@ -135,7 +136,7 @@ pub fn overlay(
             body: Json::Array(ops),
         });
     }
-    for base in &bases {
+    for base in bases {
         if targets
             .iter()
             .any(|t| kind(t) == kind(base) && name(t) == name(base))

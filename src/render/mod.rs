@@ -5,6 +5,8 @@ pub mod flux;
 pub mod kubernetes;
 pub mod kustomize;
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value as Json};
 
 use crate::model::{Environment, Service, Stack};
@@ -14,19 +16,38 @@ use crate::tree::{self, GENERATED_DIR, OutputTree};
 pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
     let mut out = OutputTree::default();
     let base_sources = vec![stack_source.to_owned()];
-    for service in &stack.base {
-        for file in kustomize::base(service) {
-            let path = format!("{GENERATED_DIR}/base/{}/{}", service.name, file.name);
+    // Each base is rendered once and shared by every environment's overlay.
+    let bases: Bases = stack
+        .base
+        .iter()
+        .map(|service| {
+            (
+                service.name.as_str(),
+                (service, kustomize::base_objects(service)),
+            )
+        })
+        .collect();
+    for (name, (_, objects)) in &bases {
+        for file in kustomize::base(objects) {
+            let path = format!("{GENERATED_DIR}/base/{name}/{}", file.name);
             out.insert(path, tree::yaml_file(&base_sources, &file.body));
         }
     }
-    for env in &stack.environments {
-        environment(stack, env, &mut out);
+    let environments = crate::parallel::map(&stack.environments, |env| {
+        let mut files = OutputTree::default();
+        environment(stack, &bases, env, &mut files);
+        files
+    });
+    for files in environments {
+        out.files.extend(files.files);
     }
     out
 }
 
-fn environment(stack: &Stack, env: &Environment, out: &mut OutputTree) {
+/// Base services by name, with their base objects.
+type Bases<'a> = BTreeMap<&'a str, (&'a Service, Vec<Json>)>;
+
+fn environment(stack: &Stack, bases: &Bases<'_>, env: &Environment, out: &mut OutputTree) {
     let overlay_dir = format!("{GENERATED_DIR}/overlays/{}", env.name);
     let flux_dir = format!("{GENERATED_DIR}/flux/{}", env.name);
     let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
@@ -45,13 +66,14 @@ fn environment(stack: &Stack, env: &Environment, out: &mut OutputTree) {
     );
 
     for service in &env.services {
-        let Some(base) = stack.base.iter().find(|b| b.name == service.name) else {
+        let Some((base, base_objects)) = bases.get(service.name.as_str()) else {
             continue;
         };
         let unit_dir = format!("{overlay_dir}/{}", service.name);
         for file in kustomize::overlay(
             service,
             base,
+            base_objects,
             &env.namespace,
             &format!("../../../base/{}", service.name),
         ) {
