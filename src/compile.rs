@@ -84,6 +84,7 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     let stack = model::Stack {
         name: lower::stack_name(&stack_values),
         base: base(&stack_values, &environments),
+        base_charts: base_charts(&stack_values, &environments),
         environments,
     };
     diagnostic::sort(&mut diagnostics);
@@ -109,6 +110,30 @@ fn base(stack: &Values, environments: &[model::Environment]) -> Vec<model::Servi
         .flatten()
         .filter(|(service, _)| used.contains(service.as_str()))
         .map(|(service, spec)| lower::service(service, spec, &global, &name, Scope::Base))
+        .collect()
+}
+
+/// The charts as the stack file alone describes them, for those that some environment
+/// installs.
+fn base_charts(stack: &Values, environments: &[model::Environment]) -> Vec<model::Chart> {
+    let used: BTreeSet<&str> = environments
+        .iter()
+        .flat_map(|env| env.charts.iter().map(|c| c.name.as_str()))
+        .collect();
+    let global = stack.global.clone().unwrap_or_default();
+    let name = lower::stack_name(stack);
+    let all: Vec<&str> = stack
+        .charts
+        .iter()
+        .flatten()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    stack
+        .charts
+        .iter()
+        .flatten()
+        .filter(|(chart, _)| used.contains(chart.as_str()))
+        .map(|(chart, spec)| lower::chart(chart, spec, &global, &name, Scope::Base, &all))
         .collect()
 }
 

@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::helm_values;
 use crate::hostname;
 use crate::image::ImageRef;
 use crate::model::{
     self, Autoscaling, DisruptionBudget, EnvSource, EnvVar, EnvVarValue, Flux, Persistence, Probe,
     ProbeHandler, ProbeKind, Resources, ServiceAccount, ServicePort, TopologySpread,
 };
-use crate::spec::{self, Global, IntOrPercent, PathType, PullPolicy, ServiceType, Tier, Values};
+use crate::spec::{
+    self, Global, IntOrPercent, PathType, PullPolicy, Routing, ServiceType, Tier, Values,
+};
 
 /// Default stack name when `name` is not set.
 pub const DEFAULT_STACK_NAME: &str = "mcp-stack";
@@ -62,6 +65,26 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
             self::service(service_name, service, &global, &stack_name(values), scope)
         })
         .collect();
+    let enabled: Vec<(&String, &spec::Chart)> = values
+        .charts
+        .iter()
+        .flatten()
+        .filter(|(_, chart)| chart.enabled.unwrap_or(true))
+        .collect();
+    let chart_names: Vec<&str> = enabled.iter().map(|(n, _)| n.as_str()).collect();
+    let charts = enabled
+        .iter()
+        .map(|(chart_name, spec)| {
+            self::chart(
+                chart_name,
+                spec,
+                &global,
+                &stack_name(values),
+                scope,
+                &chart_names,
+            )
+        })
+        .collect();
     model::Environment {
         name: name.to_owned(),
         tier,
@@ -69,7 +92,82 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
         sources,
         flux: flux(global.flux.as_ref()),
         services,
+        charts,
     }
+}
+
+/// One chart, resolved for `scope`. `charts` names every chart of the scope, to tell
+/// which dependencies are releases.
+pub fn chart(
+    name: &str,
+    spec: &spec::Chart,
+    global: &Global,
+    stack: &str,
+    scope: Scope<'_>,
+    charts: &[&str],
+) -> model::Chart {
+    let repository = spec.repository.clone().unwrap_or_default();
+    let source = match repository.strip_prefix("oci://") {
+        Some(_) => model::ChartSource::Oci {
+            url: repository.trim_end_matches('/').to_owned(),
+        },
+        None => model::ChartSource::Https { url: repository },
+    };
+    let mut values = spec.values.clone().unwrap_or_default();
+    if let (Some(hostname), Scope::Environment { name: env, tier }) = (&spec.hostname, scope) {
+        let host = host(name, hostname.host.as_deref(), global, env, tier);
+        for path in &hostname.value_paths {
+            if let Ok(steps) = helm_values::parse(path) {
+                helm_values::set(&mut values, &steps, serde_json::Value::String(host.clone()));
+            }
+        }
+    }
+    let depends_on = spec.depends_on.clone().unwrap_or_default();
+    let release_depends_on = depends_on
+        .iter()
+        .filter(|d| charts.contains(&d.as_str()))
+        .cloned()
+        .collect();
+    let default_interval = global.flux.as_ref().and_then(|f| f.interval.clone());
+    model::Chart {
+        name: name.to_owned(),
+        component: spec.component.clone(),
+        part_of: stack.to_owned(),
+        source,
+        chart: spec.chart.clone().unwrap_or_default(),
+        version: spec.version.clone().unwrap_or_default(),
+        values,
+        values_from: spec.values_from.clone().unwrap_or_default(),
+        depends_on,
+        release_depends_on,
+        target_namespace: spec.target_namespace.clone(),
+        interval: spec
+            .interval
+            .clone()
+            .or(default_interval)
+            .unwrap_or_else(|| "10m".to_owned()),
+        timeout: spec.timeout.clone().unwrap_or_else(|| "5m".to_owned()),
+        install_retries: spec.install_retries.unwrap_or(3),
+        upgrade_retries: spec.upgrade_retries.unwrap_or(3),
+        images: spec
+            .images
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// Whether a chart version names exactly one release (`16.4.5`, `v1.2.3-rc.1`), not a
+/// range.
+pub fn is_exact_version(version: &str) -> bool {
+    let version = version.strip_prefix('v').unwrap_or(version);
+    let (core, _) = version.split_once(['-', '+']).unwrap_or((version, ""));
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn flux(settings: Option<&spec::FluxSettings>) -> Flux {
@@ -85,22 +183,17 @@ fn flux(settings: Option<&spec::FluxSettings>) -> Flux {
 }
 
 /// The hostname of an exposed service in an environment.
-pub fn host(
-    service: &str,
-    ingress: &spec::Ingress,
-    global: &Global,
-    env: &str,
-    tier: Tier,
-) -> String {
-    if let Some(host) = &ingress.host {
-        return host.clone();
+/// `name` is the service's or chart's; `explicit` a host the spec sets.
+pub fn host(name: &str, explicit: Option<&str>, global: &Global, env: &str, tier: Tier) -> String {
+    if let Some(host) = explicit {
+        return host.to_owned();
     }
     let pattern = global
         .host_pattern
         .as_deref()
         .unwrap_or_else(|| hostname::default_pattern(tier));
     let domain = global.domain.as_deref().unwrap_or_default();
-    hostname::expand(pattern, service, env, domain)
+    hostname::expand(pattern, name, env, domain)
 }
 
 /// The container port of a service.
@@ -366,8 +459,34 @@ fn ingress(
     if let Some(issuer) = tls.as_ref().and_then(|t| t.cluster_issuer.clone()) {
         annotations.insert("cert-manager.io/cluster-issuer".to_owned(), issuer);
     }
+    let routing = ingress
+        .routing
+        .or(global.routing)
+        .unwrap_or(Routing::Ingress);
+    let sse = ingress.sse.unwrap_or(false);
+    let request_timeout = match (&ingress.request_timeout, sse) {
+        (Some(timeout), _) => Some(timeout.clone()),
+        (None, true) => Some("0s".to_owned()),
+        (None, false) => None,
+    };
+    let gateway = global.gateway.as_ref().map(|g| model::Gateway {
+        name: g.name.clone().unwrap_or_default(),
+        namespace: g.namespace.clone(),
+        section_name: g.section_name.clone(),
+    });
+    if routing == Routing::GatewayApi {
+        // The nginx annotations and the Ingress TLS block mean nothing to a Gateway:
+        // it terminates TLS on its listener.
+        annotations.retain(|key, _| {
+            !key.starts_with("nginx.ingress.kubernetes.io/")
+                && key != "cert-manager.io/cluster-issuer"
+        });
+    }
     Some(model::Ingress {
-        host: host(name, ingress, global, env, tier),
+        routing,
+        gateway,
+        request_timeout: request_timeout.filter(|_| routing == Routing::GatewayApi),
+        host: host(name, ingress.host.as_deref(), global, env, tier),
         path: ingress.path.clone().unwrap_or_else(|| "/".to_owned()),
         path_type: ingress.path_type.unwrap_or(PathType::Prefix),
         class_name: ingress.class_name.clone().or(defaults.class_name),
@@ -515,6 +634,52 @@ mod tests {
                 .get("cert-manager.io/cluster-issuer")
                 .map(String::as_str),
             Some("le")
+        );
+    }
+
+    #[test]
+    fn exact_versions_are_told_from_ranges() {
+        for exact in ["16.4.5", "v1.2.3", "1.0.0-rc.1", "2.3.4+build.5"] {
+            assert!(is_exact_version(exact), "{exact}");
+        }
+        for range in [
+            "16.x",
+            "^16.4.0",
+            ">=16.0.0 <17.0.0",
+            "16",
+            "16.4",
+            "~1.2.3",
+            "*",
+            "",
+        ] {
+            assert!(!is_exact_version(range), "{range}");
+        }
+    }
+
+    #[test]
+    fn chart_hostnames_are_written_into_values() {
+        let v = values(
+            "global: {domain: example.com}\ncharts:\n  kube:\n    repository: https://charts.example.com\n    chart: mcp-kubernetes\n    version: 1.0.0\n    values: {ingress: {enabled: true}}\n    hostname: {valuePaths: [\"ingress.hosts[0].host\"]}\n",
+        );
+        let env = environment(
+            "staging",
+            &Values {
+                tier: Some(Tier::Staging),
+                ..v
+            },
+            vec![],
+        );
+        let chart = &env.charts[0];
+        assert_eq!(
+            chart.values["ingress"]["hosts"][0]["host"],
+            "mcp-kube.staging.example.com"
+        );
+        assert_eq!(chart.values["ingress"]["enabled"], true);
+        assert_eq!(
+            chart.source,
+            model::ChartSource::Https {
+                url: "https://charts.example.com".into()
+            }
         );
     }
 

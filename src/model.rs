@@ -16,6 +16,9 @@ pub struct Stack {
     /// Each service as the stack file alone describes it: the Kustomize bases.
     /// Invariant: sorted by name; holds every service enabled in some environment.
     pub base: Vec<Service>,
+    /// Each chart as the stack file alone describes it. Invariant: sorted by name; holds
+    /// every chart enabled in some environment; no chart shares a service's name.
+    pub base_charts: Vec<Chart>,
     /// Invariant: sorted by name.
     pub environments: Vec<Environment>,
 }
@@ -29,9 +32,46 @@ pub struct Environment {
     /// Spec files this environment is compiled from, for generated headers.
     pub sources: Vec<String>,
     pub flux: Flux,
-    /// Enabled services only. Invariant: sorted by name; every `depends_on` names one of
-    /// them; hostnames are valid and unique.
+    /// Enabled services only. Invariant: sorted by name; every `depends_on` names an
+    /// enabled service or chart; hostnames are valid and unique.
     pub services: Vec<Service>,
+    /// Enabled charts only. Invariant: sorted by name; as for services.
+    pub charts: Vec<Chart>,
+}
+
+/// A component installed from a Helm chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub name: String,
+    pub component: Option<String>,
+    pub part_of: String,
+    pub source: ChartSource,
+    /// The chart name within its repository.
+    pub chart: String,
+    pub version: String,
+    /// Helm values, with the environment's hostname written in.
+    pub values: serde_json::Map<String, serde_json::Value>,
+    pub values_from: Vec<crate::spec::ValuesFrom>,
+    /// Services and charts to apply first (Flux Kustomization ordering).
+    pub depends_on: Vec<String>,
+    /// The charts among `depends_on` (HelmRelease ordering).
+    pub release_depends_on: Vec<String>,
+    pub target_namespace: Option<String>,
+    pub interval: String,
+    pub timeout: String,
+    pub install_retries: i64,
+    pub upgrade_retries: i64,
+    /// Image pins by the name the chart renders. Sorted by name.
+    pub images: Vec<(String, crate::spec::ChartImage)>,
+}
+
+/// Where a chart comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartSource {
+    /// An OCI registry path (`oci://host/path`); the chart is `{url}/{chart}`.
+    Oci { url: String },
+    /// An `https://` Helm repository.
+    Https { url: String },
 }
 
 /// How Flux reconciles the environment's units.
@@ -173,8 +213,15 @@ pub struct ServicePort {
     pub target_port: i64,
 }
 
+/// How a service is exposed: its hostname and path, through an Ingress or a Gateway
+/// API HTTPRoute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingress {
+    pub routing: crate::spec::Routing,
+    /// The Gateway an HTTPRoute attaches to.
+    pub gateway: Option<Gateway>,
+    /// HTTPRoute request timeout (`0s`: none).
+    pub request_timeout: Option<String>,
     pub host: String,
     pub path: String,
     pub path_type: PathType,
@@ -183,6 +230,14 @@ pub struct Ingress {
     pub annotations: BTreeMap<String, String>,
     /// Secret of the certificate, when TLS is on.
     pub tls_secret: Option<String>,
+}
+
+/// A Gateway's reference, as an HTTPRoute's `parentRefs` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub section_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,6 +30,10 @@ pub struct Values {
     /// name and must be a DNS label. Environment files may only change services defined
     /// in `stack.yaml`.
     pub services: Option<BTreeMap<String, Service>>,
+    /// Components installed from Helm charts, by name, as Flux HelmReleases. The name
+    /// becomes the release and object name and must be a DNS label. Environment files
+    /// may only change charts defined in `stack.yaml`.
+    pub charts: Option<BTreeMap<String, Chart>>,
 }
 
 /// Environment tier.
@@ -79,8 +83,38 @@ pub struct Global {
     pub probes: Option<Probes>,
     /// Default ingress settings.
     pub ingress: Option<GlobalIngress>,
+    /// How exposed services are routed: an Ingress (any class) or a Gateway API
+    /// HTTPRoute. Default: `ingress`.
+    pub routing: Option<Routing>,
+    /// The Gateway that HTTPRoutes attach to, when routing is `gateway-api`.
+    pub gateway: Option<GatewayRef>,
     /// How Flux reconciles this environment's units.
     pub flux: Option<FluxSettings>,
+}
+
+/// How exposed services are routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Routing {
+    /// A `networking.k8s.io/v1` Ingress.
+    Ingress,
+    /// A `gateway.networking.k8s.io/v1` HTTPRoute attached to `global.gateway`.
+    GatewayApi,
+}
+
+/// A Gateway that HTTPRoutes attach to (their `parentRefs`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayRef {
+    /// Gateway name.
+    #[schemars(extend("examples" = ["public"]))]
+    pub name: Option<String>,
+    /// Gateway namespace; default: the route's own.
+    #[schemars(extend("examples" = ["gateway-system"]))]
+    pub namespace: Option<String>,
+    /// Listener to attach to, e.g. the HTTPS listener that terminates TLS.
+    #[schemars(extend("examples" = ["https"]))]
+    pub section_name: Option<String>,
 }
 
 /// Default image settings.
@@ -558,10 +592,17 @@ pub struct Ingress {
     pub annotations: Option<BTreeMap<String, String>>,
     /// TLS; default: `global.ingress.tls`.
     pub tls: Option<Tls>,
-    /// The service streams Server-Sent Events or streamable HTTP: turn proxy buffering
-    /// off, allow hour-long reads and sends, and speak HTTP/1.1 to the pods.
+    /// The service streams Server-Sent Events or streamable HTTP. With an Ingress:
+    /// proxy buffering off, hour-long reads and sends, HTTP/1.1 to the pods. With a
+    /// Gateway API route: no request timeout (`timeouts.request: 0s`).
     #[schemars(extend("default" = false))]
     pub sse: Option<bool>,
+    /// Routing of this service; default: `global.routing`.
+    pub routing: Option<Routing>,
+    /// Gateway API only: the HTTPRoute's request timeout, e.g. `30s`; `0s` means none.
+    /// Default: `0s` for `sse` services, the gateway's own default otherwise.
+    #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
+    pub request_timeout: Option<String>,
 }
 
 /// Ingress path matching.
@@ -646,4 +687,100 @@ pub struct TopologySpread {
 pub enum WhenUnsatisfiable {
     DoNotSchedule,
     ScheduleAnyway,
+}
+
+/// A component installed from a Helm chart, as a Flux HelmRelease.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Chart {
+    /// Install this chart in the environment.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Role of the component (`app.kubernetes.io/component` on the Flux objects).
+    #[schemars(extend("examples" = ["database", "cache", "mcp-server"]))]
+    pub component: Option<String>,
+    /// Where the chart comes from: an `oci://` registry path or an `https://` Helm
+    /// repository.
+    #[schemars(extend("examples" = ["oci://registry-1.docker.io/bitnamicharts", "https://giantswarm.github.io/helm-charts"]))]
+    pub repository: Option<String>,
+    /// Chart name within the repository.
+    #[schemars(extend("examples" = ["postgresql"]))]
+    pub chart: Option<String>,
+    /// Chart version: an exact version such as `16.4.5`; a semver range such as
+    /// `16.x` or `>=16.0.0 <17.0.0` is refused in production.
+    #[schemars(extend("examples" = ["16.4.5"]))]
+    pub version: Option<String>,
+    /// Helm values.
+    pub values: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Values read from Secrets or ConfigMaps, merged over `values`.
+    pub values_from: Option<Vec<ValuesFrom>>,
+    /// Charts or services this one needs running first; Flux applies it after them.
+    pub depends_on: Option<Vec<String>>,
+    /// Namespace the chart's objects are installed into; default: the environment's.
+    pub target_namespace: Option<String>,
+    /// How often Flux reconciles the release. Default: `global.flux.interval`.
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub interval: Option<String>,
+    /// How long Helm may take to install or upgrade. Default: `5m`.
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub timeout: Option<String>,
+    /// Retries when an install fails. Default: 3.
+    #[schemars(range(min = 0, max = 100))]
+    pub install_retries: Option<i64>,
+    /// Retries when an upgrade fails, rolling back between tries. Default: 3.
+    #[schemars(range(min = 0, max = 100))]
+    pub upgrade_retries: Option<i64>,
+    /// Images the chart runs, by the name the chart renders (`docker.io/bitnami/redis`),
+    /// pinned per environment by Flux's post-renderer whatever the chart's values look
+    /// like. Production requires a digest for every one.
+    pub images: Option<BTreeMap<String, ChartImage>>,
+    /// The chart's hostname, computed like a service's and written into its values.
+    pub hostname: Option<ChartHostname>,
+}
+
+/// One Secret or ConfigMap key whose content becomes Helm values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValuesFrom {
+    /// `Secret` or `ConfigMap`.
+    pub kind: ValuesSourceKind,
+    /// Object name, in the release's namespace.
+    pub name: String,
+    /// Key holding the values. Default: `values.yaml`.
+    pub values_key: Option<String>,
+    /// Put the key's content at this values path instead of merging it at the root.
+    pub target_path: Option<String>,
+    /// Install even when the object or key is missing.
+    pub optional: Option<bool>,
+}
+
+/// Kind of a values source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ValuesSourceKind {
+    Secret,
+    ConfigMap,
+}
+
+/// A chart image pinned per environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChartImage {
+    /// Run the image from another repository (a mirror).
+    pub new_name: Option<String>,
+    /// Run this tag instead of the chart's.
+    pub tag: Option<String>,
+    /// Content digest, `sha256:` and 64 lowercase hex digits. Required in production.
+    #[schemars(regex(pattern = r"^sha256:[0-9a-f]{64}$"))]
+    pub digest: Option<String>,
+}
+
+/// Where a chart takes its hostname.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChartHostname {
+    /// Values paths the hostname is written to, e.g. `ingress.hosts[0].host`.
+    #[schemars(extend("examples" = [["ingress.hosts[0].host", "ingress.tls[0].hosts[0]"]]))]
+    pub value_paths: Vec<String>,
+    /// Hostname; default: from `global.hostPattern` with the chart's name as service.
+    pub host: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! diagnostics placed with the layered tree, so each names the file and line that set
 //! the offending value.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::hostname;
@@ -48,32 +48,68 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
                 .help(format!("try `{}`", hostname::suggest_label(name))),
         );
     }
-    for name in values.services.iter().flatten().map(|(name, _)| name) {
+    let services = values
+        .services
+        .iter()
+        .flatten()
+        .map(|(name, _)| ("services", "service", name));
+    let charts = values
+        .charts
+        .iter()
+        .flatten()
+        .map(|(name, _)| ("charts", "chart", name));
+    for (section, noun, name) in services.chain(charts) {
+        let path = FieldPath::root().key(section).key(name);
+        let span = root.locate_key(&path).span;
         if name == crate::render::flux::NAMESPACE_UNIT {
-            let path = service_path(name);
             out.push(
                 Diagnostic::error(
                     "reserved-name",
                     format!("`{name}` is reserved for the environment's namespace unit"),
                 )
-                .at(root.locate_key(&path).span)
-                .path(path)
-                .help("rename the service, e.g. `namespace-controller`"),
+                .at(span)
+                .path(path.clone())
+                .help(format!("rename the {noun}, e.g. `namespace-controller`")),
             );
         }
         if let Some(problem) = hostname::service_name_problem(name) {
-            let path = service_path(name);
             out.push(
-                Diagnostic::error("invalid-name", format!("service name `{name}` {problem}"))
-                    .at(root.locate_key(&path).span)
-                    .path(path)
+                Diagnostic::error("invalid-name", format!("{noun} name `{name}` {problem}"))
+                    .at(span)
+                    .path(path.clone())
                     .expected("a DNS label starting with a letter: lowercase letters, digits and `-`, at most 63 characters")
                     .help(format!("rename it to `{}`", hostname::suggest_label(name))),
+            );
+        }
+        if section == "charts" && name.len() > MAX_RELEASE_NAME {
+            out.push(
+                Diagnostic::error("name-too-long", format!("chart name `{name}` is {} characters long; Helm release names have at most {MAX_RELEASE_NAME}", name.len()))
+                    .at(span)
+                    .path(path.clone()),
+            );
+        }
+        if section == "charts"
+            && values
+                .services
+                .as_ref()
+                .is_some_and(|s| s.contains_key(name))
+        {
+            out.push(
+                Diagnostic::error(
+                    "duplicate-name",
+                    format!("`{name}` names both a service and a chart"),
+                )
+                .at(span)
+                .path(path)
+                .help("each service and chart is a unit with its own folder; rename one of them"),
             );
         }
     }
     out
 }
+
+/// Helm's limit on release names.
+const MAX_RELEASE_NAME: usize = 53;
 
 /// Rules on an environment file alone: its name, its tier, the services it names.
 pub fn environment_file(
@@ -109,36 +145,61 @@ pub fn environment_file(
             .expected("`tier: staging`, `tier: production` or `tier: review`"),
         );
     }
-    let known: Vec<&str> = stack
-        .services
-        .iter()
-        .flatten()
-        .map(|(n, _)| n.as_str())
-        .collect();
-    for service in values.services.iter().flatten().map(|(n, _)| n) {
-        if known.contains(&service.as_str()) {
-            continue;
-        }
-        let path = service_path(service);
-        let mut diagnostic = Diagnostic::error(
-            "unknown-service",
-            format!("service `{service}` is not defined in the stack file"),
-        )
-        .at(root.locate_key(&path).span)
-        .path(path)
-        .expected(format!(
-            "one of {}",
-            known
+    let sections = [
+        (
+            "services",
+            "service",
+            stack
+                .services
+                .as_ref()
+                .map(|m| m.keys().collect::<Vec<_>>()),
+            values
+                .services
+                .as_ref()
+                .map(|m| m.keys().collect::<Vec<_>>()),
+        ),
+        (
+            "charts",
+            "chart",
+            stack.charts.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+            values.charts.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+        ),
+    ];
+    for (section, noun, defined, named) in sections {
+        let known: Vec<&str> = defined
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        for name in named.unwrap_or_default() {
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            let path = FieldPath::root().key(section).key(name);
+            let choices = known
                 .iter()
                 .map(|k| format!("`{k}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        diagnostic = match did_you_mean(service, known.iter().copied()) {
-            Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-            None => diagnostic.help("define the service in environments/stack.yaml first"),
-        };
-        out.push(diagnostic);
+                .join(", ");
+            let mut diagnostic = Diagnostic::error(
+                if section == "charts" {
+                    "unknown-chart"
+                } else {
+                    "unknown-service"
+                },
+                format!("{noun} `{name}` is not defined in the stack file"),
+            )
+            .at(root.locate_key(&path).span)
+            .path(path)
+            .expected(format!("one of {choices}"));
+            diagnostic = match did_you_mean(name, known.iter().copied()) {
+                Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+                None => diagnostic.help(format!(
+                    "define the {noun} in environments/stack.yaml first"
+                )),
+            };
+            out.push(diagnostic);
+        }
     }
     out
 }
@@ -175,12 +236,14 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         .filter(|(_, s)| s.enabled.unwrap_or(true))
         .map(|(n, s)| (n.as_str(), s))
         .collect();
-    let all: BTreeSet<&str> = values
-        .services
+    let charts: BTreeMap<&str, &spec::Chart> = values
+        .charts
         .iter()
         .flatten()
-        .map(|(n, _)| n.as_str())
+        .filter(|(_, c)| c.enabled.unwrap_or(true))
+        .map(|(n, c)| (n.as_str(), c))
         .collect();
+    let units = units(values);
     let mut hosts: BTreeMap<String, FieldPath> = BTreeMap::new();
     for (service_name, service) in &services {
         let ctx = Context {
@@ -199,11 +262,118 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.env_references(&mut out);
         ctx.disruption_budget(&mut out);
         ctx.persistence(&mut out);
-        ctx.dependencies(&services, &all, &mut out);
+        ctx.hostname(&mut hosts, &mut out);
+        ctx.routing(&mut out);
+    }
+    for (chart_name, chart) in &charts {
+        let ctx = ChartContext {
+            env: name,
+            tier,
+            merged,
+            own,
+            chart: chart_name,
+            spec: chart,
+            global: &global,
+        };
+        ctx.source(&mut out);
+        ctx.images(&mut out);
         ctx.hostname(&mut hosts, &mut out);
     }
-    dependency_cycles(merged, &services, &mut out);
+    unit_names(name, own, &units, &mut out);
+    dependencies(name, merged, &units, &mut out);
+    dependency_cycles(merged, &units, &mut out);
     out
+}
+
+/// A unit Flux reconciles: an enabled service or chart.
+struct Unit<'a> {
+    /// `services.NAME` or `charts.NAME`.
+    path: FieldPath,
+    depends_on: &'a [String],
+    enabled: bool,
+}
+
+/// Every service and chart of the layered values, enabled or not, by name.
+fn units(values: &Values) -> BTreeMap<&str, Unit<'_>> {
+    let services = values.services.iter().flatten().map(|(name, s)| {
+        let unit = Unit {
+            path: service_path(name),
+            depends_on: s.depends_on.as_deref().unwrap_or_default(),
+            enabled: s.enabled.unwrap_or(true),
+        };
+        (name.as_str(), unit)
+    });
+    let charts = values.charts.iter().flatten().map(|(name, c)| {
+        let unit = Unit {
+            path: FieldPath::root().key("charts").key(name),
+            depends_on: c.depends_on.as_deref().unwrap_or_default(),
+            enabled: c.enabled.unwrap_or(true),
+        };
+        (name.as_str(), unit)
+    });
+    services.chain(charts).collect()
+}
+
+/// Flux writes each unit's Kustomization name into a label on every object it applies,
+/// so `{env}-{unit}` must fit in 63 characters.
+fn unit_names(
+    env: &str,
+    own: &Document,
+    units: &BTreeMap<&str, Unit<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
+        let flux_name = crate::render::flux::unit_name(env, name);
+        if flux_name.len() <= 63 {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                "name-too-long",
+                format!("Flux unit name `{flux_name}` is {} characters long, over the limit of 63", flux_name.len()),
+            )
+            .at(own.root.span)
+            .path(unit.path.clone())
+            .expected("environment and unit names of at most 62 characters together")
+            .help("Flux writes the unit name into a label on every object; shorten the environment or the name"),
+        );
+    }
+}
+
+/// Every `dependsOn` names another enabled service or chart.
+fn dependencies(
+    env: &str,
+    merged: &Node,
+    units: &BTreeMap<&str, Unit<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
+        for (index, dependency) in unit.depends_on.iter().enumerate() {
+            let path = unit.path.key("dependsOn").index(index);
+            let span = merged.locate(&path).span;
+            let problem = match units.get(dependency.as_str()) {
+                _ if dependency == name => format!("`{name}` depends on itself"),
+                Some(target) if target.enabled => continue,
+                Some(_) => {
+                    format!("`{name}` depends on `{dependency}`, which is disabled in `{env}`")
+                }
+                None => {
+                    format!("`{name}` depends on `{dependency}`, which is not a service or chart")
+                }
+            };
+            let mut diagnostic = Diagnostic::error("unknown-dependency", problem)
+                .at(span)
+                .path(path);
+            if units.contains_key(dependency.as_str()) && dependency != name {
+                diagnostic = diagnostic.help(format!(
+                    "enable `{dependency}` in `{env}` or drop the dependency"
+                ));
+            } else if let Some(near) = did_you_mean(dependency, units.keys().copied()) {
+                diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+            }
+            out.push(diagnostic);
+        }
+    }
 }
 
 /// One service under validation, with what its rules need to look up.
@@ -489,57 +659,6 @@ impl Context<'_> {
         }
     }
 
-    fn dependencies(
-        &self,
-        enabled: &BTreeMap<&str, &spec::Service>,
-        all: &BTreeSet<&str>,
-        out: &mut Vec<Diagnostic>,
-    ) {
-        for (index, dependency) in self.spec.depends_on.iter().flatten().enumerate() {
-            let path = self.path().key("dependsOn").index(index);
-            if dependency == self.service {
-                out.push(self.error(
-                    "unknown-dependency",
-                    path,
-                    format!("`{}` depends on itself", self.service),
-                ));
-                continue;
-            }
-            if enabled.contains_key(dependency.as_str()) {
-                continue;
-            }
-            let mut diagnostic = if all.contains(dependency.as_str()) {
-                self.error(
-                    "unknown-dependency",
-                    path,
-                    format!(
-                        "`{}` depends on `{dependency}`, which is disabled in `{}`",
-                        self.service, self.env
-                    ),
-                )
-                .help(format!(
-                    "enable `{dependency}` in `{}` or drop the dependency",
-                    self.env
-                ))
-            } else {
-                self.error(
-                    "unknown-dependency",
-                    path,
-                    format!(
-                        "`{}` depends on `{dependency}`, which is not a service",
-                        self.service
-                    ),
-                )
-            };
-            if diagnostic.help.is_none()
-                && let Some(near) = did_you_mean(dependency, all.iter().copied())
-            {
-                diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
-            }
-            out.push(diagnostic);
-        }
-    }
-
     fn hostname(&self, hosts: &mut BTreeMap<String, FieldPath>, out: &mut Vec<Diagnostic>) {
         let Some(ingress) = self
             .spec
@@ -578,62 +697,345 @@ impl Context<'_> {
                 format!("ingress path `{p}` does not start with `/`"),
             ));
         }
-        let host = lower::host(self.service, ingress, self.global, self.env, self.tier);
+        let host = lower::host(
+            self.service,
+            ingress.host.as_deref(),
+            self.global,
+            self.env,
+            self.tier,
+        );
+        let exposed = Exposed {
+            host,
+            explicit: ingress.host.is_some(),
+            path,
+            owner: self.path(),
+        };
+        exposed.check(self.env, self.merged, hosts, out);
+    }
+
+    /// Gateway API routing needs a Gateway to attach to, cannot express every Ingress
+    /// path type, and must not cut streams.
+    fn routing(&self, out: &mut Vec<Diagnostic>) {
+        let Some(ingress) = self
+            .spec
+            .ingress
+            .as_ref()
+            .filter(|i| i.enabled.unwrap_or(false))
+        else {
+            return;
+        };
+        let routing = ingress
+            .routing
+            .or(self.global.routing)
+            .unwrap_or(spec::Routing::Ingress);
+        if routing != spec::Routing::GatewayApi {
+            return;
+        }
+        let path = self.path().key("ingress");
+        if self
+            .global
+            .gateway
+            .as_ref()
+            .and_then(|g| g.name.as_ref())
+            .is_none()
+        {
+            out.push(
+                self.error(
+                    "missing-gateway",
+                    path.clone(),
+                    format!(
+                        "`{}` is routed through Gateway API but no Gateway is named",
+                        self.service
+                    ),
+                )
+                .expected("`global.gateway.name` (and `namespace`, `sectionName` as needed)"),
+            );
+        }
+        if ingress.path_type == Some(spec::PathType::ImplementationSpecific) {
+            out.push(
+                self.error(
+                    "invalid-value",
+                    path.key("pathType"),
+                    "Gateway API routes have no `ImplementationSpecific` path type".to_owned(),
+                )
+                .expected("`Prefix` or `Exact`"),
+            );
+        }
+        if ingress.sse.unwrap_or(false)
+            && let Some(timeout) = &ingress.request_timeout
+            && !is_zero_duration(timeout)
+        {
+            out.push(
+                self.error(
+                    "sse-timeout",
+                    path.key("requestTimeout"),
+                    format!("`{}` streams (sse) but its route cuts requests after {timeout}", self.service),
+                )
+                .expected("`requestTimeout: 0s`, or no `requestTimeout` (sse services get `0s`)")
+                .help("Envoy-based gateways cut streams at 15 s unless the route's request timeout is 0s"),
+            );
+        }
+    }
+}
+
+/// Whether a Gateway API duration is zero (`0s`, `0ms`, `0h0m0s`).
+fn is_zero_duration(duration: &str) -> bool {
+    duration
+        .chars()
+        .all(|c| c == '0' || c.is_ascii_alphabetic())
+}
+
+/// A hostname an environment exposes, and where it came from.
+struct Exposed {
+    host: String,
+    /// Written in the spec, rather than computed from the pattern.
+    explicit: bool,
+    /// Where to report problems with it.
+    path: FieldPath,
+    /// The service or chart that exposes it.
+    owner: FieldPath,
+}
+
+impl Exposed {
+    /// The hostname is valid (RFC 1123) and no other unit of the environment uses it.
+    fn check(
+        self,
+        env: &str,
+        merged: &Node,
+        hosts: &mut BTreeMap<String, FieldPath>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let span = merged.locate(&self.path).span;
+        let host = self.host;
         if let Some(problem) = hostname::hostname_problem(&host) {
-            let origin = if ingress.host.is_some() {
+            let origin = if self.explicit {
                 ""
             } else {
                 " (from the hostname pattern)"
             };
             out.push(
-                self.error("invalid-hostname", path, format!("hostname `{host}`{origin} is not valid: {problem}"))
+                Diagnostic::error("invalid-hostname", format!("hostname `{host}`{origin} is not valid: {problem}"))
+                    .at(span)
+                    .path(self.path)
                     .expected("an RFC 1123 hostname: labels of at most 63 lowercase letters, digits and `-`, 253 characters in all")
-                    .help("set a shorter `ingress.host` on the service, or shorten the domain or pattern"),
+                    .help("set a shorter host explicitly, or shorten the domain or pattern"),
             );
             return;
         }
         if let Some(first) = hosts.get(&host) {
             out.push(
-                self.error(
+                Diagnostic::error(
                     "duplicate-hostname",
-                    path,
-                    format!(
-                        "hostname `{host}` is already used by `{first}` in `{}`",
-                        self.env
-                    ),
+                    format!("hostname `{host}` is already used by `{first}` in `{env}`"),
                 )
+                .at(span)
+                .path(self.path)
                 .expected("a hostname unique within the environment")
-                .help("give one of the services its own `ingress.host`"),
+                .help("give one of them its own host"),
             );
             return;
         }
-        hosts.insert(host, self.path());
+        hosts.insert(host, self.owner);
+    }
+}
+
+/// One chart under validation.
+struct ChartContext<'a> {
+    env: &'a str,
+    tier: Tier,
+    merged: &'a Node,
+    own: &'a Document,
+    chart: &'a str,
+    spec: &'a spec::Chart,
+    global: &'a spec::Global,
+}
+
+impl ChartContext<'_> {
+    fn path(&self) -> FieldPath {
+        FieldPath::root().key("charts").key(self.chart)
+    }
+
+    fn error(&self, code: &'static str, path: FieldPath, message: String) -> Diagnostic {
+        Diagnostic::error(code, message)
+            .at(self.merged.locate(&path).span)
+            .path(path)
+    }
+
+    /// The span to report a production fix at: the environment file's mention of the
+    /// chart when it has one.
+    fn production_span(&self, path: &FieldPath) -> crate::source::Span {
+        match self.own.root.at(&self.path()) {
+            Some(_) => self.own.root.locate(path).span,
+            None => self.merged.locate(path).span,
+        }
+    }
+
+    fn source(&self, out: &mut Vec<Diagnostic>) {
+        let required = [
+            (
+                "repository",
+                self.spec.repository.is_none(),
+                "`oci://registry/path` or `https://charts.example.com`",
+            ),
+            (
+                "chart",
+                self.spec.chart.is_none(),
+                "the chart's name in its repository",
+            ),
+            (
+                "version",
+                self.spec.version.is_none(),
+                "an exact chart version such as `16.4.5`",
+            ),
+        ];
+        for (field, missing, expected) in required {
+            if missing {
+                out.push(
+                    self.error(
+                        "missing-field",
+                        self.path(),
+                        format!("chart `{}` has no `{field}`", self.chart),
+                    )
+                    .expected(expected.to_owned()),
+                );
+            }
+        }
+        if let Some(repository) = &self.spec.repository
+            && !(repository.starts_with("oci://") || repository.starts_with("https://"))
+        {
+            out.push(
+                self.error(
+                    "invalid-repository",
+                    self.path().key("repository"),
+                    format!("chart repository `{repository}` is neither `oci://` nor `https://`"),
+                )
+                .expected("`oci://registry/path` or `https://charts.example.com`")
+                .help("plain http and local paths are not allowed: Flux fetches charts over TLS"),
+            );
+        }
+        if let Some(version) = &self.spec.version
+            && self.tier == Tier::Production
+            && !lower::is_exact_version(version)
+        {
+            let path = self.path().key("version");
+            out.push(
+                Diagnostic::error("chart-version-range", format!("production chart `{}` names the version range `{version}`", self.chart))
+                    .at(self.production_span(&path))
+                    .path(path)
+                    .expected("an exact version such as `16.4.5`")
+                    .help("a range upgrades production whenever the chart publishes; pin the version you tested"),
+            );
+        }
+    }
+
+    fn images(&self, out: &mut Vec<Diagnostic>) {
+        if self.tier != Tier::Production {
+            return;
+        }
+        let images = self.spec.images.clone().unwrap_or_default();
+        if images.is_empty() {
+            let path = self.path().key("images");
+            out.push(
+                Diagnostic::error("unpinned-image", format!("production chart `{}` pins none of its images", self.chart))
+                    .at(self.production_span(&path))
+                    .path(path)
+                    .expected("`images: {NAME: {digest: sha256:...}}` for every image the chart runs")
+                    .help("list the chart's images by the name it renders (see `helm template`), each with a digest"),
+            );
+            return;
+        }
+        for (image, pin) in images.iter().filter(|(_, pin)| pin.digest.is_none()) {
+            let path = self.path().key("images").key(image);
+            let shown = pin
+                .tag
+                .as_ref()
+                .map(|t| format!("tag `{t}`"))
+                .unwrap_or_else(|| "no digest".to_owned());
+            out.push(
+                Diagnostic::error("unpinned-image", format!("production image `{image}` of chart `{}` is not pinned by digest ({shown})", self.chart))
+                    .at(self.production_span(&path))
+                    .path(path.key("digest"))
+                    .expected("`digest: sha256:<64 hex digits>`"),
+            );
+        }
+    }
+
+    fn hostname(&self, hosts: &mut BTreeMap<String, FieldPath>, out: &mut Vec<Diagnostic>) {
+        let Some(hostname) = &self.spec.hostname else {
+            return;
+        };
+        let path = self.path().key("hostname");
+        for (index, value_path) in hostname.value_paths.iter().enumerate() {
+            if let Err(problem) = crate::helm_values::parse(value_path) {
+                out.push(
+                    self.error(
+                        "invalid-value-path",
+                        path.key("valuePaths").index(index),
+                        format!("values path `{value_path}` is not valid: {problem}"),
+                    )
+                    .expected("a path such as `ingress.hosts[0].host`"),
+                );
+            }
+        }
+        if hostname.host.is_none() && self.global.domain.is_none() {
+            out.push(
+                self.error(
+                    "missing-domain",
+                    path,
+                    format!(
+                        "chart `{}` has a hostname but the environment has no domain",
+                        self.chart
+                    ),
+                )
+                .expected("`global.domain`, or `hostname.host` on the chart"),
+            );
+            return;
+        }
+        let host = lower::host(
+            self.chart,
+            hostname.host.as_deref(),
+            self.global,
+            self.env,
+            self.tier,
+        );
+        let at = if hostname.host.is_some() {
+            path.key("host")
+        } else {
+            path
+        };
+        let exposed = Exposed {
+            host,
+            explicit: hostname.host.is_some(),
+            path: at,
+            owner: self.path(),
+        };
+        exposed.check(self.env, self.merged, hosts, out);
     }
 }
 
 /// Dependency cycles among enabled services, each reported once, at the service where
 /// the search closed it. Self-dependencies are reported by the dependency rule.
-fn dependency_cycles(
-    merged: &Node,
-    services: &BTreeMap<&str, &spec::Service>,
-    out: &mut Vec<Diagnostic>,
-) {
+fn dependency_cycles(merged: &Node, units: &BTreeMap<&str, Unit<'_>>, out: &mut Vec<Diagnostic>) {
     let mut search = CycleSearch {
-        services,
+        units,
         state: BTreeMap::new(),
         trail: Vec::new(),
         cycles: Vec::new(),
     };
-    for start in services.keys() {
+    for (start, _) in units.iter().filter(|(_, u)| u.enabled) {
         search.visit(start);
     }
     for cycle in search.cycles {
-        let path = service_path(&cycle[cycle.len() - 2]).key("dependsOn");
+        let closing = cycle[cycle.len() - 2].as_str();
+        let Some(unit) = units.get(closing) else {
+            continue;
+        };
+        let path = unit.path.key("dependsOn");
         out.push(
             Diagnostic::error(
                 "dependency-cycle",
                 format!(
-                    "services depend on each other in a cycle: {}",
+                    "units depend on each other in a cycle: {}",
                     cycle.join(" -> ")
                 ),
             )
@@ -650,31 +1052,31 @@ enum Visit {
     Done,
 }
 
-/// Depth-first search over `dependsOn`, each service explored once: linear in the
-/// number of dependencies.
+/// Depth-first search over `dependsOn` between enabled units, each explored once:
+/// linear in the number of dependencies.
 struct CycleSearch<'a, 'b> {
-    services: &'a BTreeMap<&'b str, &'b spec::Service>,
+    units: &'a BTreeMap<&'b str, Unit<'b>>,
     state: BTreeMap<&'b str, Visit>,
     trail: Vec<&'b str>,
     cycles: Vec<Vec<String>>,
 }
 
 impl<'b> CycleSearch<'_, 'b> {
-    fn visit(&mut self, service: &'b str) {
-        if self.state.contains_key(service) {
-            return;
-        }
-        self.state.insert(service, Visit::InProgress);
-        self.trail.push(service);
-        let Some(spec) = self.services.get(service) else {
+    fn visit(&mut self, name: &'b str) {
+        let Some(unit) = self.units.get(name).filter(|u| u.enabled) else {
             return;
         };
-        for next in spec.depends_on.iter().flatten() {
-            let Some((next, _)) = self.services.get_key_value(next.as_str()) else {
+        if self.state.contains_key(name) {
+            return;
+        }
+        self.state.insert(name, Visit::InProgress);
+        self.trail.push(name);
+        for next in unit.depends_on {
+            let Some((next, target)) = self.units.get_key_value(next.as_str()) else {
                 continue;
             };
             let next: &'b str = next;
-            if next == service {
+            if next == name || !target.enabled {
                 continue;
             }
             match self.state.get(next) {
@@ -690,7 +1092,7 @@ impl<'b> CycleSearch<'_, 'b> {
             }
         }
         self.trail.pop();
-        self.state.insert(service, Visit::Done);
+        self.state.insert(name, Visit::Done);
     }
 }
 
@@ -912,7 +1314,20 @@ mod tests {
         let name = "a".repeat(60);
         let own = ["tier: staging", "services:", "  redis:", "    replicas: 2"];
         let findings = layered_findings(&name, BASE, &own);
-        assert_eq!(found(&findings), [("invalid-name", OWN, 1)]);
+        // The Flux unit names `{env}-gateway` and `{env}-redis` are too long as well.
+        assert_eq!(
+            found(&findings),
+            [("invalid-name", OWN, 1), ("name-too-long", OWN, 1), ("name-too-long", OWN, 1)]
+        );
+    }
+
+    #[test]
+    fn flux_unit_names_fit_in_a_label() {
+        let name = "e".repeat(56);
+        let findings = layered_findings(&name, BASE, &["tier: staging"]);
+        let units: Vec<&str> = findings.iter().filter(|d| d.code == "name-too-long").map(|d| d.message.as_str()).collect();
+        assert_eq!(units.len(), 1, "{findings:?}");
+        assert!(units[0].contains(&format!("{name}-gateway")), "{units:?}");
     }
 
     #[test]

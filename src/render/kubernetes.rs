@@ -7,7 +7,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::model::{
     DisruptionBudget, EnvSource, EnvVarValue, Probe, ProbeHandler, ProbeKind, Service,
 };
-use crate::spec::IntOrPercent;
+use crate::spec::{IntOrPercent, PathType, Routing};
 
 /// The name mcpstack puts in `app.kubernetes.io/managed-by`.
 pub const MANAGER: &str = "mcpstack";
@@ -49,8 +49,11 @@ pub fn objects(service: &Service, namespace: Option<&str>) -> Vec<Json> {
     if service.autoscaling.is_some() {
         out.push(horizontal_pod_autoscaler(service, namespace));
     }
-    if service.ingress.is_some() {
-        out.push(ingress(service, namespace));
+    if let Some(exposure) = &service.ingress {
+        out.push(match exposure.routing {
+            Routing::Ingress => ingress(service, namespace),
+            Routing::GatewayApi => http_route(service, namespace),
+        });
     }
     out
 }
@@ -500,4 +503,48 @@ fn env_from_key(name: &str, source: &str, key: Json) -> Json {
         ("name", name.into()),
         ("valueFrom", object([(source, key)])),
     ])
+}
+
+/// A Gateway API route for an exposed service. TLS terminates at the Gateway's
+/// listener; `sse` services get no request timeout.
+fn http_route(service: &Service, namespace: Option<&str>) -> Json {
+    let Some(i) = &service.ingress else {
+        return Json::Null;
+    };
+    let mut meta = metadata(&service.name, service, namespace);
+    if !i.annotations.is_empty() {
+        meta["annotations"] = json!(i.annotations);
+    }
+    let mut parent = Map::new();
+    if let Some(gateway) = &i.gateway {
+        parent.insert("name".into(), gateway.name.clone().into());
+        if let Some(ns) = &gateway.namespace {
+            parent.insert("namespace".into(), ns.clone().into());
+        }
+        if let Some(section) = &gateway.section_name {
+            parent.insert("sectionName".into(), section.clone().into());
+        }
+    }
+    let path_type = match i.path_type {
+        PathType::Exact => "Exact",
+        PathType::Prefix | PathType::ImplementationSpecific => "PathPrefix",
+    };
+    let mut rule = Map::new();
+    rule.insert(
+        "matches".into(),
+        json!([{ "path": { "type": path_type, "value": i.path } }]),
+    );
+    rule.insert(
+        "backendRefs".into(),
+        json!([{ "name": service.name, "port": service.service.port }]),
+    );
+    if let Some(timeout) = &i.request_timeout {
+        rule.insert("timeouts".into(), json!({ "request": timeout }));
+    }
+    let spec = object([
+        ("parentRefs", Json::Array(vec![Json::Object(parent)])),
+        ("hostnames", json!([i.host])),
+        ("rules", Json::Array(vec![Json::Object(rule)])),
+    ]);
+    resource("gateway.networking.k8s.io/v1", "HTTPRoute", meta, spec)
 }

@@ -15,12 +15,15 @@ use crate::render::kubernetes;
 
 /// Kinds that live in a base and are patched per environment; all others are written
 /// whole into the overlay.
-const BASE_KINDS: [&str; 5] = [
+const BASE_KINDS: [&str; 8] = [
     "ServiceAccount",
     "Service",
     "Deployment",
     "PersistentVolumeClaim",
     "PodDisruptionBudget",
+    "OCIRepository",
+    "HelmRepository",
+    "HelmRelease",
 ];
 
 /// A file of a unit: its name within the unit folder and its YAML body.
@@ -95,13 +98,26 @@ pub fn overlay(
     base_dir: &str,
 ) -> Vec<UnitFile> {
     let targets = kubernetes::objects(service, Some(namespace));
-    let image = images_entry(&base_service.image, &service.image);
+    let images = Some((&base_service.image, &service.image));
+    overlay_objects(&targets, bases, images, namespace, base_dir)
+}
+
+/// The overlay that turns `bases` into `targets`. `images` is the unit's container
+/// image in the base and in the environment, for the `images` transformer.
+pub fn overlay_objects(
+    targets: &[Json],
+    bases: &[Json],
+    images: Option<(&ImageRef, &ImageRef)>,
+    namespace: &str,
+    base_dir: &str,
+) -> Vec<UnitFile> {
+    let image = images.and_then(|(base, target)| images_entry(base, target));
     let mut resources = vec![base_dir.to_owned()];
     let mut whole = Vec::new();
     let mut patches = Vec::new();
     let mut patch_files = Vec::new();
     let mut replicas = None;
-    for target in &targets {
+    for target in targets {
         let Some(base) = bases
             .iter()
             .find(|b| kind(b) == kind(target) && name(b) == name(target))
@@ -112,8 +128,8 @@ pub fn overlay(
         };
         let mut transformed = base.clone();
         transformed["metadata"]["namespace"] = json!(namespace);
-        if let Some(entry) = &image {
-            apply_image(&mut transformed, entry, &base_service.image);
+        if let (Some(entry), Some((base_image, _))) = (&image, images) {
+            apply_image(&mut transformed, entry, base_image);
         }
         if kind(target) == "Deployment"
             && let Some(count) = target["spec"].get("replicas")

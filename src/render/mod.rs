@@ -2,6 +2,7 @@
 //! objects, assembled into the output tree.
 
 pub mod flux;
+pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
 
@@ -27,7 +28,16 @@ pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
             )
         })
         .collect();
-    for (name, (_, objects)) in &bases {
+    let chart_bases: ChartBases = stack
+        .base_charts
+        .iter()
+        .map(|chart| (chart.name.as_str(), helm::objects(chart, None)))
+        .collect();
+    let all_bases = bases
+        .iter()
+        .map(|(name, (_, objects))| (name, objects))
+        .chain(chart_bases.iter());
+    for (name, objects) in all_bases {
         for file in kustomize::base(objects) {
             let path = format!("{GENERATED_DIR}/base/{name}/{}", file.name);
             out.insert(path, tree::yaml_file(&base_sources, &file.body));
@@ -35,7 +45,7 @@ pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
     }
     let environments = crate::parallel::map(&stack.environments, |env| {
         let mut files = OutputTree::default();
-        environment(stack, &bases, env, &mut files);
+        environment(stack, &bases, &chart_bases, env, &mut files);
         files
     });
     for files in environments {
@@ -46,8 +56,16 @@ pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
 
 /// Base services by name, with their base objects.
 type Bases<'a> = BTreeMap<&'a str, (&'a Service, Vec<Json>)>;
+/// Base objects of charts by name.
+type ChartBases<'a> = BTreeMap<&'a str, Vec<Json>>;
 
-fn environment(stack: &Stack, bases: &Bases<'_>, env: &Environment, out: &mut OutputTree) {
+fn environment(
+    stack: &Stack,
+    bases: &Bases<'_>,
+    chart_bases: &ChartBases<'_>,
+    env: &Environment,
+    out: &mut OutputTree,
+) {
     let overlay_dir = format!("{GENERATED_DIR}/overlays/{}", env.name);
     let flux_dir = format!("{GENERATED_DIR}/flux/{}", env.name);
     let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
@@ -87,6 +105,27 @@ fn environment(stack: &Stack, bases: &Bases<'_>, env: &Environment, out: &mut Ou
         );
         units.push(service.name.clone());
     }
+    for chart in &env.charts {
+        let Some(base_objects) = chart_bases.get(chart.name.as_str()) else {
+            continue;
+        };
+        let unit_dir = format!("{overlay_dir}/{}", chart.name);
+        let targets = helm::objects(chart, Some(&env.namespace));
+        let base_dir = format!("../../../base/{}", chart.name);
+        for file in
+            kustomize::overlay_objects(&targets, base_objects, None, &env.namespace, &base_dir)
+        {
+            put(format!("{unit_dir}/{}", file.name), &file.body);
+        }
+        let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
+        needs.extend(chart.depends_on.iter().cloned());
+        put(
+            format!("{flux_dir}/{}.yaml", chart.name),
+            &flux::kustomization(env, &chart.name, &needs),
+        );
+        units.push(chart.name.clone());
+    }
+    units[1..].sort();
     put(
         format!("{overlay_dir}/kustomization.yaml"),
         &kustomize::aggregate(&units),
@@ -104,6 +143,9 @@ pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
     let mut objects = vec![kubernetes::namespace(&env.namespace, &stack.name)];
     for service in &env.services {
         objects.extend(service_objects(service, &env.namespace));
+    }
+    for chart in &env.charts {
+        objects.extend(helm::objects(chart, Some(&env.namespace)));
     }
     let mut objects: Vec<Json> = objects.into_iter().map(sorted_keys).collect();
     objects.sort_by_key(|o| {
