@@ -739,10 +739,15 @@ impl Context<'_> {
             .and_then(|g| g.name.as_ref())
             .is_none()
         {
+            // Report where the routing was chosen: that is where the Gateway belongs too.
+            let chosen = match ingress.routing {
+                Some(_) => path.key("routing"),
+                None => FieldPath::root().key("global").key("routing"),
+            };
             out.push(
                 self.error(
                     "missing-gateway",
-                    path.clone(),
+                    chosen,
                     format!(
                         "`{}` is routed through Gateway API but no Gateway is named",
                         self.service
@@ -1317,7 +1322,11 @@ mod tests {
         // The Flux unit names `{env}-gateway` and `{env}-redis` are too long as well.
         assert_eq!(
             found(&findings),
-            [("invalid-name", OWN, 1), ("name-too-long", OWN, 1), ("name-too-long", OWN, 1)]
+            [
+                ("invalid-name", OWN, 1),
+                ("name-too-long", OWN, 1),
+                ("name-too-long", OWN, 1)
+            ]
         );
     }
 
@@ -1325,7 +1334,11 @@ mod tests {
     fn flux_unit_names_fit_in_a_label() {
         let name = "e".repeat(56);
         let findings = layered_findings(&name, BASE, &["tier: staging"]);
-        let units: Vec<&str> = findings.iter().filter(|d| d.code == "name-too-long").map(|d| d.message.as_str()).collect();
+        let units: Vec<&str> = findings
+            .iter()
+            .filter(|d| d.code == "name-too-long")
+            .map(|d| d.message.as_str())
+            .collect();
         assert_eq!(units.len(), 1, "{findings:?}");
         assert!(units[0].contains(&format!("{name}-gateway")), "{units:?}");
     }
