@@ -182,3 +182,82 @@ fn image(name: &str, pin: &crate::spec::ChartImage) -> Json {
     }
     Json::Object(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ChartImage;
+
+    fn chart(source: ChartSource, version: &str) -> Chart {
+        Chart {
+            name: "postgres".into(),
+            component: None,
+            part_of: "mcp-stack".into(),
+            source,
+            chart: "postgresql".into(),
+            version: version.into(),
+            values: Map::new(),
+            values_from: Vec::new(),
+            depends_on: vec!["vault".into()],
+            release_depends_on: Vec::new(),
+            target_namespace: None,
+            interval: "10m".into(),
+            timeout: "5m".into(),
+            install_retries: 3,
+            upgrade_retries: 3,
+            images: vec![(
+                "docker.io/bitnami/postgresql".into(),
+                ChartImage {
+                    digest: Some("sha256:x".into()),
+                    ..Default::default()
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn oci_charts_are_referenced_through_an_oci_repository() {
+        let oci = ChartSource::Oci {
+            url: "oci://registry-1.docker.io/bitnamicharts".into(),
+        };
+        let [source, release] =
+            <[Json; 2]>::try_from(objects(&chart(oci.clone(), "16.4.5"), Some("ns")))
+                .expect("two objects");
+        assert_eq!(source["kind"], "OCIRepository");
+        assert_eq!(
+            source["spec"]["url"],
+            "oci://registry-1.docker.io/bitnamicharts/postgresql"
+        );
+        assert_eq!(source["spec"]["ref"], json!({"tag": "16.4.5"}));
+        assert_eq!(
+            release["spec"]["chartRef"],
+            json!({"kind": "OCIRepository", "name": "postgres"})
+        );
+        assert!(release["spec"].get("chart").is_none());
+        let [source, _] =
+            <[Json; 2]>::try_from(objects(&chart(oci, "16.x"), None)).expect("two objects");
+        assert_eq!(source["spec"]["ref"], json!({"semver": "16.x"}));
+    }
+
+    #[test]
+    fn https_charts_name_their_helm_repository() {
+        let https = ChartSource::Https {
+            url: "https://charts.example.com".into(),
+        };
+        let [source, release] =
+            <[Json; 2]>::try_from(objects(&chart(https, "1.0.0"), None)).expect("two objects");
+        assert_eq!(source["kind"], "HelmRepository");
+        assert_eq!(
+            release["spec"]["chart"]["spec"]["sourceRef"],
+            json!({"kind": "HelmRepository", "name": "postgres"})
+        );
+        assert_eq!(
+            release["spec"]["postRenderers"][0]["kustomize"]["images"][0],
+            json!({"name": "docker.io/bitnami/postgresql", "digest": "sha256:x"})
+        );
+        assert!(
+            release["spec"].get("dependsOn").is_none(),
+            "only chart dependencies order releases"
+        );
+    }
+}
