@@ -19,6 +19,7 @@ pub mod merge;
 pub mod model;
 pub mod node;
 pub mod parallel;
+pub mod plaintext;
 pub mod render;
 pub mod schema;
 pub mod source;

@@ -264,6 +264,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.persistence(&mut out);
         ctx.hostname(&mut hosts, &mut out);
         ctx.routing(&mut out);
+        ctx.plaintext(&mut out);
     }
     for (chart_name, chart) in &charts {
         let ctx = ChartContext {
@@ -278,6 +279,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.source(&mut out);
         ctx.images(&mut out);
         ctx.hostname(&mut hosts, &mut out);
+        ctx.plaintext(&mut out);
     }
     unit_names(name, own, &units, &mut out);
     dependencies(name, merged, &units, &mut out);
@@ -713,6 +715,24 @@ impl Context<'_> {
         exposed.check(self.env, self.merged, hosts, out);
     }
 
+    /// No literal env value is, or is named like, a credential.
+    fn plaintext(&self, out: &mut Vec<Diagnostic>) {
+        for (name, value) in self.spec.env.iter().flatten() {
+            let spec::EnvValue::Literal(text) = value else {
+                continue;
+            };
+            if let Some(why) = crate::plaintext::finding(name, text) {
+                let help = format!(
+                    "put it in a Secret and reference it: `{name}: {{secretKeyRef: {{name: SECRET, key: KEY}}}}`, or use `envFrom`"
+                );
+                out.push(plaintext_error(
+                    self.error("plaintext-secret", self.path().key("env").key(name), why),
+                    help,
+                ));
+            }
+        }
+    }
+
     /// Gateway API routing needs a Gateway to attach to, cannot express every Ingress
     /// path type, and must not cut streams.
     fn routing(&self, out: &mut Vec<Diagnostic>) {
@@ -780,6 +800,41 @@ impl Context<'_> {
                 .help("Envoy-based gateways cut streams at 15 s unless the route's request timeout is 0s"),
             );
         }
+    }
+}
+
+fn plaintext_error(diagnostic: Diagnostic, help: String) -> Diagnostic {
+    diagnostic
+        .expected(
+            "a reference to a Secret; no credential is ever written in a spec or in generated/",
+        )
+        .help(help)
+}
+
+/// Every string in chart values that looks like a credential, with its path.
+fn plaintext_values(
+    path: &FieldPath,
+    key: &str,
+    value: &serde_json::Value,
+    out: &mut Vec<(FieldPath, String)>,
+) {
+    match value {
+        serde_json::Value::String(text) => {
+            if let Some(why) = crate::plaintext::finding(key, text) {
+                out.push((path.clone(), why));
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (child, value) in map {
+                plaintext_values(&path.key(child), child, value, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                plaintext_values(&path.index(index), key, item, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -962,6 +1017,27 @@ impl ChartContext<'_> {
                     .path(path.key("digest"))
                     .expected("`digest: sha256:<64 hex digits>`"),
             );
+        }
+    }
+
+    /// No string in the chart's values is, or is named like, a credential.
+    fn plaintext(&self, out: &mut Vec<Diagnostic>) {
+        let Some(values) = &self.spec.values else {
+            return;
+        };
+        let mut found = Vec::new();
+        plaintext_values(
+            &self.path().key("values"),
+            "",
+            &serde_json::Value::Object(values.clone()),
+            &mut found,
+        );
+        for (path, why) in found {
+            let help = "put it in a Secret and pass it with `valuesFrom: [{kind: Secret, name: SECRET, targetPath: PATH}]`, or use the chart's `existingSecret` setting";
+            out.push(plaintext_error(
+                self.error("plaintext-secret", path, why),
+                help.to_owned(),
+            ));
         }
     }
 
