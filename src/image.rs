@@ -59,6 +59,15 @@ fn names_registry(repository: &str) -> bool {
     }
 }
 
+/// The registry an image is pulled from: the name's first component when it names a
+/// host, Docker Hub otherwise.
+pub fn registry_of(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((first, _)) if names_registry(name) => first,
+        _ => "docker.io",
+    }
+}
+
 /// Whether `digest` is `sha256:` and 64 lowercase hex digits.
 pub fn is_digest(digest: &str) -> bool {
     digest.strip_prefix("sha256:").is_some_and(|hex| {
@@ -108,6 +117,14 @@ mod tests {
         assert!(!is_digest("sha256:abc"));
         assert!(!is_digest(&DIGEST.to_uppercase()));
         assert!(!is_digest(&DIGEST.replace("sha256", "md5")));
+    }
+
+    #[test]
+    fn registries_are_read_from_names() {
+        assert_eq!(registry_of("ghcr.io/ibm/forge"), "ghcr.io");
+        assert_eq!(registry_of("localhost:5000/x"), "localhost:5000");
+        assert_eq!(registry_of("bitnami/redis"), "docker.io");
+        assert_eq!(registry_of("redis"), "docker.io");
     }
 
     #[test]

@@ -196,6 +196,24 @@ pub fn host(name: &str, explicit: Option<&str>, global: &Global, env: &str, tier
     hostname::expand(pattern, name, env, domain)
 }
 
+/// The container image of a service.
+pub fn image(name: &str, spec: &spec::Service, global: &Global) -> ImageRef {
+    let image = spec.image.clone().unwrap_or_default();
+    let registry = global.image.as_ref().and_then(|i| i.registry.as_deref());
+    ImageRef::new(
+        image.registry.as_deref().or(registry),
+        image.repository.as_deref().unwrap_or(name),
+        image.tag.as_deref(),
+        image.digest.as_deref(),
+    )
+}
+
+/// The TLS settings in force for a service's ingress, if TLS is on.
+pub fn ingress_tls(ingress: &spec::Ingress, global: &Global) -> Option<spec::Tls> {
+    let defaults = global.ingress.as_ref().and_then(|i| i.tls.as_ref());
+    tls(ingress.tls.as_ref(), defaults)
+}
+
 /// The container port of a service.
 pub fn port(service: &spec::Service, global: &Global) -> i64 {
     service.port.or(global.port).unwrap_or(DEFAULT_PORT)
@@ -212,15 +230,7 @@ pub fn service(
     let port = port(spec, global);
     let image_spec = spec.image.clone().unwrap_or_default();
     let global_image = global.image.clone().unwrap_or_default();
-    let image = ImageRef::new(
-        image_spec
-            .registry
-            .as_deref()
-            .or(global_image.registry.as_deref()),
-        image_spec.repository.as_deref().unwrap_or(name),
-        image_spec.tag.as_deref(),
-        image_spec.digest.as_deref(),
-    );
+    let image = image(name, spec, global);
     let autoscaling = autoscaling(spec.autoscaling.as_ref());
     let replicas = match autoscaling {
         Some(_) => None,

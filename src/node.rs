@@ -133,22 +133,31 @@ impl Node {
     /// The span of the value at `path`, or of its nearest existing ancestor.
     pub fn locate(&self, path: &FieldPath) -> Located {
         let mut node = self;
+        // A missing field is reported at the key of its nearest existing ancestor
+        // (`persistence:`), which reads better than that mapping's first child.
+        let mut key_span = None;
         for segment in &path.0 {
             let next = match (segment, &node.value) {
-                (Segment::Key(key), Value::Mapping(map)) => map.get(key).map(|e| &e.node),
-                (Segment::Index(i), Value::Sequence(items)) => items.get(*i),
+                (Segment::Key(key), Value::Mapping(map)) => {
+                    map.get(key).map(|e| (&e.node, Some(e.key_span)))
+                }
+                (Segment::Index(i), Value::Sequence(items)) => items.get(*i).map(|n| (n, None)),
                 (Segment::Index(i), Value::Mapping(map)) => {
-                    map.get(&i.to_string()).map(|e| &e.node)
+                    map.get(&i.to_string()).map(|e| (&e.node, Some(e.key_span)))
                 }
                 _ => None,
             };
             match next {
-                Some(child) => node = child,
+                Some((child, key)) => {
+                    node = child;
+                    key_span = key;
+                }
                 None => {
-                    return Located {
-                        span: node.span,
-                        exact: false,
+                    let span = match &node.value {
+                        Value::Mapping(_) | Value::Sequence(_) => key_span.unwrap_or(node.span),
+                        _ => node.span,
                     };
+                    return Located { span, exact: false };
                 }
             }
         }

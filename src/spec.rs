@@ -88,6 +88,10 @@ pub struct Global {
     pub routing: Option<Routing>,
     /// The Gateway that HTTPRoutes attach to, when routing is `gateway-api`.
     pub gateway: Option<GatewayRef>,
+    /// Registries production images may come from (`ghcr.io`, `docker.io`, ...). Required
+    /// in production; an image from any other registry is refused there.
+    #[schemars(extend("examples" = [["ghcr.io", "docker.io"]]))]
+    pub allowed_registries: Option<Vec<String>>,
     /// How Flux reconciles this environment's units.
     pub flux: Option<FluxSettings>,
 }

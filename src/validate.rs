@@ -265,6 +265,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.hostname(&mut hosts, &mut out);
         ctx.routing(&mut out);
         ctx.plaintext(&mut out);
+        ctx.production_policy(&mut out);
     }
     for (chart_name, chart) in &charts {
         let ctx = ChartContext {
@@ -280,6 +281,20 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.images(&mut out);
         ctx.hostname(&mut hosts, &mut out);
         ctx.plaintext(&mut out);
+        ctx.registries(&mut out);
+    }
+    if tier == Tier::Production
+        && global.allowed_registries.is_none()
+        && !(services.is_empty() && charts.is_empty())
+    {
+        let path = FieldPath::root().key("global").key("allowedRegistries");
+        out.push(
+            Diagnostic::error("registry-allow-list", format!("production environment `{name}` does not list the registries its images may come from"))
+                .at(own.root.span)
+                .path(path)
+                .expected("`global.allowedRegistries: [ghcr.io, ...]`")
+                .help("production runs images only from registries you trust; list them"),
+        );
     }
     unit_names(name, own, &units, &mut out);
     dependencies(name, merged, &units, &mut out);
@@ -715,6 +730,136 @@ impl Context<'_> {
         exposed.check(self.env, self.merged, hosts, out);
     }
 
+    /// Production policy: images from allowed registries, TLS on every exposed host, at
+    /// least two replicas (or autoscaling) and a disruption budget for exposed services,
+    /// requests and limits on every container.
+    fn production_policy(&self, out: &mut Vec<Diagnostic>) {
+        if self.tier != Tier::Production {
+            return;
+        }
+        let image = lower::image(self.service, self.spec, self.global);
+        let registry = crate::image::registry_of(&image.name);
+        if let Some(allowed) = &self.global.allowed_registries
+            && !allowed.iter().any(|r| r == registry)
+        {
+            let spec_image = self.spec.image.clone().unwrap_or_default();
+            let field = if spec_image.registry.is_some() {
+                "registry"
+            } else {
+                "repository"
+            };
+            out.push(
+                self.error("registry-not-allowed", self.path().key("image").key(field), format!("production image `{}` comes from `{registry}`, which is not an allowed registry", image.name))
+                    .expected(format!("one of {}", allowed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")))
+                    .help("mirror the image into an allowed registry, or add the registry to `global.allowedRegistries`"),
+            );
+        }
+        let resources = self
+            .spec
+            .resources
+            .as_ref()
+            .or(self.global.resources.as_ref());
+        let missing: Vec<&str> = [
+            (
+                "requests.cpu",
+                resources
+                    .and_then(|r| r.requests.as_ref())
+                    .and_then(|l| l.cpu.as_ref()),
+            ),
+            (
+                "requests.memory",
+                resources
+                    .and_then(|r| r.requests.as_ref())
+                    .and_then(|l| l.memory.as_ref()),
+            ),
+            (
+                "limits.cpu",
+                resources
+                    .and_then(|r| r.limits.as_ref())
+                    .and_then(|l| l.cpu.as_ref()),
+            ),
+            (
+                "limits.memory",
+                resources
+                    .and_then(|r| r.limits.as_ref())
+                    .and_then(|l| l.memory.as_ref()),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.is_none())
+        .map(|(name, _)| name)
+        .collect();
+        if !missing.is_empty() {
+            out.push(
+                self.error(
+                    "resources-required",
+                    self.path().key("resources"),
+                    format!(
+                        "production container of `{}` has no {}",
+                        self.service,
+                        missing.join(", ")
+                    ),
+                )
+                .expected(
+                    "CPU and memory requests and limits, on the service or in `global.resources`",
+                ),
+            );
+        }
+        let Some(ingress) = self
+            .spec
+            .ingress
+            .as_ref()
+            .filter(|i| i.enabled.unwrap_or(false))
+        else {
+            return;
+        };
+        let routing = ingress
+            .routing
+            .or(self.global.routing)
+            .unwrap_or(spec::Routing::Ingress);
+        if routing == spec::Routing::Ingress && lower::ingress_tls(ingress, self.global).is_none() {
+            out.push(
+                self.error("tls-required", self.path().key("ingress"), format!("production host of `{}` is served without TLS", self.service))
+                    .expected("`ingress.tls` on the service or `global.ingress.tls`, e.g. `{clusterIssuer: letsencrypt-prod}`"),
+            );
+        }
+        let autoscaling = self
+            .spec
+            .autoscaling
+            .as_ref()
+            .filter(|a| a.enabled.unwrap_or(false));
+        let replicas = match autoscaling {
+            Some(a) => a.min_replicas.unwrap_or(1),
+            None => self.spec.replicas.unwrap_or(1),
+        };
+        if autoscaling.is_none() && replicas < 2 {
+            out.push(
+                self.error(
+                    "replicas-required",
+                    self.path().key("replicas"),
+                    format!(
+                        "exposed production service `{}` runs {replicas} replica",
+                        self.service
+                    ),
+                )
+                .expected("`replicas: 2` or more, or `autoscaling.enabled: true`")
+                .help("one replica means downtime on every rollout and node drain"),
+            );
+        }
+        let budget = self
+            .spec
+            .disruption_budget
+            .as_ref()
+            .is_some_and(|b| b.enabled.unwrap_or(false));
+        if replicas >= 2 && !budget {
+            out.push(
+                self.error("disruption-budget-required", self.path().key("disruptionBudget"), format!("exposed production service `{}` runs {replicas} replicas without a disruption budget", self.service))
+                    .expected("`disruptionBudget: {enabled: true}`")
+                    .help("without one, a node drain may take every replica down at once"),
+            );
+        }
+    }
+
     /// No literal env value is, or is named like, a credential.
     fn plaintext(&self, out: &mut Vec<Diagnostic>) {
         for (name, value) in self.spec.env.iter().flatten() {
@@ -1020,6 +1165,31 @@ impl ChartContext<'_> {
         }
     }
 
+    /// Production chart images come from allowed registries.
+    fn registries(&self, out: &mut Vec<Diagnostic>) {
+        let Some(allowed) = self
+            .global
+            .allowed_registries
+            .as_ref()
+            .filter(|_| self.tier == Tier::Production)
+        else {
+            return;
+        };
+        for (name, pin) in self.spec.images.iter().flatten() {
+            let runs = pin.new_name.as_deref().unwrap_or(name);
+            let registry = crate::image::registry_of(runs);
+            if allowed.iter().any(|r| r == registry) {
+                continue;
+            }
+            let path = self.path().key("images").key(name);
+            out.push(
+                self.error("registry-not-allowed", path, format!("production image `{runs}` of chart `{}` comes from `{registry}`, which is not an allowed registry", self.chart))
+                    .expected(format!("one of {}", allowed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")))
+                    .help("set `newName` to a mirror in an allowed registry, or add the registry to `global.allowedRegistries`"),
+            );
+        }
+    }
+
     /// No string in the chart's values is, or is named like, a credential.
     fn plaintext(&self, out: &mut Vec<Diagnostic>) {
         let Some(values) = &self.spec.values else {
@@ -1279,8 +1449,14 @@ mod tests {
         let digest = format!("      digest: {DIGEST}");
         let production = [
             "tier: production",
+            "global:",
+            "  allowedRegistries: [docker.io]",
+            "  resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}",
+            "  ingress: {tls: {clusterIssuer: letsencrypt-prod}}",
             "services:",
             "  gateway:",
+            "    replicas: 2",
+            "    disruptionBudget: {enabled: true}",
             "    image:",
             &digest,
             "  redis:",
@@ -1425,7 +1601,7 @@ mod tests {
         stack.extend_from_slice(&["  worker:", "    port: 8080"]);
         assert_eq!(
             found(&layered_findings("staging", &stack, &["tier: staging"])),
-            [("missing-image", STACK, 18), ("mutable-tag", STACK, 18)]
+            [("missing-image", STACK, 17), ("mutable-tag", STACK, 17)]
         );
     }
 
@@ -1452,7 +1628,10 @@ mod tests {
             "  redis:",
             "    replicas: 2",
         ];
-        let findings = layered_findings("production", BASE, &own);
+        let findings: Vec<Diagnostic> = layered_findings("production", BASE, &own)
+            .into_iter()
+            .filter(|d| d.code == "unpinned-image")
+            .collect();
         assert_eq!(
             found(&findings),
             [("unpinned-image", OWN, 5), ("unpinned-image", STACK, 15)]
