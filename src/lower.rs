@@ -271,6 +271,23 @@ pub fn service(
         topology_spread: topology_spread(spec.topology_spread.as_deref()),
         pod_labels: spec.pod_labels.clone().unwrap_or_default(),
         pod_annotations: spec.pod_annotations.clone().unwrap_or_default(),
+        metrics: spec
+            .metrics
+            .as_ref()
+            .filter(|m| m.enabled.unwrap_or(true))
+            .map(|m| model::Metrics {
+                port: m.port.filter(|p| *p != port),
+                path: m.path.clone().unwrap_or_else(|| "/metrics".to_owned()),
+                interval: m.interval.clone().unwrap_or_else(|| "30s".to_owned()),
+            }),
+        writable_paths: {
+            let mut paths = spec.writable_paths.clone().unwrap_or_default();
+            paths.sort();
+            paths.dedup();
+            paths
+        },
+        security: spec.security.clone().unwrap_or_default(),
+        api_access: spec.api_access.clone().filter(|a| !a.rules.is_empty()),
     }
 }
 

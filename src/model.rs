@@ -116,6 +116,20 @@ pub struct Service {
     pub topology_spread: Vec<TopologySpread>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+    pub metrics: Option<Metrics>,
+    /// Sorted, without duplicates.
+    pub writable_paths: Vec<String>,
+    pub security: crate::spec::Security,
+    pub api_access: Option<crate::spec::ApiAccess>,
+}
+
+/// A ServiceMonitor's endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// `None` when metrics are served on the container port.
+    pub port: Option<i64>,
+    pub path: String,
+    pub interval: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

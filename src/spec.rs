@@ -249,6 +249,17 @@ pub struct Service {
     /// Spread of the pods across topology domains; the label selector is filled in with
     /// the service's own pod labels.
     pub topology_spread: Option<Vec<TopologySpread>>,
+    /// Prometheus metrics the service exposes, scraped through a ServiceMonitor.
+    pub metrics: Option<Metrics>,
+    /// Paths the container may write to (emptyDir volumes); the rest of its root
+    /// filesystem is read-only.
+    #[schemars(extend("examples" = [["/tmp"]]))]
+    pub writable_paths: Option<Vec<String>>,
+    /// Loosening of the restricted security defaults, for images that need it.
+    pub security: Option<Security>,
+    /// Kubernetes API access: the rules the service needs, granted through a Role (or a
+    /// ClusterRole) bound to its ServiceAccount, whose token is then mounted.
+    pub api_access: Option<ApiAccess>,
     /// Extra labels on the pods.
     pub pod_labels: Option<BTreeMap<String, String>>,
     /// Extra annotations on the pods.
@@ -787,4 +798,65 @@ pub struct ChartHostname {
     pub value_paths: Vec<String>,
     /// Hostname; default: from `global.hostPattern` with the chart's name as service.
     pub host: Option<String>,
+}
+
+/// Prometheus metrics of a service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metrics {
+    /// Create a ServiceMonitor (`monitoring.coreos.com/v1`).
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Port serving metrics; default: the container port.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i64>,
+    /// HTTP path of the metrics.
+    #[schemars(extend("default" = "/metrics"))]
+    pub path: Option<String>,
+    /// Scrape interval.
+    #[schemars(regex(pattern = r"^[0-9]+(ms|s|m|h)$"), extend("default" = "30s"))]
+    pub interval: Option<String>,
+}
+
+/// Loosening of the restricted defaults. Each field is an explicit, reviewed exception.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Security {
+    /// Let the container write anywhere in its root filesystem. Default: false (only
+    /// `writablePaths` are writable).
+    #[schemars(extend("default" = false))]
+    pub writable_root_filesystem: Option<bool>,
+    /// User ID the container runs as (never 0).
+    #[schemars(range(min = 1))]
+    pub run_as_user: Option<i64>,
+    /// Group ID the container runs as.
+    #[schemars(range(min = 0))]
+    pub run_as_group: Option<i64>,
+    /// Group that owns mounted volumes.
+    #[schemars(range(min = 0))]
+    pub fs_group: Option<i64>,
+}
+
+/// Kubernetes API access of a service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiAccess {
+    /// Grant the rules in every namespace (ClusterRole) instead of the environment's
+    /// own (Role).
+    #[schemars(extend("default" = false))]
+    pub cluster_wide: Option<bool>,
+    /// RBAC rules.
+    pub rules: Vec<ApiRule>,
+}
+
+/// One RBAC rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiRule {
+    /// API groups (`""` for the core group).
+    pub api_groups: Vec<String>,
+    /// Resources, e.g. `pods`.
+    pub resources: Vec<String>,
+    /// Verbs, e.g. `get`, `list`, `watch`.
+    pub verbs: Vec<String>,
 }

@@ -266,6 +266,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.routing(&mut out);
         ctx.plaintext(&mut out);
         ctx.production_policy(&mut out);
+        ctx.filesystem(&mut out);
     }
     for (chart_name, chart) in &charts {
         let ctx = ChartContext {
@@ -728,6 +729,57 @@ impl Context<'_> {
             owner: self.path(),
         };
         exposed.check(self.env, self.merged, hosts, out);
+    }
+
+    /// Writable paths are absolute, distinct from the data volume, and API rules say
+    /// what they allow.
+    fn filesystem(&self, out: &mut Vec<Diagnostic>) {
+        let data = self
+            .spec
+            .persistence
+            .as_ref()
+            .filter(|p| p.enabled.unwrap_or(false))
+            .and_then(|p| p.mount_path.as_deref());
+        for (index, path) in self.spec.writable_paths.iter().flatten().enumerate() {
+            let at = self.path().key("writablePaths").index(index);
+            if !path.starts_with('/') {
+                out.push(
+                    self.error(
+                        "invalid-path",
+                        at,
+                        format!("writable path `{path}` is not absolute"),
+                    )
+                    .expected("an absolute path such as `/tmp`"),
+                );
+            } else if Some(path.as_str()) == data {
+                out.push(
+                    self.error(
+                        "invalid-path",
+                        at,
+                        format!("`{path}` is already the persistent volume's mount path"),
+                    )
+                    .help("the data volume is writable; remove it from `writablePaths`"),
+                );
+            }
+        }
+        for (index, rule) in self
+            .spec
+            .api_access
+            .iter()
+            .flat_map(|a| a.rules.iter())
+            .enumerate()
+        {
+            if rule.verbs.is_empty() || rule.resources.is_empty() {
+                out.push(
+                    self.error(
+                        "invalid-value",
+                        self.path().key("apiAccess").key("rules").index(index),
+                        "an API rule needs resources and verbs".to_owned(),
+                    )
+                    .expected("`{apiGroups: [\"\"], resources: [pods], verbs: [get, list]}`"),
+                );
+            }
+        }
     }
 
     /// Production policy: images from allowed registries, TLS on every exposed host, at

@@ -14,6 +14,8 @@ pub const MANAGER: &str = "mcpstack";
 
 /// Name of the container port of every service.
 pub const PORT_NAME: &str = "main";
+/// Name of a separate metrics port.
+pub const METRICS_PORT_NAME: &str = "metrics";
 
 /// The environment's Namespace. Its pods must meet the "restricted" Pod Security
 /// Standard, which every generated pod template does.
@@ -48,6 +50,12 @@ pub fn objects(service: &Service, namespace: Option<&str>) -> Vec<Json> {
     }
     if service.autoscaling.is_some() {
         out.push(horizontal_pod_autoscaler(service, namespace));
+    }
+    if service.metrics.is_some() {
+        out.push(service_monitor(service, namespace));
+    }
+    if let Some(access) = &service.api_access {
+        out.extend(rbac(service, access, namespace));
     }
     if let Some(exposure) = &service.ingress {
         out.push(match exposure.routing {
@@ -96,21 +104,27 @@ fn service_account(service: &Service, namespace: Option<&str>) -> Json {
         ("apiVersion", "v1".into()),
         ("kind", "ServiceAccount".into()),
         ("metadata", meta),
-        ("automountServiceAccountToken", false.into()),
+        (
+            "automountServiceAccountToken",
+            service.api_access.is_some().into(),
+        ),
     ])
 }
 
 fn kube_service(service: &Service, namespace: Option<&str>) -> Json {
-    let port = json!({
+    let mut ports = vec![json!({
         "name": PORT_NAME,
         "port": service.service.port,
         "targetPort": service.service.target_port,
         "protocol": "TCP",
-    });
+    })];
+    if let Some(port) = service.metrics.as_ref().and_then(|m| m.port) {
+        ports.push(json!({ "name": METRICS_PORT_NAME, "port": port, "targetPort": port, "protocol": "TCP" }));
+    }
     let spec = object([
         ("type", json!(service.service.kind)),
         ("selector", Json::Object(selector_labels(service))),
-        ("ports", Json::Array(vec![port])),
+        ("ports", Json::Array(ports)),
     ]);
     object([
         ("apiVersion", "v1".into()),
@@ -149,11 +163,11 @@ fn pod_template(service: &Service) -> Json {
         "serviceAccountName".into(),
         json!(service.service_account.name),
     );
-    pod.insert("automountServiceAccountToken".into(), json!(false));
     pod.insert(
-        "securityContext".into(),
-        json!({ "runAsNonRoot": true, "seccompProfile": { "type": "RuntimeDefault" } }),
+        "automountServiceAccountToken".into(),
+        service.api_access.is_some().into(),
     );
+    pod.insert("securityContext".into(), pod_security(service));
     if !service.pull_secrets.is_empty() {
         let secrets: Vec<Json> = service
             .pull_secrets
@@ -190,11 +204,15 @@ fn pod_template(service: &Service) -> Json {
         pod.insert("topologySpreadConstraints".into(), Json::Array(constraints));
     }
     pod.insert("containers".into(), Json::Array(vec![container(service)]));
+    let mut volumes = Vec::new();
     if let Some(persistence) = &service.persistence {
-        pod.insert(
-            "volumes".into(),
-            json!([{ "name": "data", "persistentVolumeClaim": { "claimName": persistence.claim_name } }]),
-        );
+        volumes.push(json!({ "name": "data", "persistentVolumeClaim": { "claimName": persistence.claim_name } }));
+    }
+    for (index, _) in service.writable_paths.iter().enumerate() {
+        volumes.push(json!({ "name": writable_volume(index), "emptyDir": {} }));
+    }
+    if !volumes.is_empty() {
+        pod.insert("volumes".into(), Json::Array(volumes));
     }
     object([
         ("metadata", Json::Object(meta)),
@@ -227,10 +245,12 @@ fn container(service: &Service) -> Json {
     if !service.args.is_empty() {
         c.insert("args".into(), json!(service.args));
     }
-    c.insert(
-        "ports".into(),
-        json!([{ "name": PORT_NAME, "containerPort": service.port, "protocol": "TCP" }]),
-    );
+    let mut ports =
+        vec![json!({ "name": PORT_NAME, "containerPort": service.port, "protocol": "TCP" })];
+    if let Some(port) = service.metrics.as_ref().and_then(|m| m.port) {
+        ports.push(json!({ "name": METRICS_PORT_NAME, "containerPort": port, "protocol": "TCP" }));
+    }
+    c.insert("ports".into(), Json::Array(ports));
     if !service.env.is_empty() {
         let env: Vec<Json> = service
             .env
@@ -273,15 +293,24 @@ fn container(service: &Service) -> Json {
     if !resources.is_empty() {
         c.insert("resources".into(), Json::Object(resources));
     }
+    let read_only = !service.security.writable_root_filesystem.unwrap_or(false);
     c.insert(
         "securityContext".into(),
-        json!({ "allowPrivilegeEscalation": false, "capabilities": { "drop": ["ALL"] } }),
+        json!({
+            "allowPrivilegeEscalation": false,
+            "capabilities": { "drop": ["ALL"] },
+            "readOnlyRootFilesystem": read_only,
+        }),
     );
+    let mut mounts = Vec::new();
     if let Some(persistence) = &service.persistence {
-        c.insert(
-            "volumeMounts".into(),
-            json!([{ "name": "data", "mountPath": persistence.mount_path }]),
-        );
+        mounts.push(json!({ "name": "data", "mountPath": persistence.mount_path }));
+    }
+    for (index, path) in service.writable_paths.iter().enumerate() {
+        mounts.push(json!({ "name": writable_volume(index), "mountPath": path }));
+    }
+    if !mounts.is_empty() {
+        c.insert("volumeMounts".into(), Json::Array(mounts));
     }
     Json::Object(c)
 }
@@ -547,4 +576,98 @@ fn http_route(service: &Service, namespace: Option<&str>) -> Json {
         ("rules", Json::Array(vec![Json::Object(rule)])),
     ]);
     resource("gateway.networking.k8s.io/v1", "HTTPRoute", meta, spec)
+}
+
+/// The pod's security context: non-root, `RuntimeDefault` seccomp, and the IDs a
+/// service's `security` sets.
+fn pod_security(service: &Service) -> Json {
+    let mut context = Map::new();
+    context.insert("runAsNonRoot".into(), true.into());
+    let ids = [
+        ("runAsUser", service.security.run_as_user),
+        ("runAsGroup", service.security.run_as_group),
+        ("fsGroup", service.security.fs_group),
+    ];
+    for (key, id) in ids {
+        if let Some(id) = id {
+            context.insert(key.into(), id.into());
+        }
+    }
+    context.insert("seccompProfile".into(), json!({ "type": "RuntimeDefault" }));
+    Json::Object(context)
+}
+
+/// The emptyDir volume behind the `index`th writable path.
+fn writable_volume(index: usize) -> String {
+    format!("writable-{index}")
+}
+
+/// A ServiceMonitor scraping the service's metrics.
+fn service_monitor(service: &Service, namespace: Option<&str>) -> Json {
+    let Some(m) = &service.metrics else {
+        return Json::Null;
+    };
+    let port = if m.port.is_some() {
+        METRICS_PORT_NAME
+    } else {
+        PORT_NAME
+    };
+    let spec = object([
+        ("selector", match_labels(service)),
+        (
+            "endpoints",
+            json!([{ "port": port, "path": m.path, "interval": m.interval }]),
+        ),
+    ]);
+    resource(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        metadata(&service.name, service, namespace),
+        spec,
+    )
+}
+
+/// The Role (or ClusterRole) a service's API access needs, bound to its ServiceAccount.
+/// Cluster-wide roles are named after the namespace too, since they are not
+/// namespaced.
+fn rbac(service: &Service, access: &crate::spec::ApiAccess, namespace: Option<&str>) -> Vec<Json> {
+    let cluster = access.cluster_wide.unwrap_or(false);
+    let (role_kind, binding_kind) = if cluster {
+        ("ClusterRole", "ClusterRoleBinding")
+    } else {
+        ("Role", "RoleBinding")
+    };
+    let name = match (cluster, namespace) {
+        (true, Some(ns)) => format!("{ns}-{}", service.name),
+        _ => service.name.clone(),
+    };
+    let scope = if cluster { None } else { namespace };
+    let rules: Vec<Json> = access
+        .rules
+        .iter()
+        .map(|r| json!({ "apiGroups": r.api_groups, "resources": r.resources, "verbs": r.verbs }))
+        .collect();
+    let role = object([
+        ("apiVersion", "rbac.authorization.k8s.io/v1".into()),
+        ("kind", role_kind.into()),
+        ("metadata", metadata(&name, service, scope)),
+        ("rules", Json::Array(rules)),
+    ]);
+    let mut subject = Map::new();
+    subject.insert("kind".into(), "ServiceAccount".into());
+    subject.insert("name".into(), service.service_account.name.clone().into());
+    if let Some(ns) = namespace {
+        subject.insert("namespace".into(), ns.into());
+    }
+    let binding = object([
+        ("apiVersion", "rbac.authorization.k8s.io/v1".into()),
+        ("kind", binding_kind.into()),
+        ("metadata", metadata(&name, service, scope)),
+        (
+            "roleRef",
+            json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name }),
+        ),
+        ("subjects", Json::Array(vec![Json::Object(subject)])),
+    ]);
+    vec![role, binding]
 }

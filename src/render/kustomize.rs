@@ -15,7 +15,8 @@ use crate::render::kubernetes;
 
 /// Kinds that live in a base and are patched per environment; all others are written
 /// whole into the overlay.
-const BASE_KINDS: [&str; 8] = [
+const BASE_KINDS: [&str; 9] = [
+    "ServiceMonitor",
     "ServiceAccount",
     "Service",
     "Deployment",
