@@ -17,6 +17,7 @@ pub mod load;
 pub mod lower;
 pub mod merge;
 pub mod model;
+pub mod network;
 pub mod node;
 pub mod parallel;
 pub mod plaintext;

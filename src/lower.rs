@@ -56,7 +56,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
     let tier = values.tier.unwrap_or(Tier::Review);
     let global = values.global.clone().unwrap_or_default();
     let scope = Scope::Environment { name, tier };
-    let services = values
+    let services: Vec<model::Service> = values
         .services
         .iter()
         .flatten()
@@ -72,7 +72,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
         .filter(|(_, chart)| chart.enabled.unwrap_or(true))
         .collect();
     let chart_names: Vec<&str> = enabled.iter().map(|(n, _)| n.as_str()).collect();
-    let charts = enabled
+    let charts: Vec<model::Chart> = enabled
         .iter()
         .map(|(chart_name, spec)| {
             self::chart(
@@ -85,14 +85,17 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
             )
         })
         .collect();
+    let network_policies = crate::network::policies(values, &services, &charts);
     model::Environment {
         name: name.to_owned(),
         tier,
         namespace: namespace(name, values),
         sources,
         flux: flux(global.flux.as_ref()),
+        default_deny: crate::network::enabled(values),
         services,
         charts,
+        network_policies,
     }
 }
 

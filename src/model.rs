@@ -37,6 +37,38 @@ pub struct Environment {
     pub services: Vec<Service>,
     /// Enabled charts only. Invariant: sorted by name; as for services.
     pub charts: Vec<Chart>,
+    /// Whether the environment denies all traffic but DNS to every pod by default.
+    pub default_deny: bool,
+    /// The network policy of each unit, by unit name; empty when the environment
+    /// generates no policies.
+    pub network_policies: BTreeMap<String, NetworkPolicy>,
+}
+
+/// What one unit's pods may send and receive; everything else is denied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    /// Labels selecting the unit's pods.
+    pub pods: BTreeMap<String, String>,
+    pub ingress: Vec<NetworkRule>,
+    pub egress: Vec<NetworkRule>,
+}
+
+/// Traffic from (ingress) or to (egress) `peer` on `ports` (TCP).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NetworkRule {
+    pub peer: Peer,
+    pub ports: Vec<i64>,
+}
+
+/// The other end of allowed traffic.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Peer {
+    /// Pods of the environment with these labels.
+    Pods(BTreeMap<String, String>),
+    /// Every pod of a namespace.
+    Namespace(String),
+    /// An address range.
+    Cidr { cidr: String, except: Vec<String> },
 }
 
 /// A component installed from a Helm chart.

@@ -92,6 +92,8 @@ pub struct Global {
     /// in production; an image from any other registry is refused there.
     #[schemars(extend("examples" = [["ghcr.io", "docker.io"]]))]
     pub allowed_registries: Option<Vec<String>>,
+    /// Network policies of the environment.
+    pub network: Option<NetworkSettings>,
     /// How Flux reconciles this environment's units.
     pub flux: Option<FluxSettings>,
 }
@@ -249,6 +251,11 @@ pub struct Service {
     /// Spread of the pods across topology domains; the label selector is filled in with
     /// the service's own pod labels.
     pub topology_spread: Option<Vec<TopologySpread>>,
+    /// Services and charts this one opens connections to, allowed through the
+    /// network policies.
+    pub connects_to: Option<Vec<Connection>>,
+    /// Destinations outside the stack this service may reach.
+    pub egress: Option<Vec<Egress>>,
     /// Prometheus metrics the service exposes, scraped through a ServiceMonitor.
     pub metrics: Option<Metrics>,
     /// Paths the container may write to (emptyDir volumes); the rest of its root
@@ -751,6 +758,10 @@ pub struct Chart {
     pub images: Option<BTreeMap<String, ChartImage>>,
     /// The chart's hostname, computed like a service's and written into its values.
     pub hostname: Option<ChartHostname>,
+    /// Services and charts the chart's pods open connections to.
+    pub connects_to: Option<Vec<Connection>>,
+    /// Destinations outside the stack the chart's pods may reach.
+    pub egress: Option<Vec<Egress>>,
 }
 
 /// One Secret or ConfigMap key whose content becomes Helm values.
@@ -859,4 +870,45 @@ pub struct ApiRule {
     pub resources: Vec<String>,
     /// Verbs, e.g. `get`, `list`, `watch`.
     pub verbs: Vec<String>,
+}
+
+/// Network policies of an environment: every pod denies all traffic but DNS, except
+/// what the spec declares.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkSettings {
+    /// Generate network policies.
+    #[schemars(extend("default" = true))]
+    pub policies: Option<bool>,
+    /// Namespace of the ingress controller (or of the Gateway, for Gateway API
+    /// routing), allowed to reach exposed services.
+    #[schemars(extend("examples" = ["ingress-nginx"]))]
+    pub ingress_namespace: Option<String>,
+    /// Namespace of Prometheus, allowed to scrape metrics.
+    #[schemars(extend("examples" = ["monitoring"]))]
+    pub monitoring_namespace: Option<String>,
+}
+
+/// A connection a workload opens to a service or chart of the stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Connection {
+    /// Service or chart name.
+    pub to: String,
+    /// Port connected to.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: i64,
+}
+
+/// Addresses outside the stack a workload may reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Egress {
+    /// Address range, e.g. `203.0.113.0/24` or `0.0.0.0/0`.
+    #[schemars(extend("examples" = ["0.0.0.0/0"]))]
+    pub cidr: String,
+    /// Ranges within `cidr` that stay closed.
+    pub except: Option<Vec<String>>,
+    /// TCP ports.
+    pub ports: Vec<i64>,
 }

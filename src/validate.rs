@@ -299,6 +299,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
     }
     unit_names(name, own, &units, &mut out);
     dependencies(name, merged, &units, &mut out);
+    connections(name, merged, own, values, &units, &mut out);
     dependency_cycles(merged, &units, &mut out);
     out
 }
@@ -308,6 +309,8 @@ struct Unit<'a> {
     /// `services.NAME` or `charts.NAME`.
     path: FieldPath,
     depends_on: &'a [String],
+    connects_to: &'a [spec::Connection],
+    exposed: bool,
     enabled: bool,
 }
 
@@ -317,6 +320,11 @@ fn units(values: &Values) -> BTreeMap<&str, Unit<'_>> {
         let unit = Unit {
             path: service_path(name),
             depends_on: s.depends_on.as_deref().unwrap_or_default(),
+            connects_to: s.connects_to.as_deref().unwrap_or_default(),
+            exposed: s
+                .ingress
+                .as_ref()
+                .is_some_and(|i| i.enabled.unwrap_or(false)),
             enabled: s.enabled.unwrap_or(true),
         };
         (name.as_str(), unit)
@@ -325,6 +333,8 @@ fn units(values: &Values) -> BTreeMap<&str, Unit<'_>> {
         let unit = Unit {
             path: FieldPath::root().key("charts").key(name),
             depends_on: c.depends_on.as_deref().unwrap_or_default(),
+            connects_to: c.connects_to.as_deref().unwrap_or_default(),
+            exposed: c.hostname.is_some(),
             enabled: c.enabled.unwrap_or(true),
         };
         (name.as_str(), unit)
@@ -354,6 +364,52 @@ fn unit_names(
             .path(unit.path.clone())
             .expected("environment and unit names of at most 62 characters together")
             .help("Flux writes the unit name into a label on every object; shorten the environment or the name"),
+        );
+    }
+}
+
+/// Every `connectsTo` names another enabled unit; exposed units can be reached when
+/// network policies are on.
+fn connections(
+    env: &str,
+    merged: &Node,
+    own: &Document,
+    values: &Values,
+    units: &BTreeMap<&str, Unit<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
+        for (index, connection) in unit.connects_to.iter().enumerate() {
+            let path = unit.path.key("connectsTo").index(index).key("to");
+            let target = connection.to.as_str();
+            let problem = match units.get(target) {
+                _ if target == *name => format!("`{name}` connects to itself"),
+                Some(t) if t.enabled => continue,
+                Some(_) => format!("`{name}` connects to `{target}`, which is disabled in `{env}`"),
+                None => format!("`{name}` connects to `{target}`, which is not a service or chart"),
+            };
+            let mut diagnostic = Diagnostic::error("unknown-connection", problem)
+                .at(merged.locate(&path).span)
+                .path(path);
+            if let Some(near) = did_you_mean(target, units.keys().copied())
+                .filter(|n| !units.contains_key(target) && *n != target)
+            {
+                diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+            }
+            out.push(diagnostic);
+        }
+    }
+    if !crate::network::enabled(values) || crate::network::ingress_namespace(values).is_some() {
+        return;
+    }
+    if let Some((name, _)) = units.iter().find(|(_, u)| u.enabled && u.exposed) {
+        let path = FieldPath::root().key("global").key("network");
+        out.push(
+            Diagnostic::error("missing-ingress-namespace", format!("`{name}` is exposed, but the network policies do not say where its traffic comes from"))
+                .at(own.root.span)
+                .path(path)
+                .expected("`global.network.ingressNamespace` (the ingress controller's namespace) or `global.gateway.namespace`")
+                .help("or turn network policies off with `global.network.policies: false`"),
         );
     }
 }
@@ -1416,22 +1472,22 @@ mod tests {
 
     /// Two services; line numbers below refer to this text.
     const BASE: &[&str] = &[
-        "global:",                                 // 1
-        "  domain: example.com",                   // 2
-        "services:",                               // 3
-        "  gateway:",                              // 4
-        "    dependsOn: [redis]",                  // 5
-        "    image:",                              // 6
-        "      repository: ibm/mcp-context-forge", // 7
-        "      tag: \"0.9.0\"",                    // 8
-        "    port: 4444",                          // 9
-        "    ingress:",                            // 10
-        "      enabled: true",                     // 11
-        "  redis:",                                // 12
-        "    image:",                              // 13
-        "      repository: bitnami/redis",         // 14
-        "      tag: \"7.4.1\"",                    // 15
-        "    port: 6379",                          // 16
+        "global: {domain: example.com, network: {ingressNamespace: ingress-nginx}}", // 1
+        "# the domain and the ingress controller's namespace are set above",         // 2
+        "services:",                                                                 // 3
+        "  gateway:",                                                                // 4
+        "    dependsOn: [redis]",                                                    // 5
+        "    image:",                                                                // 6
+        "      repository: ibm/mcp-context-forge",                                   // 7
+        "      tag: \"0.9.0\"",                                                      // 8
+        "    port: 4444",                                                            // 9
+        "    ingress:",                                                              // 10
+        "      enabled: true",                                                       // 11
+        "  redis:",                                                                  // 12
+        "    image:",                                                                // 13
+        "      repository: bitnami/redis",                                           // 14
+        "      tag: \"7.4.1\"",                                                      // 15
+        "    port: 6379",                                                            // 16
     ];
 
     /// YAML text from lines, so that line `n` of the text is `lines[n - 1]`.
@@ -1882,7 +1938,10 @@ mod tests {
         let stack: Vec<&str> = BASE[2..].to_vec();
         assert_eq!(
             found(&layered_findings("staging", &stack, &["tier: staging"])),
-            [("missing-domain", STACK, 9)]
+            [
+                ("missing-domain", STACK, 9),
+                ("missing-ingress-namespace", OWN, 1)
+            ]
         );
     }
 

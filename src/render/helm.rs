@@ -17,6 +17,17 @@ pub fn objects(chart: &Chart, namespace: Option<&str>) -> Vec<Json> {
 }
 
 fn metadata(chart: &Chart, namespace: Option<&str>) -> Json {
+    let mut meta = Map::new();
+    meta.insert("name".into(), chart.name.clone().into());
+    if let Some(namespace) = namespace {
+        meta.insert("namespace".into(), namespace.into());
+    }
+    meta.insert("labels".into(), Json::Object(labels(chart)));
+    Json::Object(meta)
+}
+
+/// The recommended labels of a chart's Flux objects.
+pub fn labels(chart: &Chart) -> Map<String, Json> {
     let mut labels = Map::new();
     labels.insert("app.kubernetes.io/name".into(), chart.name.clone().into());
     labels.insert(
@@ -34,13 +45,7 @@ fn metadata(chart: &Chart, namespace: Option<&str>) -> Json {
         chart.part_of.clone().into(),
     );
     labels.insert("app.kubernetes.io/managed-by".into(), MANAGER.into());
-    let mut meta = Map::new();
-    meta.insert("name".into(), chart.name.clone().into());
-    if let Some(namespace) = namespace {
-        meta.insert("namespace".into(), namespace.into());
-    }
-    meta.insert("labels".into(), Json::Object(labels));
-    Json::Object(meta)
+    labels
 }
 
 fn object(api_version: &str, kind: &str, metadata: Json, spec: Map<String, Json>) -> Json {

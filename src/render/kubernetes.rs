@@ -7,6 +7,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::model::{
     DisruptionBudget, EnvSource, EnvVarValue, Probe, ProbeHandler, ProbeKind, Service,
 };
+use crate::model::{NetworkPolicy, NetworkRule, Peer};
 use crate::spec::{IntOrPercent, PathType, Routing};
 
 /// The name mcpstack puts in `app.kubernetes.io/managed-by`.
@@ -75,7 +76,7 @@ pub fn selector_labels(service: &Service) -> Map<String, Json> {
 }
 
 /// The recommended labels of every object of a service.
-fn labels(service: &Service) -> Map<String, Json> {
+pub fn labels(service: &Service) -> Map<String, Json> {
     let mut labels = selector_labels(service);
     if let Some(component) = &service.component {
         labels.insert("app.kubernetes.io/component".into(), json!(component));
@@ -670,4 +671,97 @@ fn rbac(service: &Service, access: &crate::spec::ApiAccess, namespace: Option<&s
         ("subjects", Json::Array(vec![Json::Object(subject)])),
     ]);
     vec![role, binding]
+}
+
+/// A unit's network policy. `labels` are the unit's own object labels.
+pub fn network_policy(
+    name: &str,
+    policy: &NetworkPolicy,
+    labels: Map<String, Json>,
+    namespace: &str,
+) -> Json {
+    let rules = |rules: &[NetworkRule], side: &str| -> Json {
+        let items = rules
+            .iter()
+            .map(|rule| {
+                let mut out = Map::new();
+                out.insert(side.into(), json!([peer(&rule.peer)]));
+                if !rule.ports.is_empty() {
+                    let ports: Vec<Json> = rule
+                        .ports
+                        .iter()
+                        .map(|p| json!({ "protocol": "TCP", "port": p }))
+                        .collect();
+                    out.insert("ports".into(), Json::Array(ports));
+                }
+                Json::Object(out)
+            })
+            .collect();
+        Json::Array(items)
+    };
+    let mut spec = Map::new();
+    spec.insert("podSelector".into(), json!({ "matchLabels": policy.pods }));
+    spec.insert("policyTypes".into(), json!(["Ingress", "Egress"]));
+    if !policy.ingress.is_empty() {
+        spec.insert("ingress".into(), rules(&policy.ingress, "from"));
+    }
+    if !policy.egress.is_empty() {
+        spec.insert("egress".into(), rules(&policy.egress, "to"));
+    }
+    let metadata = object([
+        ("name", name.into()),
+        ("namespace", namespace.into()),
+        ("labels", Json::Object(labels)),
+    ]);
+    resource(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        metadata,
+        Json::Object(spec),
+    )
+}
+
+fn peer(peer: &Peer) -> Json {
+    match peer {
+        Peer::Pods(labels) => json!({ "podSelector": { "matchLabels": labels } }),
+        Peer::Namespace(name) => {
+            json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": name } } })
+        }
+        Peer::Cidr { cidr, except } if except.is_empty() => json!({ "ipBlock": { "cidr": cidr } }),
+        Peer::Cidr { cidr, except } => json!({ "ipBlock": { "cidr": cidr, "except": except } }),
+    }
+}
+
+/// The environment's default: no pod receives or sends anything not allowed by a
+/// unit's policy.
+pub fn default_deny(namespace: &str, part_of: &str) -> Json {
+    let metadata = environment_metadata("default-deny", namespace, part_of);
+    let spec = json!({ "podSelector": {}, "policyTypes": ["Ingress", "Egress"] });
+    resource("networking.k8s.io/v1", "NetworkPolicy", metadata, spec)
+}
+
+/// Every pod may ask the cluster DNS.
+pub fn allow_dns(namespace: &str, part_of: &str) -> Json {
+    let metadata = environment_metadata("allow-dns", namespace, part_of);
+    let (key, value) = crate::network::DNS_LABEL;
+    let spec = json!({
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [{
+            "to": [{
+                "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": crate::network::DNS_NAMESPACE } },
+                "podSelector": { "matchLabels": { key: value } },
+            }],
+            "ports": [{ "protocol": "UDP", "port": 53 }, { "protocol": "TCP", "port": 53 }],
+        }],
+    });
+    resource("networking.k8s.io/v1", "NetworkPolicy", metadata, spec)
+}
+
+fn environment_metadata(name: &str, namespace: &str, part_of: &str) -> Json {
+    json!({
+        "name": name,
+        "namespace": namespace,
+        "labels": { "app.kubernetes.io/managed-by": MANAGER, "app.kubernetes.io/part-of": part_of },
+    })
 }

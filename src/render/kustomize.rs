@@ -88,21 +88,6 @@ pub fn base_objects(service: &Service) -> Vec<Json> {
         .collect()
 }
 
-/// The overlay of a service in one environment. `base_service` is the same service as
-/// the stack file alone describes it and `bases` its [`base_objects`]; `base_dir` is the
-/// path from the unit folder to its base.
-pub fn overlay(
-    service: &Service,
-    base_service: &Service,
-    bases: &[Json],
-    namespace: &str,
-    base_dir: &str,
-) -> Vec<UnitFile> {
-    let targets = kubernetes::objects(service, Some(namespace));
-    let images = Some((&base_service.image, &service.image));
-    overlay_objects(&targets, bases, images, namespace, base_dir)
-}
-
 /// The overlay that turns `bases` into `targets`. `images` is the unit's container
 /// image in the base and in the environment, for the `images` transformer.
 pub fn overlay_objects(

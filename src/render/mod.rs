@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use crate::model::{Environment, Service, Stack};
+use crate::model::{Chart, Environment, Service, Stack};
 use crate::tree::{self, GENERATED_DIR, OutputTree};
 
 /// Every generated file of the stack, under `generated/`.
@@ -72,12 +72,18 @@ fn environment(
 
     let mut units = vec![flux::NAMESPACE_UNIT.to_owned()];
     let namespace_unit = format!("{overlay_dir}/{}", flux::NAMESPACE_UNIT);
-    let namespace = kubernetes::namespace(&env.namespace, &stack.name);
+    let environment_files = environment_wide(stack, env);
+    let names: Vec<String> = environment_files
+        .iter()
+        .map(|(name, _)| name.clone())
+        .collect();
     put(
         format!("{namespace_unit}/kustomization.yaml"),
-        &kustomize::aggregate(&["namespace.yaml".to_owned()]),
+        &kustomize::aggregate(&names),
     );
-    put(format!("{namespace_unit}/namespace.yaml"), &namespace);
+    for (name, object) in &environment_files {
+        put(format!("{namespace_unit}/{name}"), object);
+    }
     put(
         format!("{flux_dir}/{}.yaml", flux::NAMESPACE_UNIT),
         &flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
@@ -88,13 +94,12 @@ fn environment(
             continue;
         };
         let unit_dir = format!("{overlay_dir}/{}", service.name);
-        for file in kustomize::overlay(
-            service,
-            base,
-            base_objects,
-            &env.namespace,
-            &format!("../../../base/{}", service.name),
-        ) {
+        let targets = service_objects(env, service);
+        let images = Some((&base.image, &service.image));
+        let base_dir = format!("../../../base/{}", service.name);
+        for file in
+            kustomize::overlay_objects(&targets, base_objects, images, &env.namespace, &base_dir)
+        {
             put(format!("{unit_dir}/{}", file.name), &file.body);
         }
         let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
@@ -110,7 +115,7 @@ fn environment(
             continue;
         };
         let unit_dir = format!("{overlay_dir}/{}", chart.name);
-        let targets = helm::objects(chart, Some(&env.namespace));
+        let targets = chart_objects(env, chart);
         let base_dir = format!("../../../base/{}", chart.name);
         for file in
             kustomize::overlay_objects(&targets, base_objects, None, &env.namespace, &base_dir)
@@ -140,12 +145,15 @@ fn environment(
 /// Every object of one environment, as `kubectl kustomize generated/overlays/ENV`
 /// yields them: keys sorted, objects in Kustomize's default order.
 pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
-    let mut objects = vec![kubernetes::namespace(&env.namespace, &stack.name)];
+    let mut objects: Vec<Json> = environment_wide(stack, env)
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
     for service in &env.services {
-        objects.extend(service_objects(service, &env.namespace));
+        objects.extend(service_objects(env, service));
     }
     for chart in &env.charts {
-        objects.extend(helm::objects(chart, Some(&env.namespace)));
+        objects.extend(chart_objects(env, chart));
     }
     let mut objects: Vec<Json> = objects.into_iter().map(sorted_keys).collect();
     objects.sort_by_key(|o| {
@@ -165,9 +173,52 @@ pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
     objects
 }
 
-/// The objects of one unit, namespaced.
-pub fn service_objects(service: &Service, namespace: &str) -> Vec<Json> {
-    kubernetes::objects(service, Some(namespace))
+/// The objects of a service's unit in an environment, its network policy included.
+pub fn service_objects(env: &Environment, service: &Service) -> Vec<Json> {
+    let mut objects = kubernetes::objects(service, Some(&env.namespace));
+    if let Some(policy) = env.network_policies.get(&service.name) {
+        objects.push(kubernetes::network_policy(
+            &service.name,
+            policy,
+            kubernetes::labels(service),
+            &env.namespace,
+        ));
+    }
+    objects
+}
+
+/// The objects of a chart's unit in an environment, its network policy included.
+pub fn chart_objects(env: &Environment, chart: &Chart) -> Vec<Json> {
+    let mut objects = helm::objects(chart, Some(&env.namespace));
+    if let Some(policy) = env.network_policies.get(&chart.name) {
+        objects.push(kubernetes::network_policy(
+            &chart.name,
+            policy,
+            helm::labels(chart),
+            &env.namespace,
+        ));
+    }
+    objects
+}
+
+/// The namespace unit's objects, by file name: the Namespace and, with network
+/// policies, the default deny and the DNS allowance.
+fn environment_wide(stack: &Stack, env: &Environment) -> Vec<(String, Json)> {
+    let mut files = vec![(
+        "namespace.yaml".to_owned(),
+        kubernetes::namespace(&env.namespace, &stack.name),
+    )];
+    if env.default_deny {
+        files.push((
+            "networkpolicy-default-deny.yaml".to_owned(),
+            kubernetes::default_deny(&env.namespace, &stack.name),
+        ));
+        files.push((
+            "networkpolicy-allow-dns.yaml".to_owned(),
+            kubernetes::allow_dns(&env.namespace, &stack.name),
+        ));
+    }
+    files
 }
 
 /// Kustomize's legacy resource order: kinds others depend on come first.
