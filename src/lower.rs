@@ -93,6 +93,14 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
         sources,
         flux: flux(global.flux.as_ref()),
         default_deny: crate::network::enabled(values),
+        secret_store: global.secret_store.clone(),
+        secrets: values
+            .secrets
+            .iter()
+            .flatten()
+            .filter(|(_, s)| s.enabled.unwrap_or(true))
+            .map(|(n, s)| (n.clone(), s.clone()))
+            .collect(),
         services,
         charts,
         network_policies,

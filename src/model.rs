@@ -37,6 +37,10 @@ pub struct Environment {
     pub services: Vec<Service>,
     /// Enabled charts only. Invariant: sorted by name; as for services.
     pub charts: Vec<Chart>,
+    /// The store `secrets` are read from.
+    pub secret_store: Option<crate::spec::SecretStore>,
+    /// Secrets synced from the store, by Secret name (enabled ones only).
+    pub secrets: BTreeMap<String, crate::spec::ExternalSecret>,
     /// Whether the environment denies all traffic but DNS to every pod by default.
     pub default_deny: bool,
     /// The network policy of each unit, by unit name; empty when the environment

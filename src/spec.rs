@@ -34,6 +34,11 @@ pub struct Values {
     /// becomes the release and object name and must be a DNS label. Environment files
     /// may only change charts defined in `stack.yaml`.
     pub charts: Option<BTreeMap<String, Chart>>,
+    /// Kubernetes Secrets synced from the secret store (`global.secretStore`) by the
+    /// External Secrets Operator, by Secret name. Services use them through
+    /// `secretKeyRef` or `envFrom`, charts through `valuesFrom` or their
+    /// `existingSecret` settings; several may share one.
+    pub secrets: Option<BTreeMap<String, ExternalSecret>>,
 }
 
 /// Environment tier.
@@ -94,6 +99,8 @@ pub struct Global {
     pub allowed_registries: Option<Vec<String>>,
     /// Network policies of the environment.
     pub network: Option<NetworkSettings>,
+    /// Where `secrets` come from.
+    pub secret_store: Option<SecretStore>,
     /// How Flux reconciles this environment's units.
     pub flux: Option<FluxSettings>,
 }
@@ -911,4 +918,85 @@ pub struct Egress {
     pub except: Option<Vec<String>>,
     /// TCP ports.
     pub ports: Vec<i64>,
+}
+
+/// The secret store `secrets` are read from: set exactly one provider.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretStore {
+    /// Name of the store object. Default: `secret-store`.
+    pub name: Option<String>,
+    /// Use a `ClusterSecretStore` (shared by namespaces) instead of a `SecretStore` in
+    /// the environment's namespace.
+    #[schemars(extend("default" = false))]
+    pub cluster_wide: Option<bool>,
+    /// Infisical, with universal-auth machine identity credentials.
+    pub infisical: Option<InfisicalStore>,
+    /// HashiCorp Vault's key-value engine, with Kubernetes auth.
+    pub vault: Option<VaultStore>,
+    /// AWS Secrets Manager.
+    pub aws: Option<AwsStore>,
+}
+
+/// Infisical (seed 001).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InfisicalStore {
+    /// Infisical API URL. Default: Infisical Cloud.
+    #[serde(rename = "hostAPI")]
+    #[schemars(extend("examples" = ["https://infisical.example.com"]))]
+    pub host_api: Option<String>,
+    /// Project slug.
+    pub project_slug: Option<String>,
+    /// Environment slug, e.g. `staging` or `prod`.
+    pub environment_slug: Option<String>,
+    /// Folder of the secrets. Default: `/`.
+    pub secrets_path: Option<String>,
+    /// Secret (in the store's namespace) holding the machine identity's `clientId` and
+    /// `clientSecret`.
+    #[schemars(extend("examples" = ["infisical-credentials"]))]
+    pub credentials_secret: Option<String>,
+}
+
+/// HashiCorp Vault.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VaultStore {
+    /// Vault address.
+    #[schemars(extend("examples" = ["https://vault.example.com"]))]
+    pub server: Option<String>,
+    /// Mount path of the key-value engine. Default: `secret`.
+    pub path: Option<String>,
+    /// Kubernetes auth role.
+    pub role: Option<String>,
+    /// Mount path of the Kubernetes auth method. Default: `kubernetes`.
+    pub auth_mount_path: Option<String>,
+}
+
+/// AWS Secrets Manager.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AwsStore {
+    /// Region, e.g. `eu-west-1`.
+    pub region: Option<String>,
+    /// IAM role to assume.
+    pub role: Option<String>,
+}
+
+/// One Kubernetes Secret synced from the store; set `keys`, `path`, or both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecret {
+    /// Sync this Secret in the environment.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Secret keys and the remote secret each is read from.
+    #[schemars(extend("examples" = [{"url": "DATABASE_URL"}]))]
+    pub keys: Option<BTreeMap<String, String>>,
+    /// Read every secret under this remote path (Infisical folder, Vault path, AWS
+    /// name prefix).
+    pub path: Option<String>,
+    /// How often the Secret is refreshed. Default: `1h`.
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
+    pub refresh_interval: Option<String>,
 }

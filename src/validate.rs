@@ -297,11 +297,108 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
                 .help("production runs images only from registries you trust; list them"),
         );
     }
+    secrets(merged, values, &mut out);
     unit_names(name, own, &units, &mut out);
     dependencies(name, merged, &units, &mut out);
     connections(name, merged, own, values, &units, &mut out);
     dependency_cycles(merged, &units, &mut out);
     out
+}
+
+/// The secret store names one provider with what it needs, and every synced Secret
+/// says what to read.
+fn secrets(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
+    let error = |code: &'static str, path: FieldPath, message: String| {
+        Diagnostic::error(code, message)
+            .at(merged.locate(&path).span)
+            .path(path)
+    };
+    let store_path = FieldPath::root().key("global").key("secretStore");
+    let store = values.global.as_ref().and_then(|g| g.secret_store.as_ref());
+    let enabled: Vec<&String> = values
+        .secrets
+        .iter()
+        .flatten()
+        .filter(|(_, s)| s.enabled.unwrap_or(true))
+        .map(|(n, _)| n)
+        .collect();
+    if store.is_none()
+        && let Some(first) = enabled.first()
+    {
+        out.push(
+            error(
+                "missing-secret-store",
+                FieldPath::root().key("secrets").key(first),
+                format!("secret `{first}` is synced from a store, but no store is set"),
+            )
+            .expected("`global.secretStore` with `infisical`, `vault` or `aws`"),
+        );
+    }
+    if let Some(store) = store {
+        let providers = [
+            store.infisical.is_some(),
+            store.vault.is_some(),
+            store.aws.is_some(),
+        ];
+        let count = providers.iter().filter(|p| **p).count();
+        if count != 1 {
+            out.push(
+                error(
+                    "secret-store-provider",
+                    store_path.clone(),
+                    format!("the secret store sets {count} providers"),
+                )
+                .expected("exactly one of `infisical`, `vault` and `aws`"),
+            );
+        }
+        let required: Vec<(&str, &str, bool)> = match (&store.infisical, &store.vault, &store.aws) {
+            (Some(i), _, _) => vec![
+                ("infisical", "projectSlug", i.project_slug.is_none()),
+                ("infisical", "environmentSlug", i.environment_slug.is_none()),
+                (
+                    "infisical",
+                    "credentialsSecret",
+                    i.credentials_secret.is_none(),
+                ),
+            ],
+            (None, Some(v), _) => vec![
+                ("vault", "server", v.server.is_none()),
+                ("vault", "role", v.role.is_none()),
+            ],
+            (None, None, Some(a)) => vec![("aws", "region", a.region.is_none())],
+            (None, None, None) => Vec::new(),
+        };
+        for (provider, field, missing) in required {
+            if missing {
+                out.push(
+                    error(
+                        "missing-field",
+                        store_path.key(provider),
+                        format!("the {provider} secret store has no `{field}`"),
+                    )
+                    .expected(format!("`global.secretStore.{provider}.{field}`")),
+                );
+            }
+        }
+    }
+    for (name, secret) in values
+        .secrets
+        .iter()
+        .flatten()
+        .filter(|(_, s)| s.enabled.unwrap_or(true))
+    {
+        let empty = secret.keys.as_ref().is_none_or(|k| k.is_empty()) && secret.path.is_none();
+        if empty {
+            out.push(
+                error(
+                    "missing-field",
+                    FieldPath::root().key("secrets").key(name),
+                    format!("secret `{name}` reads nothing from the store"),
+                )
+                .expected("`keys: {KEY: REMOTE_KEY}`, `path: /folder`, or both"),
+            );
+        }
+    }
 }
 
 /// A unit Flux reconciles: an enabled service or chart.

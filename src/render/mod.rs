@@ -5,6 +5,7 @@ pub mod flux;
 pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 
@@ -201,13 +202,16 @@ pub fn chart_objects(env: &Environment, chart: &Chart) -> Vec<Json> {
     objects
 }
 
-/// The namespace unit's objects, by file name: the Namespace and, with network
-/// policies, the default deny and the DNS allowance.
+/// The namespace unit's objects, by file name: the Namespace, the secret store and the
+/// ExternalSecrets, and, with network policies, the default deny and the DNS
+/// allowance. Every other unit depends on this one, so Secrets exist before the
+/// workloads that read them.
 fn environment_wide(stack: &Stack, env: &Environment) -> Vec<(String, Json)> {
     let mut files = vec![(
         "namespace.yaml".to_owned(),
         kubernetes::namespace(&env.namespace, &stack.name),
     )];
+    files.extend(secrets::objects(env, &stack.name));
     if env.default_deny {
         files.push((
             "networkpolicy-default-deny.yaml".to_owned(),
