@@ -50,4 +50,82 @@ pub enum CliCommand {
     /// Print the JSON Schema of spec files.
     #[command(after_help = "Example:\n  mcpstack schema > values.schema.json")]
     Schema,
+    /// Set a service's image digest in an environment file, keeping its comments and
+    /// layout.
+    ///
+    /// Edits `services.NAME.image.digest` in environments/ENV.yaml where it is written (or
+    /// adds it), validates the whole project with the change, and writes the file only if
+    /// it is valid. With --resolve, asks the image's registry for the digest of the tag
+    /// the environment runs: the only command that uses the network. Prints the digest.
+    ///
+    /// Exit codes: 0 pinned, 2 invalid input (unknown environment or service, malformed
+    /// digest, a tag the registry does not have, a project that would not validate),
+    /// 3 other failure (IO, network, registry access refused).
+    #[command(after_help = PIN_HELP)]
+    Pin {
+        /// Environment name (a file name in environments/, without .yaml).
+        environment: String,
+        /// Service whose image to pin, as named in environments/stack.yaml.
+        name: String,
+        /// The digest: `sha256:` and 64 lowercase hex digits.
+        #[arg(required_unless_present = "resolve")]
+        digest: Option<String>,
+        /// Ask the image's registry for the digest of the tag the environment runs.
+        #[arg(long, conflicts_with = "digest")]
+        resolve: bool,
+    },
+    /// Add or remove a review environment: one per branch or pull request.
+    #[command(
+        subcommand,
+        after_help = "Example (in a pull request pipeline; `--` because a branch name may start with `-`):\n  env=$(mcpstack review add -- \"$BRANCH\") && mcpstack build"
+    )]
+    Review(ReviewCommand),
+}
+
+const PIN_HELP: &str = "Examples:
+  mcpstack pin production gateway sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b
+  mcpstack pin --resolve production gateway && mcpstack build
+
+Environment (--resolve):
+  MCPSTACK_REGISTRY_TOKEN     bearer token sent to the registry as is
+  MCPSTACK_REGISTRY_USERNAME  basic credentials for the registry's token service
+  MCPSTACK_REGISTRY_PASSWORD
+  MCPSTACK_REGISTRY_INSECURE  host:port,... of registries reached over plain http (local
+                              test registries only)";
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Create environments/<name>.yaml from environments/templates/review.yaml.
+    ///
+    /// NAME may be a branch or pull request name: it becomes a DNS label (lowercase,
+    /// other characters as `-`, a number alone as `pr-N`), shortened with a hash suffix
+    /// when a namespace, Flux unit or hostname derived from it would be too long. The
+    /// new file is validated with the whole project and written only if valid; an
+    /// existing file is never overwritten. Prints the environment name. Put `--` before
+    /// a NAME that may start with `-`.
+    ///
+    /// Exit codes: 0 created, 2 invalid input (no usable name, the environment exists,
+    /// a project that would not validate), 3 other failure.
+    #[command(
+        after_help = "Examples:\n  mcpstack review add feature/Add_SSE-support      prints feature-add-sse-support\n  mcpstack review add 42 --image gateway=sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"
+    )]
+    Add {
+        /// Branch, pull request or any name for the environment.
+        name: String,
+        /// Pin a service's image in the new environment (repeatable).
+        #[arg(long = "image", value_name = "SERVICE=DIGEST")]
+        images: Vec<String>,
+    },
+    /// Delete a review environment's spec file; staging and production are refused.
+    ///
+    /// NAME is the environment's name or the raw name it was added with. Run `build`
+    /// afterwards to remove its output. Exit codes: 0 removed, 2 no such review
+    /// environment (or not a review environment), 3 other failure.
+    #[command(
+        after_help = "Example:\n  mcpstack review remove feature/Add_SSE-support && mcpstack build"
+    )]
+    Remove {
+        /// Environment name, or the raw name given to `review add`.
+        name: String,
+    },
 }

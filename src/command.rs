@@ -8,7 +8,10 @@ use std::time::Instant;
 use crate::Error;
 use crate::compile::{self, Compiled, Invalid};
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::pin;
+use crate::registry;
 use crate::render;
+use crate::review;
 use crate::schema;
 use crate::source::Sources;
 use crate::tree::{self, OutputTree};
@@ -28,8 +31,18 @@ pub enum Command {
     Build,
     Check,
     Validate,
-    Render { environment: String },
+    Render {
+        environment: String,
+    },
     Schema,
+    /// Set an image digest in an environment file.
+    Pin(pin::Request),
+    /// Create a review environment's spec file from the review template.
+    ReviewAdd(review::AddRequest),
+    /// Delete a review environment's spec file.
+    ReviewRemove {
+        name: String,
+    },
 }
 
 /// A resolved invocation.
@@ -59,6 +72,19 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .write_all(schema::text().as_bytes())
             .map(|()| (exit::OK, String::new()))
             .map_err(stdout_error),
+        Command::Pin(request) => {
+            let settings = match request.digest {
+                pin::DigestSource::Resolve => registry::Settings::from_env(),
+                pin::DigestSource::Given(_) => registry::Settings::default(),
+            };
+            pin::run(&config.root, request, &settings, err).and_then(|r| print(r, out))
+        }
+        Command::ReviewAdd(request) => {
+            review::add(&config.root, request, err).and_then(|r| print(r, out))
+        }
+        Command::ReviewRemove { name } => {
+            review::remove(&config.root, name, err).and_then(|r| print(r, out))
+        }
     };
     match result {
         Ok((code, _)) => code,
@@ -67,6 +93,12 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             exit::FAILURE
         }
     }
+}
+
+/// Write a command's stdout text; the exit code passes through.
+fn print((code, text): (u8, String), out: &mut dyn Write) -> Result<(u8, String), Error> {
+    out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    Ok((code, String::new()))
 }
 
 fn stdout_error(source: std::io::Error) -> Error {
@@ -92,7 +124,7 @@ fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Er
     }
 }
 
-fn report(sources: &Sources, diagnostics: &[Diagnostic], err: &mut dyn Write) {
+pub(crate) fn report(sources: &Sources, diagnostics: &[Diagnostic], err: &mut dyn Write) {
     for diagnostic in diagnostics {
         let _ = writeln!(err, "{}", diagnostic.render(sources));
     }

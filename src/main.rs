@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mcpstack::command::{self, Command, Config};
+use mcpstack::pin::{self, DigestSource};
+use mcpstack::review;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -18,6 +20,25 @@ fn main() -> ExitCode {
         cli::CliCommand::Validate => Command::Validate,
         cli::CliCommand::Render { environment } => Command::Render { environment },
         cli::CliCommand::Schema => Command::Schema,
+        cli::CliCommand::Pin {
+            environment,
+            name,
+            digest,
+            resolve,
+        } => Command::Pin(pin::Request {
+            environment,
+            name,
+            digest: match (digest, resolve) {
+                (Some(digest), false) => DigestSource::Given(digest),
+                _ => DigestSource::Resolve,
+            },
+        }),
+        cli::CliCommand::Review(cli::ReviewCommand::Add { name, images }) => {
+            Command::ReviewAdd(review::AddRequest { name, images })
+        }
+        cli::CliCommand::Review(cli::ReviewCommand::Remove { name }) => {
+            Command::ReviewRemove { name }
+        }
     };
     let config = Config {
         root: cli.directory,

@@ -847,11 +847,11 @@ pub struct Security {
     /// User ID the container runs as (never 0).
     #[schemars(range(min = 1))]
     pub run_as_user: Option<i64>,
-    /// Group ID the container runs as.
-    #[schemars(range(min = 0))]
+    /// Group ID the container runs as (never 0).
+    #[schemars(range(min = 1))]
     pub run_as_group: Option<i64>,
-    /// Group that owns mounted volumes.
-    #[schemars(range(min = 0))]
+    /// Group that owns mounted volumes (never 0).
+    #[schemars(range(min = 1))]
     pub fs_group: Option<i64>,
 }
 

@@ -231,7 +231,9 @@ fn a_missing_project_is_an_io_failure() {
 
 #[test]
 fn every_command_documents_an_example() {
-    for command in ["build", "check", "validate", "render", "schema"] {
+    for command in [
+        "build", "check", "validate", "render", "schema", "pin", "review",
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_mcpstack"))
             .args([command, "--help"])
             .output()
@@ -258,6 +260,8 @@ fn environments() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(project_root().join("environments"))
         .expect("environments")
         .map(|e| e.expect("entry").path())
+        // Spec files only: environments/templates/ holds the review template.
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml"))
         .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .filter(|name| name != "stack")
         .collect();
@@ -387,6 +391,9 @@ fn every_spec_file_names_the_editor_schema() {
     let modeline = "# yaml-language-server: $schema=../schema/values.schema.json";
     for entry in std::fs::read_dir(project_root().join("environments")).expect("environments") {
         let path = entry.expect("entry").path();
+        if !path.is_file() {
+            continue; // environments/templates/: the review template, one folder down
+        }
         let spec = std::fs::read_to_string(&path).expect("spec");
         assert_eq!(
             spec.lines().next(),

@@ -1,0 +1,687 @@
+//! Review environments on demand: `mcpstack review add NAME` turns a branch or pull
+//! request name into a valid environment name and creates its spec file from the review
+//! template; `mcpstack review remove NAME` deletes a review environment's spec file.
+//! The next `build` adds or removes its overlay and Flux objects.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::Error;
+use crate::command::exit;
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::hostname;
+use crate::load::{self, Specs};
+use crate::lower;
+use crate::merge;
+use crate::node::{FieldPath, Node, Value};
+use crate::pin::{self, Target, WriteMode};
+use crate::render::flux;
+use crate::source::FileId;
+use crate::spec::{Tier, Values};
+
+/// The review template, relative to the project root. The loader reads only
+/// `environments/*.yaml`, so `build` ignores it.
+pub const TEMPLATE_PATH: &str = "environments/templates/review.yaml";
+/// The longest Kubernetes name a Flux unit may have: kustomize-controller writes it into
+/// a label on every object it applies.
+const MAX_UNIT_NAME: usize = 63;
+/// Prefix of environments named by a number alone (`42` -> `pr-42`).
+const NUMBER_PREFIX: &str = "pr-";
+/// Replaced by the environment's name in the template's values (as in `hostPattern`).
+pub const ENV_PLACEHOLDER: &str = "{env}";
+/// Hex digits of the hash that keeps shortened names apart.
+const HASH_DIGITS: usize = 8;
+
+/// What `review add` was asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRequest {
+    /// The raw name: a branch, a pull request, anything.
+    pub name: String,
+    /// `SERVICE=DIGEST` pins for the new environment.
+    pub images: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Names.
+
+/// Letters outside ASCII that have a plain ASCII spelling; any other character separates
+/// words.
+const FOLDS: [(&str, &str); 26] = [
+    ("àáâãäåāăą", "a"),
+    ("æ", "ae"),
+    ("çćĉċč", "c"),
+    ("ďđð", "d"),
+    ("èéêëēĕėęě", "e"),
+    ("ĝğġģ", "g"),
+    ("ĥħ", "h"),
+    ("ìíîïĩīĭįı", "i"),
+    ("ĵ", "j"),
+    ("ķ", "k"),
+    ("ĺļľŀł", "l"),
+    ("ñńņňŉ", "n"),
+    ("òóôõöøōŏő", "o"),
+    ("œ", "oe"),
+    ("ŕŗř", "r"),
+    ("śŝşš", "s"),
+    ("ß", "ss"),
+    ("ţťŧ", "t"),
+    ("þ", "th"),
+    ("ùúûüũūŭůűų", "u"),
+    ("ŵ", "w"),
+    ("ýÿŷ", "y"),
+    ("źżž", "z"),
+    ("ĳ", "ij"),
+    ("ﬁ", "fi"),
+    ("ﬂ", "fl"),
+];
+
+/// `raw` as a DNS label, not yet bounded in length: lowercase ASCII letters and digits,
+/// accented Latin letters spelled in ASCII, every run of other characters one `-`, no
+/// `-` at either end. Empty when `raw` has no letter or digit.
+pub fn label(raw: &str) -> String {
+    let mut out = String::new();
+    let mut gap = false;
+    for c in raw.chars().flat_map(char::to_lowercase) {
+        let folded = match c {
+            'a'..='z' | '0'..='9' => None,
+            c => FOLDS
+                .iter()
+                .find(|(from, _)| from.contains(c))
+                .map(|(_, to)| *to),
+        };
+        let letters = match (c, folded) {
+            ('a'..='z' | '0'..='9', _) => c.encode_utf8(&mut [0; 4]).to_owned(),
+            (_, Some(to)) => to.to_owned(),
+            (_, None) => {
+                gap = true;
+                continue;
+            }
+        };
+        if gap && !out.is_empty() {
+            out.push('-');
+        }
+        gap = false;
+        out.push_str(&letters);
+    }
+    out
+}
+
+/// FNV-1a, 32 bits: a small, stable hash for name suffixes.
+pub fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |hash: u32, byte| {
+        (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// What bounds an environment name: the names derived from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Flux units of every environment: each service and chart, and the namespace unit.
+    pub units: Vec<String>,
+    /// Services and charts, whose default hostnames hold the name.
+    pub hosted: Vec<String>,
+    /// `global.hostPattern`, else the review tier's default.
+    pub host_pattern: String,
+    /// `global.domain`; without one no hostname is derived.
+    pub domain: Option<String>,
+    /// Whether `global.namespace` fixes the namespace (else it is `mcp-{name}`).
+    pub fixed_namespace: bool,
+}
+
+impl Limits {
+    /// The limits of a review environment of the stack, as the template layers over it.
+    pub fn of(layered: &Node) -> Self {
+        let keys = |section: &str| -> Vec<String> {
+            layered
+                .get(section)
+                .and_then(Node::mapping)
+                .into_iter()
+                .flatten()
+                .map(|(key, _)| key.clone())
+                .collect()
+        };
+        let global = |key: &str| match layered.get("global").and_then(|g| g.get(key)) {
+            Some(Node {
+                value: Value::String(text),
+                ..
+            }) => Some(text.clone()),
+            _ => None,
+        };
+        let hosted: Vec<String> = keys("services").into_iter().chain(keys("charts")).collect();
+        let mut units = hosted.clone();
+        units.push(flux::NAMESPACE_UNIT.to_owned());
+        Self {
+            units,
+            hosted,
+            host_pattern: global("hostPattern")
+                .unwrap_or_else(|| hostname::default_pattern(Tier::Review).to_owned()),
+            domain: global("domain"),
+            fixed_namespace: global("namespace").is_some(),
+        }
+    }
+
+    /// Why `name` cannot name an environment of this stack, if it cannot.
+    pub fn problem(&self, name: &str) -> Option<String> {
+        if let Some(problem) = hostname::label_problem(name) {
+            return Some(format!("`{name}` {problem}"));
+        }
+        let namespace = lower::namespace(name, &Values::default());
+        if !self.fixed_namespace
+            && let Some(problem) = hostname::label_problem(&namespace)
+        {
+            return Some(format!("its namespace `{namespace}` {problem}"));
+        }
+        for unit in &self.units {
+            let unit_name = flux::unit_name(name, unit);
+            if unit_name.len() > MAX_UNIT_NAME {
+                return Some(format!(
+                    "its Flux unit `{unit_name}` is {} characters long, over the limit of {MAX_UNIT_NAME}",
+                    unit_name.len()
+                ));
+            }
+        }
+        let domain = self.domain.as_deref()?;
+        self.hosted.iter().find_map(|unit| {
+            let host = hostname::expand(&self.host_pattern, unit, name, domain);
+            hostname::hostname_problem(&host).map(|p| format!("its hostname `{host}`: {p}"))
+        })
+    }
+}
+
+/// The environment name for `raw` under `limits`: its [`label`]; a number alone gets the
+/// prefix `pr-`; a label over the limits keeps as many leading characters as fit, then
+/// `-` and 8 hex digits of the FNV-1a hash of `raw`, so that long names stay apart and
+/// the same `raw` always gives the same name. `Err` says why no name fits.
+pub fn environment_name(raw: &str, limits: &Limits) -> Result<String, String> {
+    let mut name = label(raw);
+    if name.is_empty() {
+        return Err("it has no ASCII letter or digit to make a name of".to_owned());
+    }
+    if name.chars().all(|c| c.is_ascii_digit()) {
+        name = format!("{NUMBER_PREFIX}{name}");
+    }
+    if limits.problem(&name).is_none() {
+        return Ok(name);
+    }
+    let suffix = format!("{:0width$x}", fnv1a(raw.as_bytes()), width = HASH_DIGITS);
+    for keep in (1..name.len()).rev() {
+        let head = name[..keep].trim_end_matches('-');
+        if head.is_empty() {
+            continue;
+        }
+        let candidate = format!("{head}-{suffix}");
+        if limits.problem(&candidate).is_none() {
+            return Ok(candidate);
+        }
+    }
+    let shortest = format!("{}-{suffix}", &name[..1]);
+    Err(limits
+        .problem(&shortest)
+        .unwrap_or_else(|| "no shortened name fits".to_owned()))
+}
+
+// ---------------------------------------------------------------------------------------
+// The template.
+
+/// The comment `review add` writes into each file it creates. It records the raw name,
+/// so `review remove` finds the environment even when the naming rules (the stack's
+/// services, its domain) have changed since: see [`marker`].
+fn created_by(raw: &str, name: &str) -> String {
+    format!(
+        "{} `mcpstack review remove {name}` deletes it.",
+        marker(raw)
+    )
+}
+
+/// The start of the creation comment for `raw` (quoted and escaped as Rust does, so
+/// no name can break the comment's line).
+fn marker(raw: &str) -> String {
+    format!("# Created by `mcpstack review add {raw:?}`;")
+}
+
+/// The new environment file from the template: every `{env}` outside comments replaced
+/// by the name, the editor-schema modeline pointed one folder up, and the creation
+/// comment after it.
+pub fn instantiate(template: &str, name: &str, raw: &str) -> String {
+    let newline = if template.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let comment = format!("{}{newline}", created_by(raw, name));
+    let mut out = String::with_capacity(template.len() + comment.len());
+    let mut commented = false;
+    for line in template.split_inclusive('\n') {
+        let bare = line.trim_start_matches('\u{feff}').trim_start();
+        if !bare.starts_with('#') {
+            out.push_str(&line.replace(ENV_PLACEHOLDER, name));
+            continue;
+        }
+        if !bare.starts_with("# yaml-language-server:") {
+            out.push_str(line);
+            continue;
+        }
+        out.push_str(&line.replacen("$schema=../", "$schema=", 1));
+        if !line.ends_with('\n') {
+            out.push_str(newline);
+        }
+        if !commented {
+            out.push_str(&comment);
+            commented = true;
+        }
+    }
+    if !commented {
+        let at = usize::from(out.starts_with('\u{feff}')) * '\u{feff}'.len_utf8();
+        out.insert_str(at, &comment);
+    }
+    out
+}
+
+/// The template's text; `None` when the project has none.
+fn read_template(root: &Path) -> Result<Option<String>, Error> {
+    let path = root.join(TEMPLATE_PATH);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&path, e)),
+    }
+}
+
+fn no_template() -> Diagnostic {
+    Diagnostic::error("no-template", format!("no review template {TEMPLATE_PATH}"))
+        .expected("a partial environment file with at least `tier: review`")
+        .help(format!(
+            "create {TEMPLATE_PATH} with what review environments change, e.g. `tier: review` and one replica per service"
+        ))
+}
+
+/// The limits of review environments of this project: the stack with the template
+/// layered over it (the stack alone when there is no usable template).
+fn limits(specs: &Specs, template: Option<&Node>) -> Limits {
+    match template {
+        Some(template) => Limits::of(&merge::layer(&specs.stack.root, template)),
+        None => Limits::of(&specs.stack.root),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// `review add`.
+
+/// Run `review add`: the exit code and what goes to stdout (the environment name).
+pub fn add(root: &Path, request: &AddRequest, err: &mut dyn Write) -> Result<(u8, String), Error> {
+    let Some(specs) = pin::loaded(root, err)? else {
+        return Ok((exit::INVALID, String::new()));
+    };
+    let Some(template) = read_template(root)? else {
+        return Ok(pin::refuse(&specs.sources, &[no_template()], err));
+    };
+    let mut sources = specs.sources.clone();
+    let template_file = sources.add(TEMPLATE_PATH.to_owned(), template.clone());
+    let template_root = match load::parse(template_file, &template) {
+        Ok(root) => root,
+        Err(diagnostic) => return Ok(pin::refuse(&sources, &[diagnostic], err)),
+    };
+    let name = match environment_name(&request.name, &limits(&specs, Some(&template_root))) {
+        Ok(name) => name,
+        Err(why) => {
+            return Ok(pin::refuse(
+                &specs.sources,
+                &[bad_name(&request.name, &why)],
+                err,
+            ));
+        }
+    };
+    if let Some(taken) = taken(root, &specs, &name, &request.name) {
+        return Ok(pin::refuse(&specs.sources, &[taken], err));
+    }
+    let pins = match image_pins(&specs.stack.root, &request.images) {
+        Ok(pins) => pins,
+        Err(problems) => return Ok(pin::refuse(&specs.sources, &problems, err)),
+    };
+    let file = FileId(specs.sources.paths().count());
+    let mut text = instantiate(&template, &name, &request.name);
+    for (target, digest) in &pins {
+        text = match pin::set_scalar(file, &text, &target.digest_keys(), digest) {
+            Ok(text) => text,
+            Err(diagnostic) => {
+                let mut sources = specs.sources.clone();
+                sources.add(format!("{}/{name}.yaml", load::ENVIRONMENTS_DIR), text);
+                return Ok(pin::refuse(&sources, &[diagnostic], err));
+            }
+        };
+    }
+    let candidate = match pin::with_environment(&specs, &name, text.clone()) {
+        Ok(candidate) => candidate,
+        Err((sources, diagnostic)) => return Ok(pin::refuse(&sources, &[diagnostic], err)),
+    };
+    if tier(&candidate, &name) != Some(Tier::Review) {
+        return Ok(pin::refuse(
+            &candidate.sources,
+            &[not_review_template()],
+            err,
+        ));
+    }
+    if !pin::validates(candidate, file, err) {
+        let _ = writeln!(
+            err,
+            "help: the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
+        );
+        return Ok((exit::INVALID, String::new()));
+    }
+    let path = pin::environment_path(root, &name);
+    pin::write_spec(&path, &text, WriteMode::Create)?;
+    let _ = writeln!(
+        err,
+        "mcpstack: created review environment `{name}` ({}/{name}.yaml) from {:?}; run `mcpstack build` to generate it",
+        load::ENVIRONMENTS_DIR,
+        request.name
+    );
+    Ok((exit::OK, format!("{name}\n")))
+}
+
+/// `review remove` deletes only review environments, so `review add` creates only those.
+fn not_review_template() -> Diagnostic {
+    Diagnostic::error(
+        "template-tier",
+        format!("{TEMPLATE_PATH} does not make a review environment"),
+    )
+    .path(FieldPath::root().key("tier"))
+    .expected("`tier: review` in the template")
+}
+
+fn bad_name(raw: &str, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "invalid-name",
+        format!("{raw:?} cannot name a review environment: {why}"),
+    )
+    .expected("a name with ASCII letters or digits, e.g. a branch name or a pull request number")
+}
+
+/// Why `name` cannot be created: it is reserved, or an environment already has it.
+fn taken(root: &Path, specs: &Specs, name: &str, raw: &str) -> Option<Diagnostic> {
+    let stack = load::STACK_FILE.trim_end_matches(".yaml");
+    let from = match raw == name {
+        true => String::new(),
+        false => format!("{raw:?} becomes `{name}`, and "),
+    };
+    if name == stack {
+        return Some(
+            Diagnostic::error(
+                "reserved-name",
+                format!("{from}`{stack}` names the shared stack file, not an environment"),
+            )
+            .help("choose another name"),
+        );
+    }
+    let exists = specs.environments.iter().any(|(n, _)| n == name)
+        || pin::environment_path(root, name).exists();
+    if !exists {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::error(
+        "environment-exists",
+        format!("{from}environment `{name}` already exists"),
+    )
+    .expected("a name no environment has; `review add` never overwrites a file");
+    diagnostic = match tier(specs, name) {
+        Some(Tier::Review) => diagnostic.help(format!(
+            "use it as it is, or run `mcpstack review remove {name}` first"
+        )),
+        _ => diagnostic.help("choose another name"),
+    };
+    Some(diagnostic)
+}
+
+/// `SERVICE=DIGEST` arguments as targets and digests, or every problem with them.
+fn image_pins(stack: &Node, images: &[String]) -> Result<Vec<(Target, String)>, Vec<Diagnostic>> {
+    let mut pins: Vec<(Target, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for image in images {
+        let Some((name, digest)) = image.split_once('=') else {
+            problems.push(
+                Diagnostic::error(
+                    "invalid-argument",
+                    format!("`--image {image}` is not SERVICE=DIGEST"),
+                )
+                .expected("`--image SERVICE=sha256:<64 hex digits>`"),
+            );
+            continue;
+        };
+        let target = pin::find_target(stack, name.trim());
+        let digest_problem = pin::digest_problem(digest.trim());
+        match (target, digest_problem) {
+            (Ok(target), None) if pins.iter().any(|(t, _)| *t == target) => problems.push(
+                Diagnostic::error("invalid-argument", format!("`{name}` is pinned twice"))
+                    .help("give one `--image` per service"),
+            ),
+            (Ok(target), None) => pins.push((target, digest.trim().to_owned())),
+            (target, digest_problem) => {
+                problems.extend(target.err());
+                problems.extend(digest_problem);
+            }
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(pins),
+        false => Err(problems),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// `review remove`.
+
+/// Run `review remove`: the exit code and what goes to stdout (the environment name).
+pub fn remove(root: &Path, raw: &str, err: &mut dyn Write) -> Result<(u8, String), Error> {
+    let Some(specs) = pin::loaded(root, err)? else {
+        return Ok((exit::INVALID, String::new()));
+    };
+    let name = match find_review(root, &specs, raw)? {
+        Ok(name) => name,
+        Err(diagnostic) => return Ok(pin::refuse(&specs.sources, &[diagnostic], err)),
+    };
+    if let Some(refusal) = not_review(&specs, &name) {
+        return Ok(pin::refuse(&specs.sources, &[refusal], err));
+    }
+    let path = pin::environment_path(root, &name);
+    std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    let _ = writeln!(
+        err,
+        "mcpstack: removed review environment `{name}` ({}/{name}.yaml); run `mcpstack build` to remove its output",
+        load::ENVIRONMENTS_DIR
+    );
+    Ok((exit::OK, format!("{name}\n")))
+}
+
+/// The environment `raw` names: itself, the name `review add` gives it, or the review
+/// environment whose creation comment records it.
+fn find_review(root: &Path, specs: &Specs, raw: &str) -> Result<Result<String, Diagnostic>, Error> {
+    let exists = |name: &str| specs.environments.iter().any(|(n, _)| n == name);
+    if exists(raw) {
+        return Ok(Ok(raw.to_owned()));
+    }
+    let template =
+        read_template(root)?.and_then(|text| load::parse(FileId(usize::MAX), &text).ok());
+    if let Ok(name) = environment_name(raw, &limits(specs, template.as_ref()))
+        && exists(&name)
+    {
+        return Ok(Ok(name));
+    }
+    let comment = marker(raw);
+    let recorded = specs.environments.iter().find(|(_, document)| {
+        let text = &specs.sources.file(document.file).text;
+        text.lines().any(|line| line.starts_with(&comment))
+    });
+    if let Some((name, _)) = recorded {
+        return Ok(Ok(name.clone()));
+    }
+    let reviews: Vec<&str> = specs
+        .environments
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| tier(specs, n) == Some(Tier::Review))
+        .collect();
+    let mut diagnostic = Diagnostic::error(
+        "unknown-environment",
+        format!("no review environment for {raw:?}"),
+    )
+    .expected(pin::one_of(
+        reviews.iter().copied(),
+        "the name of a review environment (there are none)",
+    ));
+    if let Some(near) = did_you_mean(&label(raw), reviews.iter().copied()) {
+        diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+    }
+    Ok(Err(diagnostic))
+}
+
+/// The tier an environment file states.
+fn tier(specs: &Specs, name: &str) -> Option<Tier> {
+    let (_, document) = specs.environments.iter().find(|(n, _)| n == name)?;
+    let json = document.root.get("tier")?.to_json();
+    serde_json::from_value(json).ok()
+}
+
+/// The refusal to remove an environment that is not a review environment.
+fn not_review(specs: &Specs, name: &str) -> Option<Diagnostic> {
+    let tier = tier(specs, name);
+    if tier == Some(Tier::Review) {
+        return None;
+    }
+    let (_, document) = specs.environments.iter().find(|(n, _)| n == name)?;
+    let path = FieldPath::root().key("tier");
+    let what = tier.map_or("an environment without a review tier".to_owned(), |t| {
+        format!("a {} environment", t.as_str())
+    });
+    Some(
+        Diagnostic::error(
+            "not-a-review-environment",
+            format!("`{name}` is {what}; `review remove` deletes only review environments"),
+        )
+        .at(document.root.locate(&path).span)
+        .path(path)
+        .expected("`tier: review`")
+        .help(format!(
+            "delete {}/{name}.yaml by hand if you really mean to remove it",
+            load::ENVIRONMENTS_DIR
+        )),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(services: &[&str]) -> Limits {
+        let hosted: Vec<String> = services.iter().map(|s| (*s).to_owned()).collect();
+        let mut units = hosted.clone();
+        units.push(flux::NAMESPACE_UNIT.to_owned());
+        Limits {
+            units,
+            hosted,
+            host_pattern: hostname::default_pattern(Tier::Review).to_owned(),
+            domain: Some("example.com".to_owned()),
+            fixed_namespace: false,
+        }
+    }
+
+    fn name(raw: &str) -> Result<String, String> {
+        environment_name(raw, &limits(&["gateway", "fast-time"]))
+    }
+
+    #[test]
+    fn labels_are_lowercase_words_joined_by_dashes() {
+        for (raw, expected) in [
+            ("feature/Add_SSE-support!!", "feature-add-sse-support"),
+            ("PR 42", "pr-42"),
+            ("  --Hello,   World--  ", "hello-world"),
+            ("Ünïcödé café", "unicode-cafe"),
+            ("Straße", "strasse"),
+            ("naïve/日本語/fix", "naive-fix"),
+            ("emoji 🚀 launch", "emoji-launch"),
+            ("release/1.2.3", "release-1-2-3"),
+            ("日本語", ""),
+            ("!!!", ""),
+        ] {
+            assert_eq!(label(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_alone_name_pull_requests() {
+        assert_eq!(name("42"), Ok("pr-42".to_owned()));
+        assert_eq!(name("#42"), Ok("pr-42".to_owned()));
+        assert_eq!(name("PR 42"), Ok("pr-42".to_owned()));
+        assert_eq!(name("3d-viewer"), Ok("3d-viewer".to_owned()));
+    }
+
+    #[test]
+    fn empty_names_are_refused() {
+        for raw in ["", "   ", "---", "日本語"] {
+            assert!(name(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn long_names_are_shortened_with_a_stable_hash() {
+        let raw = format!("feature/{}", "very-long-branch-name-".repeat(5));
+        let shortened = name(&raw).expect("a name");
+        let limits = limits(&["gateway", "fast-time"]);
+        assert_eq!(limits.problem(&shortened), None);
+        assert_eq!(name(&raw), Ok(shortened.clone()), "stable");
+        let hash = format!("{:08x}", fnv1a(raw.as_bytes()));
+        assert!(shortened.ends_with(&format!("-{hash}")), "{shortened}");
+        assert!(
+            shortened.starts_with("feature-very-long-branch"),
+            "{shortened}"
+        );
+        // The longest unit name is exactly at the limit: as much of the name as fits.
+        assert_eq!(flux::unit_name(&shortened, "namespace").len(), 63);
+        let other = name(&format!("{raw}x")).expect("a name");
+        assert_ne!(shortened, other, "different raw names stay apart");
+    }
+
+    #[test]
+    fn every_derived_name_bounds_the_length() {
+        let long_service = "a-service-with-a-rather-long-name-for-testing-limits";
+        let limits = limits(&[long_service]);
+        let name = environment_name("feature/one-two-three", &limits).expect("a name");
+        assert!(flux::unit_name(&name, long_service).len() <= 63, "{name}");
+        let tight = Limits {
+            domain: Some(format!("{}.example.com", "d".repeat(60))),
+            ..limits.clone()
+        };
+        let name = environment_name("feature/one-two-three", &tight).expect("a name");
+        assert_eq!(tight.problem(&name), None);
+        let impossible = limits_with_units(&["x".repeat(62)]);
+        assert!(environment_name("anything", &impossible).is_err());
+    }
+
+    fn limits_with_units(units: &[String]) -> Limits {
+        Limits {
+            units: units.to_vec(),
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        assert_eq!(fnv1a(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a(b"a"), 0xe40c_292c);
+        assert_eq!(fnv1a(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn the_template_is_copied_with_its_modeline_one_folder_up() {
+        let template = "# yaml-language-server: $schema=../../schema/values.schema.json\n#\n# Review: {env} stays in comments.\ntier: review\nservices:\n  gateway:\n    ingress: {host: gateway.{env}.example.com}\n";
+        let text = instantiate(template, "pr-7", "PR 7");
+        assert_eq!(
+            text,
+            "# yaml-language-server: $schema=../schema/values.schema.json\n# Created by `mcpstack review add \"PR 7\"`; `mcpstack review remove pr-7` deletes it.\n#\n# Review: {env} stays in comments.\ntier: review\nservices:\n  gateway:\n    ingress: {host: gateway.pr-7.example.com}\n"
+        );
+        let bare = instantiate("tier: review\n", "x", "a\nb");
+        assert_eq!(
+            bare,
+            "# Created by `mcpstack review add \"a\\nb\"`; `mcpstack review remove x` deletes it.\ntier: review\n"
+        );
+    }
+}

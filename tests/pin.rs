@@ -1,0 +1,724 @@
+//! End-to-end tests of `mcpstack pin` on temporary copies of `tests/fixtures/pin`: the
+//! edit changes the digest and no other byte of the file, refused pins change nothing,
+//! and `--resolve` asks a registry that each test serves itself on 127.0.0.1.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const DIGEST: &str = "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+/// The digest the fixture's staging file pins `api` to.
+const STAGING_API: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+/// The registry the fixture names; the resolve tests replace its port.
+const FIXTURE_REGISTRY: &str = "127.0.0.1:5000";
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pin")
+}
+
+/// A copy of the fixture project, its registry at `registry` when given.
+fn project(registry: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in walkdir::WalkDir::new(fixture()) {
+        let entry = entry.expect("walk");
+        let relative = entry.path().strip_prefix(fixture()).expect("prefix");
+        let target = dir.path().join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).expect("read fixture");
+        let text = match registry {
+            Some(registry) => text.replace(FIXTURE_REGISTRY, registry),
+            None => text,
+        };
+        std::fs::write(&target, text).expect("write");
+    }
+    dir
+}
+
+/// Run the binary with no proxy and no registry settings but `env`.
+fn mcpstack(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpstack"));
+    command.arg("-C").arg(root).args(args);
+    for var in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "MCPSTACK_REGISTRY_TOKEN",
+        "MCPSTACK_REGISTRY_USERNAME",
+        "MCPSTACK_REGISTRY_PASSWORD",
+        "MCPSTACK_REGISTRY_INSECURE",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("mcpstack runs")
+}
+
+fn pin(root: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["pin"];
+    all.extend(args);
+    mcpstack(root, &all, &[])
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exit code")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn spec(root: &Path, environment: &str) -> String {
+    std::fs::read_to_string(root.join(format!("environments/{environment}.yaml"))).expect("spec")
+}
+
+/// Every file of the project, path -> bytes.
+fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let relative = e.path().strip_prefix(root).expect("prefix");
+            let bytes = std::fs::read(e.path()).expect("read");
+            (relative.to_string_lossy().into_owned(), bytes)
+        })
+        .collect()
+}
+
+/// `pin` succeeds, prints the digest, and the new text validates.
+fn pinned(root: &Path, args: &[&str], digest: &str) {
+    let output = pin(root, args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{digest}\n"));
+    let check = mcpstack(root, &["validate"], &[]);
+    assert_eq!(code(&check), 0, "{}", stderr(&check));
+}
+
+#[test]
+fn replaces_a_quoted_digest_and_nothing_else() {
+    let project = project(None);
+    let root = project.path();
+    let before = spec(root, "staging");
+    pinned(root, &["staging", "api", DIGEST], DIGEST);
+    assert_eq!(spec(root, "staging"), before.replace(STAGING_API, DIGEST));
+    assert!(spec(root, "staging").contains(&format!("digest: \"{DIGEST}\"   # pinned by CI")));
+}
+
+#[test]
+fn replaces_plain_and_flow_digests_in_their_style() {
+    let project = project(None);
+    let root = project.path();
+    let before = spec(root, "production");
+    pinned(root, &["production", "api", DIGEST], DIGEST);
+    pinned(root, &["production", "worker", DIGEST], DIGEST);
+    let expected = before
+        .replace(&format!("sha256:{}", "2".repeat(64)), DIGEST)
+        .replace(&format!("sha256:{}", "3".repeat(64)), DIGEST);
+    assert_eq!(spec(root, "production"), expected);
+    assert!(expected.contains(&format!("image: {{digest: '{DIGEST}'}}")));
+}
+
+#[test]
+fn inserts_a_digest_line_into_a_block_image() {
+    let project = project(None);
+    let root = project.path();
+    let before = spec(root, "staging");
+    pinned(root, &["staging", "cache", DIGEST], DIGEST);
+    let after = spec(root, "staging");
+    let line = format!("            digest: {DIGEST}\n");
+    assert_eq!(after.replacen(&line, "", 1), before);
+    insta::assert_snapshot!("staging_cache_inserted", after);
+}
+
+#[test]
+fn inserts_a_digest_into_a_flow_image() {
+    let project = project(None);
+    let root = project.path();
+    let before = spec(root, "staging");
+    pinned(root, &["staging", "worker", DIGEST], DIGEST);
+    let after = spec(root, "staging");
+    let entry = format!(", digest: \"{DIGEST}\"");
+    assert_eq!(after.replacen(&entry, "", 1), before);
+    assert!(after.contains(&format!(
+        "worker: {{replicas: 1, image: {{tag: \"2.0\"{entry}}}}}   # a flow mapping"
+    )));
+}
+
+#[test]
+fn adds_a_service_the_environment_file_does_not_name() {
+    let project = project(None);
+    let root = project.path();
+    let before = spec(root, "staging");
+    pinned(root, &["staging", "sidecar", DIGEST], DIGEST);
+    let after = spec(root, "staging");
+    let lines = format!("    sidecar:\n        image:\n            digest: {DIGEST}\n");
+    assert_eq!(after.replacen(&lines, "", 1), before);
+    insta::assert_snapshot!("staging_sidecar_added", after);
+}
+
+#[test]
+fn adds_the_services_section_to_a_file_without_one() {
+    let project = project(None);
+    let root = project.path();
+    let before = spec(root, "bare");
+    pinned(root, &["bare", "web", DIGEST], DIGEST);
+    let after = spec(root, "bare");
+    assert!(after.starts_with(&before), "the old text is kept whole");
+    insta::assert_snapshot!("bare_services_added", after);
+}
+
+#[test]
+fn pinning_the_same_digest_again_writes_nothing() {
+    let project = project(None);
+    let root = project.path();
+    let before = files(root);
+    let output = pin(root, &["staging", "api", STAGING_API]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("already pinned"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(files(root), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = project(None);
+    let root = project.path();
+    let path = root.join("environments/staging.yaml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    pinned(root, &["staging", "api", DIGEST], DIGEST);
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+}
+
+#[test]
+fn an_invalid_digest_changes_nothing() {
+    let project = project(None);
+    let root = project.path();
+    let before = files(root);
+    for digest in ["sha256:abc", &DIGEST.to_uppercase(), "latest", ""] {
+        let output = pin(root, &["staging", "api", digest]);
+        assert_eq!(code(&output), 2, "{digest}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("error[invalid-digest]"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).contains("nothing was written"));
+        assert_eq!(stdout(&output), "");
+    }
+    assert_eq!(files(root), before);
+}
+
+#[test]
+fn unknown_environments_and_services_are_near_misses() {
+    let project = project(None);
+    let root = project.path();
+    let before = files(root);
+    let output = pin(root, &["stagign", "api", DIGEST]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("error[unknown-environment]: no environment `stagign`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `staging`?"), "{err}");
+    let output = pin(root, &["staging", "wroker", DIGEST]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(
+        err.contains("error[unknown-service]: service `wroker` is not defined"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `worker`?"), "{err}");
+    let output = pin(root, &["stack", "api", DIGEST]);
+    assert_eq!(code(&output), 2, "the stack file is not an environment");
+    assert_eq!(files(root), before);
+}
+
+#[test]
+fn a_project_that_would_not_validate_is_left_alone() {
+    let project = project(None);
+    let root = project.path();
+    // A new service that production does not pin makes the whole project invalid.
+    let stack = root.join("environments/stack.yaml");
+    let mut text = std::fs::read_to_string(&stack).expect("stack");
+    text.push_str("  extra:\n    image: {repository: team/extra, tag: \"1.0\"}\n");
+    std::fs::write(&stack, text).expect("edit stack");
+    let before = files(root);
+    let output = pin(root, &["staging", "api", DIGEST]);
+    assert_eq!(code(&output), 2);
+    let err = stderr(&output);
+    assert!(err.contains("error[unpinned-image]"), "{err}");
+    assert!(
+        err.contains("production image of `extra` is not pinned"),
+        "{err}"
+    );
+    assert_eq!(files(root), before);
+    // Pinning the service that makes it invalid fixes it.
+    pinned(root, &["production", "extra", DIGEST], DIGEST);
+}
+
+#[test]
+fn help_shows_examples() {
+    for args in [
+        &["pin", "--help"][..],
+        &["review", "add", "--help"],
+        &["review", "remove", "--help"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_mcpstack"))
+            .args(args)
+            .output()
+            .expect("help");
+        assert_eq!(code(&output), 0);
+        assert!(stdout(&output).contains("Example"), "{args:?}");
+    }
+    let output = pin(Path::new("."), &["staging", "api"]);
+    assert_eq!(code(&output), 2, "a digest or --resolve is required");
+}
+
+// ---------------------------------------------------------------------------------------
+// --resolve, against a registry served on 127.0.0.1.
+
+const API_DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const WORKER_DIGEST: &str =
+    "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const WEB_DIGEST: &str = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+/// The manifest served without a digest header (the client hashes it).
+const CACHE_MANIFEST: &str =
+    r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#;
+const SERVICE: &str = "fixture-registry";
+/// `user:pass`, base64.
+const BASIC: &str = "Basic dXNlcjpwYXNz";
+
+/// A tiny OCI registry on 127.0.0.1: anonymous `team/*`, `private/worker` behind an
+/// anonymous bearer token, `members/web` behind a token for basic credentials. It stops
+/// when dropped, after 200 connections, or after a minute.
+struct Registry {
+    port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Registry {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("address").port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_log, thread_stop) = (Arc::clone(&log), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || serve(&listener, port, &thread_log, &thread_stop));
+        Self {
+            port,
+            log,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Requests so far: `METHOD /path?query auth=...`.
+    fn requests(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// A copy of the fixture whose registry is this one, and the environment to reach it.
+    fn project(&self) -> tempfile::TempDir {
+        project(Some(&self.host()))
+    }
+
+    fn resolve(&self, root: &Path, env: &[(&str, &str)], environment: &str, name: &str) -> Output {
+        let host = self.host();
+        let mut all = vec![("MCPSTACK_REGISTRY_INSECURE", host.as_str())];
+        all.extend_from_slice(env);
+        mcpstack(root, &["pin", "--resolve", environment, name], &all)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(listener: &TcpListener, port: u16, log: &Mutex<Vec<String>>, stop: &AtomicBool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut served = 0;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline && served < 200 {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                served += 1;
+                handle(stream, port, log);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// One request per connection (`Connection: close`).
+fn handle(mut stream: TcpStream, port: u16, log: &Mutex<Vec<String>>) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.lines();
+    let mut words = lines.next().unwrap_or_default().split(' ');
+    let method = words.next().unwrap_or_default().to_owned();
+    let target = words.next().unwrap_or_default().to_owned();
+    let auth = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .map(|(_, value)| value.trim().to_owned())
+        .unwrap_or_default();
+    log.lock()
+        .expect("log")
+        .push(format!("{method} {target} auth={auth}"));
+    let reply = route(&method, &target, &auth, port);
+    let mut response = format!("HTTP/1.1 {}\r\n", reply.status);
+    for (name, value) in &reply.headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.body.len()
+    ));
+    if method != "HEAD" {
+        response.push_str(&reply.body);
+    }
+    let _ = stream.write_all(response.as_bytes());
+}
+
+struct Reply {
+    status: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+fn route(method: &str, target: &str, auth: &str, port: u16) -> Reply {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    match path {
+        "/v2/team/api/manifests/1.0" => manifest(API_DIGEST),
+        "/v2/private/worker/manifests/2.0" => match auth {
+            "Bearer anonymous-token" | "Bearer direct-token" => manifest(WORKER_DIGEST),
+            _ => challenge(port, "private/worker"),
+        },
+        "/v2/members/web/manifests/3.1" => match auth {
+            "Bearer member-token" => manifest(WEB_DIGEST),
+            _ => challenge(port, "members/web"),
+        },
+        "/v2/team/cache/manifests/7.4.1" if method == "HEAD" => Reply {
+            status: "405 Method Not Allowed",
+            headers: vec![],
+            body: String::new(),
+        },
+        "/v2/team/cache/manifests/7.4.1" => Reply {
+            status: "200 OK",
+            headers: vec![(
+                "Content-Type",
+                "application/vnd.oci.image.manifest.v1+json".into(),
+            )],
+            body: CACHE_MANIFEST.into(),
+        },
+        "/token" => token(query, auth),
+        _ => Reply {
+            status: "404 Not Found",
+            headers: vec![("Content-Type", "application/json".into())],
+            body: r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#.into(),
+        },
+    }
+}
+
+fn manifest(digest: &str) -> Reply {
+    Reply {
+        status: "200 OK",
+        headers: vec![
+            ("Docker-Content-Digest", digest.into()),
+            (
+                "Content-Type",
+                "application/vnd.oci.image.index.v1+json".into(),
+            ),
+        ],
+        body: "{}".into(),
+    }
+}
+
+fn challenge(port: u16, repository: &str) -> Reply {
+    Reply {
+        status: "401 Unauthorized",
+        headers: vec![(
+            "WWW-Authenticate",
+            format!(
+                r#"Bearer realm="http://127.0.0.1:{port}/token",service="{SERVICE}",scope="repository:{repository}:pull""#
+            ),
+        )],
+        body: r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#.into(),
+    }
+}
+
+fn token(query: &str, auth: &str) -> Reply {
+    let params: BTreeMap<String, String> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect();
+    let scope = params.get("scope").map(String::as_str);
+    let token = match (params.get("service").map(String::as_str), scope, auth) {
+        (Some(SERVICE), Some("repository:private/worker:pull"), _) => Some("anonymous-token"),
+        (Some(SERVICE), Some("repository:members/web:pull"), BASIC) => Some("member-token"),
+        _ => None,
+    };
+    match token {
+        Some(token) => Reply {
+            status: "200 OK",
+            headers: vec![("Content-Type", "application/json".into())],
+            body: format!(r#"{{"token":"{token}","expires_in":300}}"#),
+        },
+        None => Reply {
+            status: "401 Unauthorized",
+            headers: vec![],
+            body: String::new(),
+        },
+    }
+}
+
+/// Percent-decoding of a query component.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn resolved(registry: &Registry, root: &Path, env: &[(&str, &str)], name: &str, digest: &str) {
+    let before = spec(root, "staging");
+    let output = registry.resolve(root, env, "staging", name);
+    assert_eq!(
+        code(&output),
+        0,
+        "{}\n{:?}",
+        stderr(&output),
+        registry.requests()
+    );
+    assert_eq!(stdout(&output), format!("{digest}\n"));
+    let after = spec(root, "staging");
+    assert!(after.contains(digest), "{after}");
+    assert_ne!(after, before);
+}
+
+#[test]
+fn resolves_an_anonymous_tag() {
+    let registry = Registry::start();
+    let project = registry.project();
+    resolved(&registry, project.path(), &[], "api", API_DIGEST);
+    assert_eq!(
+        registry.requests(),
+        ["HEAD /v2/team/api/manifests/1.0 auth="]
+    );
+}
+
+#[test]
+fn resolves_through_the_bearer_token_challenge() {
+    let registry = Registry::start();
+    let project = registry.project();
+    resolved(&registry, project.path(), &[], "worker", WORKER_DIGEST);
+    let requests = registry.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert_eq!(requests[0], "HEAD /v2/private/worker/manifests/2.0 auth=");
+    assert!(requests[1].starts_with("GET /token?"), "{requests:?}");
+    assert!(requests[1].ends_with(" auth="), "anonymous: {requests:?}");
+    assert_eq!(
+        requests[2],
+        "HEAD /v2/private/worker/manifests/2.0 auth=Bearer anonymous-token"
+    );
+}
+
+#[test]
+fn resolves_with_basic_credentials_for_the_token() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let credentials = [
+        ("MCPSTACK_REGISTRY_USERNAME", "user"),
+        ("MCPSTACK_REGISTRY_PASSWORD", "pass"),
+    ];
+    resolved(&registry, project.path(), &credentials, "web", WEB_DIGEST);
+    let requests = registry.requests();
+    assert!(
+        requests[1].ends_with(&format!("auth={BASIC}")),
+        "{requests:?}"
+    );
+    // Without credentials the token service refuses: an access failure, exit code 3.
+    let project = registry.project();
+    let before = files(project.path());
+    let output = registry.resolve(project.path(), &[], "staging", "web");
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("access denied"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(files(project.path()), before);
+}
+
+#[test]
+fn resolves_with_a_token_from_the_environment() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let token = [("MCPSTACK_REGISTRY_TOKEN", "direct-token")];
+    resolved(&registry, project.path(), &token, "worker", WORKER_DIGEST);
+    assert_eq!(
+        registry.requests(),
+        ["HEAD /v2/private/worker/manifests/2.0 auth=Bearer direct-token"]
+    );
+    let wrong = [("MCPSTACK_REGISTRY_TOKEN", "wrong-token")];
+    let output = registry.resolve(project.path(), &wrong, "staging", "worker");
+    assert_eq!(code(&output), 3, "a refused token is an access failure");
+    assert!(
+        stderr(&output).contains("MCPSTACK_REGISTRY_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn hashes_the_manifest_when_the_registry_sends_no_digest() {
+    use sha2::{Digest, Sha256};
+    let registry = Registry::start();
+    let project = registry.project();
+    let hex: String = Sha256::digest(CACHE_MANIFEST.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    resolved(
+        &registry,
+        project.path(),
+        &[],
+        "cache",
+        &format!("sha256:{hex}"),
+    );
+    assert_eq!(
+        registry.requests(),
+        [
+            "HEAD /v2/team/cache/manifests/7.4.1 auth=",
+            "GET /v2/team/cache/manifests/7.4.1 auth="
+        ]
+    );
+}
+
+#[test]
+fn a_missing_tag_is_invalid_input_and_changes_nothing() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let before = files(project.path());
+    let output = registry.resolve(project.path(), &[], "staging", "sidecar");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    let image = format!("{}/team/sidecar:0.0.0-missing", registry.host());
+    assert!(
+        err.contains(&format!(
+            "error[unknown-tag]: the registry has no image {image}"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("environments/stack.yaml"),
+        "points at the tag: {err}"
+    );
+    assert_eq!(stdout(&output), "");
+    assert_eq!(files(project.path()), before);
+}
+
+#[test]
+fn an_unreachable_registry_is_a_failure() {
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = format!("127.0.0.1:{}", closed.local_addr().expect("address").port());
+    drop(closed);
+    let project = project(Some(&host));
+    let before = files(project.path());
+    let env = [("MCPSTACK_REGISTRY_INSECURE", host.as_str())];
+    let output = mcpstack(
+        project.path(),
+        &["pin", "--resolve", "staging", "api"],
+        &env,
+    );
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot resolve"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(files(project.path()), before);
+}
+
+#[test]
+fn build_and_check_never_touch_the_network() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let env = [("MCPSTACK_REGISTRY_INSECURE", registry.host())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for command in ["build", "check", "validate"] {
+        let output = mcpstack(project.path(), &[command], &env);
+        assert_eq!(code(&output), 0, "{command}: {}", stderr(&output));
+    }
+    assert_eq!(registry.requests(), Vec::<String>::new());
+}
