@@ -65,7 +65,8 @@ pub enum CliCommand {
     Pin {
         /// Environment name (a file name in environments/, without .yaml).
         environment: String,
-        /// Service whose image to pin, as named in environments/stack.yaml.
+        /// Service whose image to pin, as named in environments/stack.yaml, or
+        /// `CHART/IMAGE` for an image a chart runs (e.g. `postgres/docker.io/bitnami/postgresql`).
         name: String,
         /// The digest: `sha256:` and 64 lowercase hex digits.
         #[arg(required_unless_present = "resolve")]

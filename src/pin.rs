@@ -46,6 +46,11 @@ pub enum DigestSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Service(String),
+    /// An image of a chart, named `CHART/IMAGE` (the image as the chart renders it).
+    ChartImage {
+        chart: String,
+        image: String,
+    },
 }
 
 impl Target {
@@ -55,6 +60,9 @@ impl Target {
             Target::Service(name) => ["services", name, "image", "digest"]
                 .map(str::to_owned)
                 .to_vec(),
+            Target::ChartImage { chart, image } => ["charts", chart, "images", image, "digest"]
+                .map(str::to_owned)
+                .to_vec(),
         }
     }
 
@@ -62,12 +70,19 @@ impl Target {
     fn tag_path(&self) -> FieldPath {
         match self {
             Target::Service(name) => service_image(name).key("tag"),
+            Target::ChartImage { chart, image } => FieldPath::root()
+                .key("charts")
+                .key(chart)
+                .key("images")
+                .key(image)
+                .key("tag"),
         }
     }
 
     fn describe(&self) -> String {
         match self {
             Target::Service(name) => format!("service `{name}`"),
+            Target::ChartImage { chart, image } => format!("image `{image}` of chart `{chart}`"),
         }
     }
 }
@@ -97,6 +112,38 @@ pub fn find_target(stack: &Node, name: &str) -> Result<Target, Diagnostic> {
     let targets = targets(stack);
     if let Some(target) = targets.get(name) {
         return Ok(target.clone());
+    }
+    // `CHART/IMAGE`: any image of a chart the stack defines (a chart's images are
+    // often listed only in the environments that pin them).
+    if let Some((chart, image)) = name.split_once('/')
+        && !image.is_empty()
+        && stack.get("charts").and_then(|c| c.get(chart)).is_some()
+    {
+        return Ok(Target::ChartImage {
+            chart: chart.to_owned(),
+            image: image.to_owned(),
+        });
+    }
+    if let Some((chart, _)) = name.split_once('/') {
+        let charts: Vec<&str> = stack
+            .get("charts")
+            .and_then(Node::mapping)
+            .into_iter()
+            .flatten()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let mut diagnostic = Diagnostic::error(
+            "unknown-chart",
+            format!("chart `{chart}` is not defined in the stack file"),
+        )
+        .expected(one_of(
+            charts.iter().copied(),
+            "a chart defined in environments/stack.yaml",
+        ));
+        if let Some(near) = did_you_mean(chart, charts.iter().copied()) {
+            diagnostic = diagnostic.help(format!("did you mean `{near}/…`?"));
+        }
+        return Err(diagnostic);
     }
     let mut diagnostic = Diagnostic::error(
         "unknown-service",
@@ -452,6 +499,23 @@ fn effective_image(merged: &Node, target: &Target) -> Option<ImageRef> {
             let spec = values.services.as_ref()?.get(name)?;
             let stack = lower::stack_name(&values);
             Some(lower::service(name, spec, &global, &stack, Scope::Base).image)
+        }
+        Target::ChartImage { chart, image } => {
+            let pin = values
+                .charts
+                .as_ref()?
+                .get(chart)?
+                .images
+                .as_ref()
+                .and_then(|i| i.get(image))
+                .cloned()
+                .unwrap_or_default();
+            let name = pin.new_name.unwrap_or_else(|| image.clone());
+            Some(ImageRef {
+                name,
+                tag: pin.tag,
+                digest: None,
+            })
         }
     }
 }

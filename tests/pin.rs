@@ -722,3 +722,82 @@ fn build_and_check_never_touch_the_network() {
     }
     assert_eq!(registry.requests(), Vec::<String>::new());
 }
+
+/// A copy of the repository's own example project (its specs only).
+fn example_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
+    for entry in walkdir::WalkDir::new(&source) {
+        let entry = entry.expect("walk");
+        let target = dir
+            .path()
+            .join("environments")
+            .join(entry.path().strip_prefix(&source).expect("prefix"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+    dir
+}
+
+#[test]
+fn pins_chart_images_by_chart_and_image_name() {
+    let project = example_project();
+    let root = project.path();
+    let before = spec(root, "production");
+    let old = "sha256:c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3";
+    assert!(
+        before.contains(old),
+        "the example pins the Redis chart's image"
+    );
+    pinned(
+        root,
+        &["production", "redis/docker.io/bitnami/redis", DIGEST],
+        DIGEST,
+    );
+    assert_eq!(spec(root, "production"), before.replace(old, DIGEST));
+
+    // An image the environment does not list yet is added under the chart's `images`.
+    let other = format!("sha256:{}", "b".repeat(64));
+    pinned(
+        root,
+        &[
+            "production",
+            "redis/docker.io/bitnami/redis-sentinel",
+            &other,
+        ],
+        &other,
+    );
+    let after = spec(root, "production");
+    assert!(
+        after.contains(&format!(
+            "      docker.io/bitnami/redis-sentinel:\n        digest: {other}\n"
+        )),
+        "{after}"
+    );
+}
+
+#[test]
+fn unknown_charts_are_near_misses() {
+    let project = example_project();
+    let root = project.path();
+    let before = spec(root, "production");
+    let output = pin(
+        root,
+        &["production", "reddis/docker.io/bitnami/redis", DIGEST],
+    );
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("chart `reddis` is not defined"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("did you mean `redis/…`?"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(spec(root, "production"), before);
+}
