@@ -486,6 +486,7 @@ fn check(root: &Path) -> Duration {
     let config = Config {
         root: root.to_path_buf(),
         command: Command::Check,
+        reporting: Default::default(),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let started = Instant::now();

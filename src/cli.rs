@@ -15,8 +15,25 @@ pub struct Cli {
     /// Project root holding environments/ (default: the current directory).
     #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]
     pub directory: PathBuf,
+    /// How diagnostics are printed on stderr. Under GitHub Actions
+    /// (`GITHUB_ACTIONS=true`) each one is also written as an `::error`/`::warning`
+    /// workflow command, so it shows on the pull request's diff.
+    #[arg(long, value_enum, global = true, default_value = "human")]
+    pub message_format: MessageFormatArg,
+    /// Fail (exit 2, write nothing) when there are warnings, e.g. mutable image tags.
+    #[arg(long, global = true)]
+    pub deny_warnings: bool,
     #[command(subcommand)]
     pub command: CliCommand,
+}
+
+/// `--message-format` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum MessageFormatArg {
+    /// Like a compiler: location, the source line with a caret, hints.
+    Human,
+    /// One JSON object per diagnostic and line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,13 +7,12 @@ use std::time::Instant;
 
 use crate::Error;
 use crate::compile::{self, Compiled, Invalid};
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Reporting, did_you_mean};
 use crate::pin;
 use crate::registry;
 use crate::render;
 use crate::review;
 use crate::schema;
-use crate::source::Sources;
 use crate::tree::{self, OutputTree};
 use crate::write;
 
@@ -51,6 +50,8 @@ pub struct Config {
     /// The project root (`-C DIR`).
     pub root: PathBuf,
     pub command: Command,
+    /// How diagnostics are shown, and whether warnings fail the run.
+    pub reporting: Reporting,
 }
 
 /// Run one command; errors of the environment are reported on `err` with exit code 3.
@@ -77,13 +78,14 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 pin::DigestSource::Resolve => registry::Settings::from_env(),
                 pin::DigestSource::Given(_) => registry::Settings::default(),
             };
-            pin::run(&config.root, request, &settings, err).and_then(|r| print(r, out))
+            pin::run(&config.root, request, &settings, &config.reporting, err)
+                .and_then(|r| print(r, out))
         }
         Command::ReviewAdd(request) => {
-            review::add(&config.root, request, err).and_then(|r| print(r, out))
+            review::add(&config.root, request, &config.reporting, err).and_then(|r| print(r, out))
         }
         Command::ReviewRemove { name } => {
-            review::remove(&config.root, name, err).and_then(|r| print(r, out))
+            review::remove(&config.root, name, &config.reporting, err).and_then(|r| print(r, out))
         }
     };
     match result {
@@ -109,24 +111,28 @@ fn stdout_error(source: std::io::Error) -> Error {
 fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Error> {
     match compile::compile(&config.root)? {
         Ok(compiled) => {
-            report(&compiled.sources, &compiled.warnings, err);
+            config
+                .reporting
+                .emit(&compiled.sources, &compiled.warnings, err);
+            if config.reporting.deny_warnings && !compiled.warnings.is_empty() {
+                let count = compiled.warnings.len();
+                let _ = writeln!(
+                    err,
+                    "mcpstack: {count} warning(s) denied (--deny-warnings); nothing was written"
+                );
+                return Ok(None);
+            }
             Ok(Some(compiled))
         }
         Err(Invalid {
             sources,
             diagnostics,
         }) => {
-            report(&sources, &diagnostics, err);
+            config.reporting.emit(&sources, &diagnostics, err);
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let _ = writeln!(err, "mcpstack: {errors} error(s); nothing was written");
             Ok(None)
         }
-    }
-}
-
-pub(crate) fn report(sources: &Sources, diagnostics: &[Diagnostic], err: &mut dyn Write) {
-    for diagnostic in diagnostics {
-        let _ = writeln!(err, "{}", diagnostic.render(sources));
     }
 }
 
@@ -218,7 +224,7 @@ fn render_environment(
         if let Some(near) = did_you_mean(name, names.iter().copied()) {
             diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
         }
-        report(&compiled.sources, &[diagnostic], err);
+        config.reporting.emit(&compiled.sources, &[diagnostic], err);
         return Ok((exit::INVALID, String::new()));
     };
     let objects = render::environment_objects(&compiled.stack, env);

@@ -114,6 +114,123 @@ impl Diagnostic {
     }
 }
 
+/// How diagnostics are shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// Like a compiler: headline, location, source line with a caret, hints.
+    #[default]
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+}
+
+/// How a run reports what it found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reporting {
+    pub format: MessageFormat,
+    /// Also write GitHub Actions workflow commands (`::error file=...::`), so that each
+    /// diagnostic shows on the pull request's diff.
+    pub github_annotations: bool,
+    /// Treat warnings as errors.
+    pub deny_warnings: bool,
+}
+
+impl Reporting {
+    /// Write `diagnostics` to `out` in the chosen format.
+    pub fn emit(
+        &self,
+        sources: &Sources,
+        diagnostics: &[Diagnostic],
+        out: &mut dyn std::io::Write,
+    ) {
+        for diagnostic in diagnostics {
+            let text = match self.format {
+                MessageFormat::Human => diagnostic.render(sources),
+                MessageFormat::Json => format!("{}\n", diagnostic.to_json(sources)),
+            };
+            let _ = write!(out, "{text}");
+            if self.format == MessageFormat::Human {
+                let _ = writeln!(out);
+            }
+            if self.github_annotations {
+                let _ = writeln!(out, "{}", diagnostic.github_annotation(sources));
+            }
+        }
+    }
+}
+
+impl Diagnostic {
+    /// The diagnostic as a JSON object: `severity`, `code`, `message`, and where known
+    /// `file`, `line`, `column`, `field`, `expected`, `help`.
+    pub fn to_json(&self, sources: &Sources) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.insert("severity".into(), severity.into());
+        out.insert("code".into(), self.code.into());
+        out.insert("message".into(), self.message.clone().into());
+        if let Some(span) = self.span {
+            out.insert("file".into(), sources.file(span.file).path.clone().into());
+            out.insert("line".into(), span.line.into());
+            out.insert("column".into(), span.column.into());
+        }
+        if let Some(path) = &self.path {
+            out.insert("field".into(), path.to_string().into());
+        }
+        if let Some(expected) = &self.expected {
+            out.insert("expected".into(), expected.clone().into());
+        }
+        if let Some(help) = &self.help {
+            out.insert("help".into(), help.clone().into());
+        }
+        serde_json::Value::Object(out)
+    }
+
+    /// A GitHub Actions workflow command that annotates the file and line.
+    pub fn github_annotation(&self, sources: &Sources) -> String {
+        let command = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut properties = vec![format!(
+            "title={}",
+            escape_property(&format!("mcpstack {}", self.code))
+        )];
+        if let Some(span) = self.span {
+            properties.insert(
+                0,
+                format!("file={}", escape_property(&sources.file(span.file).path)),
+            );
+            properties.insert(1, format!("line={}", span.line));
+            properties.insert(2, format!("col={}", span.column));
+        }
+        let mut message = self.message.clone();
+        if let Some(help) = &self.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        format!(
+            "::{command} {}::{}",
+            properties.join(","),
+            escape_data(&message)
+        )
+    }
+}
+
+/// Workflow command data escaping.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow command property escaping.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,
@@ -140,6 +257,27 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_as_json_and_github_annotations() {
+        let mut sources = Sources::default();
+        let file = sources.add("environments/staging.yaml".into(), "a: 1\n".into());
+        let d = Diagnostic::error("wrong-type", "expected a string, found 100%")
+            .at(Span {
+                file,
+                line: 1,
+                column: 4,
+            })
+            .help("quote it");
+        let json = d.to_json(&sources);
+        assert_eq!(json["file"], "environments/staging.yaml");
+        assert_eq!(json["line"], 1);
+        assert_eq!(json["code"], "wrong-type");
+        assert_eq!(
+            d.github_annotation(&sources),
+            "::error file=environments/staging.yaml,line=1,col=4,title=mcpstack wrong-type::expected a string, found 100%25%0Ahelp: quote it"
+        );
+    }
 
     #[test]
     fn suggests_near_misses_only() {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mcpstack::command::{self, Command, Config};
+use mcpstack::diagnostic::{MessageFormat, Reporting};
 use mcpstack::pin::{self, DigestSource};
 use mcpstack::review;
 
@@ -40,9 +41,18 @@ fn main() -> ExitCode {
             Command::ReviewRemove { name }
         }
     };
+    let reporting = Reporting {
+        format: match cli.message_format {
+            cli::MessageFormatArg::Human => MessageFormat::Human,
+            cli::MessageFormatArg::Json => MessageFormat::Json,
+        },
+        github_annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        deny_warnings: cli.deny_warnings,
+    };
     let config = Config {
         root: cli.directory,
         command,
+        reporting,
     };
     let code = command::run(
         &config,

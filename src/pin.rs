@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::command::{exit, report};
+use crate::command::exit;
 use crate::compile;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Reporting, did_you_mean};
 use crate::image::{self, ImageRef};
 use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
@@ -205,9 +205,10 @@ pub fn run(
     root: &Path,
     request: &Request,
     settings: &registry::Settings,
+    reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<(u8, String), Error> {
-    let Some(specs) = loaded(root, err)? else {
+    let Some(specs) = loaded(root, reporting, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let environment = find_environment(&specs, &request.environment);
@@ -221,27 +222,26 @@ pub fn run(
         problems.extend(digest_problem(digest));
     }
     let (Ok(document), Ok(target)) = (environment, target) else {
-        return Ok(refuse(&specs.sources, &problems, err));
+        return Ok(refuse(&specs.sources, &problems, reporting, err));
     };
     if !problems.is_empty() {
-        return Ok(refuse(&specs.sources, &problems, err));
+        return Ok(refuse(&specs.sources, &problems, reporting, err));
     }
     let digest = match &request.digest {
         DigestSource::Given(digest) => digest.clone(),
-        DigestSource::Resolve => match resolve(&specs, document, &target, settings, err) {
+        DigestSource::Resolve => match resolve(&specs, document, &target, settings, reporting, err)
+        {
             Ok(digest) => digest,
             Err(code) => return Ok((code, String::new())),
         },
     };
-    let code = apply(
-        root,
-        &specs,
-        &request.environment,
+    let edit = Edit {
+        environment: &request.environment,
         document,
-        &target,
-        &digest,
-        err,
-    )?;
+        target: &target,
+        digest: &digest,
+    };
+    let code = apply(root, &specs, &edit, reporting, err)?;
     let out = match code {
         exit::OK => format!("{digest}\n"),
         _ => String::new(),
@@ -249,20 +249,32 @@ pub fn run(
     Ok((code, out))
 }
 
+/// One digest to write into one environment's file.
+struct Edit<'a> {
+    environment: &'a str,
+    document: &'a Document,
+    target: &'a Target,
+    digest: &'a str,
+}
+
 /// Edit, validate, write.
 fn apply(
     root: &Path,
     specs: &Specs,
-    environment: &str,
-    document: &Document,
-    target: &Target,
-    digest: &str,
+    edit: &Edit<'_>,
+    reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
+    let Edit {
+        environment,
+        document,
+        target,
+        digest,
+    } = *edit;
     let file = specs.sources.file(document.file);
     let edited = match set_scalar(document.file, &file.text, &target.digest_keys(), digest) {
         Ok(text) => text,
-        Err(diagnostic) => return Ok(refuse(&specs.sources, &[diagnostic], err).0),
+        Err(diagnostic) => return Ok(refuse(&specs.sources, &[diagnostic], reporting, err).0),
     };
     if edited == file.text {
         let _ = writeln!(
@@ -275,9 +287,9 @@ fn apply(
     }
     let candidate = match with_environment(specs, environment, edited.clone()) {
         Ok(candidate) => candidate,
-        Err((sources, diagnostic)) => return Ok(refuse(&sources, &[diagnostic], err).0),
+        Err((sources, diagnostic)) => return Ok(refuse(&sources, &[diagnostic], reporting, err).0),
     };
-    if !validates(candidate, document.file, err) {
+    if !validates(candidate, document.file, reporting, err) {
         return Ok(exit::INVALID);
     }
     write_spec(
@@ -295,11 +307,15 @@ fn apply(
 }
 
 /// Load the project, reporting why it cannot be loaded.
-pub(crate) fn loaded(root: &Path, err: &mut dyn Write) -> Result<Option<Specs>, Error> {
+pub(crate) fn loaded(
+    root: &Path,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> Result<Option<Specs>, Error> {
     match load::load(root)? {
         Loaded::Specs(specs) => Ok(Some(specs)),
         Loaded::Invalid(sources, diagnostics) => {
-            refuse(&sources, &diagnostics, err);
+            refuse(&sources, &diagnostics, reporting, err);
             Ok(None)
         }
     }
@@ -309,16 +325,22 @@ pub(crate) fn loaded(root: &Path, err: &mut dyn Write) -> Result<Option<Specs>, 
 pub(crate) fn refuse(
     sources: &Sources,
     diagnostics: &[Diagnostic],
+    reporting: &Reporting,
     err: &mut dyn Write,
 ) -> (u8, String) {
-    report(sources, diagnostics, err);
+    reporting.emit(sources, diagnostics, err);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let _ = writeln!(err, "mcpstack: {errors} error(s); nothing was written");
     (exit::INVALID, String::new())
 }
 
 /// Compile the project as it would be; report errors, or the warnings about `file`.
-pub(crate) fn validates(specs: Specs, file: FileId, err: &mut dyn Write) -> bool {
+pub(crate) fn validates(
+    specs: Specs,
+    file: FileId,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> bool {
     match compile::compile_specs(specs) {
         Ok(compiled) => {
             let own: Vec<Diagnostic> = compiled
@@ -326,11 +348,11 @@ pub(crate) fn validates(specs: Specs, file: FileId, err: &mut dyn Write) -> bool
                 .into_iter()
                 .filter(|d| d.span.is_some_and(|s| s.file == file))
                 .collect();
-            report(&compiled.sources, &own, err);
+            reporting.emit(&compiled.sources, &own, err);
             true
         }
         Err(invalid) => {
-            refuse(&invalid.sources, &invalid.diagnostics, err);
+            refuse(&invalid.sources, &invalid.diagnostics, reporting, err);
             false
         }
     }
@@ -435,13 +457,14 @@ fn resolve(
     document: &Document,
     target: &Target,
     settings: &registry::Settings,
+    reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<String, u8> {
     let merged = merge::layer(&specs.stack.root, &document.root);
     let Some(image) = effective_image(&merged, target) else {
         // The layered spec does not fit the types: let the compiler say why.
         if let Err(invalid) = compile::compile_specs(specs.clone()) {
-            refuse(&invalid.sources, &invalid.diagnostics, err);
+            refuse(&invalid.sources, &invalid.diagnostics, reporting, err);
         } else {
             let _ = writeln!(err, "error: cannot tell the image of {}", target.describe());
         }
@@ -479,7 +502,7 @@ fn resolve(
                 reference.repository_url()
             ))
             .help("push the image first, or correct `image.tag` (or the repository)");
-            refuse(&specs.sources, &[diagnostic], err);
+            refuse(&specs.sources, &[diagnostic], reporting, err);
             Err(exit::INVALID)
         }
         Err(failure) => {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::Error;
 use crate::command::exit;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, Reporting, did_you_mean};
 use crate::hostname;
 use crate::load::{self, Specs};
 use crate::lower;
@@ -308,18 +308,28 @@ fn limits(specs: &Specs, template: Option<&Node>) -> Limits {
 // `review add`.
 
 /// Run `review add`: the exit code and what goes to stdout (the environment name).
-pub fn add(root: &Path, request: &AddRequest, err: &mut dyn Write) -> Result<(u8, String), Error> {
-    let Some(specs) = pin::loaded(root, err)? else {
+pub fn add(
+    root: &Path,
+    request: &AddRequest,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> Result<(u8, String), Error> {
+    let Some(specs) = pin::loaded(root, reporting, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let Some(template) = read_template(root)? else {
-        return Ok(pin::refuse(&specs.sources, &[no_template()], err));
+        return Ok(pin::refuse(
+            &specs.sources,
+            &[no_template()],
+            reporting,
+            err,
+        ));
     };
     let mut sources = specs.sources.clone();
     let template_file = sources.add(TEMPLATE_PATH.to_owned(), template.clone());
     let template_root = match load::parse(template_file, &template) {
         Ok(root) => root,
-        Err(diagnostic) => return Ok(pin::refuse(&sources, &[diagnostic], err)),
+        Err(diagnostic) => return Ok(pin::refuse(&sources, &[diagnostic], reporting, err)),
     };
     let name = match environment_name(&request.name, &limits(&specs, Some(&template_root))) {
         Ok(name) => name,
@@ -327,16 +337,17 @@ pub fn add(root: &Path, request: &AddRequest, err: &mut dyn Write) -> Result<(u8
             return Ok(pin::refuse(
                 &specs.sources,
                 &[bad_name(&request.name, &why)],
+                reporting,
                 err,
             ));
         }
     };
     if let Some(taken) = taken(root, &specs, &name, &request.name) {
-        return Ok(pin::refuse(&specs.sources, &[taken], err));
+        return Ok(pin::refuse(&specs.sources, &[taken], reporting, err));
     }
     let pins = match image_pins(&specs.stack.root, &request.images) {
         Ok(pins) => pins,
-        Err(problems) => return Ok(pin::refuse(&specs.sources, &problems, err)),
+        Err(problems) => return Ok(pin::refuse(&specs.sources, &problems, reporting, err)),
     };
     let file = FileId(specs.sources.paths().count());
     let mut text = instantiate(&template, &name, &request.name);
@@ -346,22 +357,25 @@ pub fn add(root: &Path, request: &AddRequest, err: &mut dyn Write) -> Result<(u8
             Err(diagnostic) => {
                 let mut sources = specs.sources.clone();
                 sources.add(format!("{}/{name}.yaml", load::ENVIRONMENTS_DIR), text);
-                return Ok(pin::refuse(&sources, &[diagnostic], err));
+                return Ok(pin::refuse(&sources, &[diagnostic], reporting, err));
             }
         };
     }
     let candidate = match pin::with_environment(&specs, &name, text.clone()) {
         Ok(candidate) => candidate,
-        Err((sources, diagnostic)) => return Ok(pin::refuse(&sources, &[diagnostic], err)),
+        Err((sources, diagnostic)) => {
+            return Ok(pin::refuse(&sources, &[diagnostic], reporting, err));
+        }
     };
     if tier(&candidate, &name) != Some(Tier::Review) {
         return Ok(pin::refuse(
             &candidate.sources,
             &[not_review_template()],
+            reporting,
             err,
         ));
     }
-    if !pin::validates(candidate, file, err) {
+    if !pin::validates(candidate, file, reporting, err) {
         let _ = writeln!(
             err,
             "help: the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
@@ -471,16 +485,21 @@ fn image_pins(stack: &Node, images: &[String]) -> Result<Vec<(Target, String)>, 
 // `review remove`.
 
 /// Run `review remove`: the exit code and what goes to stdout (the environment name).
-pub fn remove(root: &Path, raw: &str, err: &mut dyn Write) -> Result<(u8, String), Error> {
-    let Some(specs) = pin::loaded(root, err)? else {
+pub fn remove(
+    root: &Path,
+    raw: &str,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> Result<(u8, String), Error> {
+    let Some(specs) = pin::loaded(root, reporting, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let name = match find_review(root, &specs, raw)? {
         Ok(name) => name,
-        Err(diagnostic) => return Ok(pin::refuse(&specs.sources, &[diagnostic], err)),
+        Err(diagnostic) => return Ok(pin::refuse(&specs.sources, &[diagnostic], reporting, err)),
     };
     if let Some(refusal) = not_review(&specs, &name) {
-        return Ok(pin::refuse(&specs.sources, &[refusal], err));
+        return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
     }
     let path = pin::environment_path(root, &name);
     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
