@@ -155,6 +155,9 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
         return Ok((exit::INVALID, String::new()));
     };
     let tree = output(&compiled);
+    // Held until the build is written (or the check compared): two runs at once wait
+    // for each other instead of interleaving.
+    let _lock = write::lock(&config.root, apply, err)?;
     let plan = write::plan(&config.root, &tree)?;
     let environments = compiled.stack.environments.len();
     let elapsed = started.elapsed().as_secs_f64();

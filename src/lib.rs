@@ -41,6 +41,11 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Writing would destroy something that is not ours, or leave `generated/`.
+    Unsafe {
+        path: PathBuf,
+        reason: String,
+    },
     Internal(String),
 }
 
@@ -57,6 +62,9 @@ impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Unsafe { path, reason } => {
+                write!(f, "refusing to write {}: {reason}", path.display())
+            }
             Error::Internal(message) => write!(f, "internal error: {message}"),
         }
     }
