@@ -195,6 +195,24 @@ fn syntax_error(message: &str) -> Diagnostic {
         )
         .help("keep one of the two entries; YAML does not merge repeated keys");
     }
+    if message.starts_with("budget breached") {
+        return Diagnostic::error(
+            "yaml-too-large",
+            "the document expands to too many nodes (an alias bomb?)",
+        )
+        .help("a spec file needs no deeply repeated aliases; write the values out");
+    }
+    if message.starts_with("multiple YAML documents") {
+        return Diagnostic::error(
+            "yaml-documents",
+            "a spec file holds one YAML document; this `---` starts a second",
+        )
+        .help("split the documents into files of their own, or remove the `---`");
+    }
+    if message.starts_with("recursion limit exceeded") {
+        return Diagnostic::error("yaml-too-deep", "the document nests deeper than a spec can")
+            .help("a spec nests a few levels; check for unbalanced `[` or `{`");
+    }
     Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
         .help("check the indentation and the `key: value` structure around this line")
 }
@@ -241,6 +259,32 @@ mod tests {
         assert_eq!(error.code, "duplicate-key");
         assert_eq!(error.message, "key `a` appears twice in one mapping");
         assert_eq!(error.span.map(|s| s.line), Some(2));
+    }
+
+    #[test]
+    fn hostile_documents_get_clear_errors() {
+        let mut bomb = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_owned()];
+        for i in 1..=10 {
+            bomb.push(format!(
+                "a{i}: &a{i} [{}]",
+                vec![format!("*a{}", i - 1); 10].join(", ")
+            ));
+        }
+        let error = parse(FileId(0), &bomb.join("\n")).expect_err("bomb");
+        assert_eq!(error.code, "yaml-too-large");
+        let deep = format!("x: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(
+            parse(FileId(0), &deep).expect_err("deep").code,
+            "yaml-too-deep"
+        );
+        assert_eq!(
+            parse(FileId(0), "a: 1\n---\nb: 2\n").expect_err("two").code,
+            "yaml-documents"
+        );
+        assert_eq!(
+            parse(FileId(0), "a:\n\tb: 1\n").expect_err("tab").code,
+            "yaml-syntax"
+        );
     }
 
     #[test]

@@ -1,74 +1,27 @@
 //! End-to-end tests of the `mcpstack` binary on the example stack: the command-line
 //! contract, drift detection, determinism, and equivalence with `kubectl kustomize`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value as Json;
 
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mcpstack(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcpstack"))
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("mcpstack runs")
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("exit code")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{
+    KUBECTL, can_run, code, copy_folders, files, kustomize, mcpstack, parse_stream, project_root,
+    run, stderr, stdout,
+};
 
 /// A copy of the example project (specs, and optionally its committed output).
 fn copy_project(with_output: bool) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut folders = vec!["environments"];
-    if with_output {
-        folders.extend(["generated", "schema"]);
-    }
-    for folder in folders {
-        copy_dir(&project_root().join(folder), &dir.path().join(folder));
-    }
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.expect("walk");
-        let target = to.join(entry.path().strip_prefix(from).expect("prefix"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
-/// Every file under `dir`, relative path -> bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(|e| e.expect("walk"))
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let relative = e
-                .path()
-                .strip_prefix(dir)
-                .expect("prefix")
-                .to_string_lossy()
-                .into_owned();
-            (relative, std::fs::read(e.path()).expect("read"))
-        })
-        .collect()
+    let folders: &[&str] = if with_output {
+        &["environments", "generated", "schema"]
+    } else {
+        &["environments"]
+    };
+    copy_folders(&project_root(), folders)
 }
 
 fn mtimes(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
@@ -90,8 +43,8 @@ fn committed_output_is_up_to_date() {
         code(&output),
         0,
         "generated/ or the schema is stale: run `cargo run -- build` and commit\n{}{}",
-        text(&output.stdout),
-        text(&output.stderr)
+        stdout(&output),
+        stderr(&output)
     );
 }
 
@@ -101,7 +54,7 @@ fn schema_command_prints_the_committed_schema() {
     assert_eq!(code(&output), 0);
     let committed =
         std::fs::read_to_string(project_root().join("schema/values.schema.json")).expect("schema");
-    assert_eq!(text(&output.stdout), committed);
+    assert_eq!(stdout(&output), committed);
     let schema: Json = serde_json::from_str(&committed).expect("schema is JSON");
     assert_eq!(
         schema["$schema"],
@@ -119,8 +72,8 @@ fn a_replica_change_drifts_only_its_environment() {
     std::fs::write(&staging, spec).expect("edit staging");
 
     let check = mcpstack(root, &["check"]);
-    assert_eq!(code(&check), 1, "{}", text(&check.stderr));
-    let diff = text(&check.stdout);
+    assert_eq!(code(&check), 1, "{}", stderr(&check));
+    let diff = stdout(&check);
     let touched: Vec<&str> = diff
         .lines()
         .filter_map(|l| {
@@ -141,7 +94,7 @@ fn a_replica_change_drifts_only_its_environment() {
     );
 
     let build = mcpstack(root, &["build"]);
-    assert_eq!(code(&build), 0, "{}", text(&build.stderr));
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
     assert_eq!(code(&mcpstack(root, &["check"])), 0);
 
     let before = mtimes(root);
@@ -149,9 +102,9 @@ fn a_replica_change_drifts_only_its_environment() {
     let again = mcpstack(root, &["build"]);
     assert_eq!(code(&again), 0);
     assert!(
-        text(&again.stderr).contains(" 0 file(s) written"),
+        stderr(&again).contains(" 0 file(s) written"),
         "{}",
-        text(&again.stderr)
+        stderr(&again)
     );
     assert_eq!(mtimes(root), before, "a second build rewrites no file");
 }
@@ -162,7 +115,7 @@ fn builds_in_two_checkouts_are_byte_identical() {
     let second = copy_project(false);
     for dir in [&first, &second] {
         let output = mcpstack(dir.path(), &["build"]);
-        assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
     }
     let a = files(first.path());
     assert_eq!(a, files(second.path()));
@@ -195,8 +148,7 @@ fn stale_files_are_removed_and_foreign_files_kept() {
     let check = mcpstack(root, &["check"]);
     assert_eq!(code(&check), 1);
     assert!(
-        text(&check.stdout)
-            .contains("--- a/generated/overlays/staging/old-service/deployment.yaml")
+        stdout(&check).contains("--- a/generated/overlays/staging/old-service/deployment.yaml")
     );
 
     assert_eq!(code(&mcpstack(root, &["build"])), 0);
@@ -215,7 +167,7 @@ fn stale_files_are_removed_and_foreign_files_kept() {
 fn render_of_an_unknown_environment_is_invalid_input() {
     let output = mcpstack(&project_root(), &["render", "stagign"]);
     assert_eq!(code(&output), 2);
-    let stderr = text(&output.stderr);
+    let stderr = stderr(&output);
     assert!(stderr.contains("no environment `stagign`"), "{stderr}");
     assert!(stderr.contains("did you mean `staging`?"), "{stderr}");
     assert!(output.stdout.is_empty());
@@ -226,7 +178,7 @@ fn a_missing_project_is_an_io_failure() {
     let dir = tempfile::tempdir().expect("temp dir");
     let output = mcpstack(dir.path(), &["validate"]);
     assert_eq!(code(&output), 3);
-    assert!(text(&output.stderr).contains("environments"));
+    assert!(stderr(&output).contains("environments"));
 }
 
 #[test]
@@ -234,12 +186,9 @@ fn every_command_documents_an_example() {
     for command in [
         "build", "check", "validate", "render", "schema", "pin", "review",
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_mcpstack"))
-            .args([command, "--help"])
-            .output()
-            .expect("help");
+        let output = run(&[command, "--help"]);
         assert_eq!(code(&output), 0);
-        let help = text(&output.stdout);
+        let help = stdout(&output);
         assert!(
             help.contains("Example"),
             "`{command} --help` shows an example:\n{help}"
@@ -251,8 +200,8 @@ fn every_command_documents_an_example() {
 fn rendered_environments_match_snapshots() {
     for env in environments() {
         let output = mcpstack(&project_root(), &["render", &env]);
-        assert_eq!(code(&output), 0, "{}", text(&output.stderr));
-        insta::assert_snapshot!(format!("render_{env}"), text(&output.stdout));
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        insta::assert_snapshot!(format!("render_{env}"), stdout(&output));
     }
 }
 
@@ -271,32 +220,28 @@ fn environments() -> Vec<String> {
 
 // --- Equivalence with kubectl kustomize ---------------------------------------------
 
-/// `kubectl`, or `None` outside CI when it is not installed. In CI a missing kubectl
-/// fails the test rather than skipping it.
-fn kubectl() -> Option<&'static str> {
-    let found = Command::new("kubectl")
+/// Whether `kubectl` runs; when it does not, [`can_run`] fails the test in CI and
+/// skips it elsewhere.
+fn kubectl_ready() -> bool {
+    let runs = Command::new(KUBECTL)
         .args(["version", "--client"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("kubectl");
-    }
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty());
-    assert!(
-        !in_ci,
-        "kubectl is required in CI for the kustomize equivalence test"
-    );
-    eprintln!("note: kubectl not found; skipping the kustomize equivalence check outside CI");
-    None
+    let missing = if runs {
+        vec![]
+    } else {
+        vec![format!("`{KUBECTL} version --client` does not run")]
+    };
+    can_run("kustomize equivalence", &missing)
 }
 
 type ObjectKey = (String, String, String, String);
 
-fn parse_stream(yaml: &str) -> BTreeMap<ObjectKey, Json> {
-    let documents: Vec<Json> = serde_saphyr::from_multiple(yaml).expect("YAML stream");
-    documents
+/// The objects of a YAML stream by apiVersion, kind, namespace and name.
+fn by_key(yaml: &str) -> BTreeMap<ObjectKey, Json> {
+    parse_stream(yaml)
+        .expect("YAML stream")
         .into_iter()
-        .filter(|d| !d.is_null())
         .map(|d| {
             let key = (
                 d["apiVersion"].as_str().unwrap_or_default().to_owned(),
@@ -315,31 +260,24 @@ fn parse_stream(yaml: &str) -> BTreeMap<ObjectKey, Json> {
         .collect()
 }
 
-fn kustomize(kubectl: &str, dir: &Path) -> BTreeMap<ObjectKey, Json> {
-    let output = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        output.status.success(),
-        "kubectl kustomize {} failed:\n{}",
-        dir.display(),
-        text(&output.stderr)
-    );
-    parse_stream(&text(&output.stdout))
+/// The objects `kubectl kustomize DIR` builds, by key.
+fn kustomize_objects(dir: &Path) -> BTreeMap<ObjectKey, Json> {
+    let stream = kustomize(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+    by_key(&stream)
 }
 
 #[test]
 fn kustomize_builds_equal_render_for_every_environment_and_unit() {
-    let Some(kubectl) = kubectl() else { return };
+    if !kubectl_ready() {
+        return;
+    }
     let root = project_root();
     for env in environments() {
         let rendered = mcpstack(&root, &["render", &env]);
-        assert_eq!(code(&rendered), 0, "{}", text(&rendered.stderr));
-        let expected = parse_stream(&text(&rendered.stdout));
+        assert_eq!(code(&rendered), 0, "{}", stderr(&rendered));
+        let expected = by_key(&stdout(&rendered));
         let overlay = root.join("generated/overlays").join(&env);
-        let built = kustomize(kubectl, &overlay);
+        let built = kustomize_objects(&overlay);
         assert_eq!(
             built.keys().collect::<Vec<_>>(),
             expected.keys().collect::<Vec<_>>(),
@@ -360,7 +298,7 @@ fn kustomize_builds_equal_render_for_every_environment_and_unit() {
             if !unit.is_dir() {
                 continue;
             }
-            let objects = kustomize(kubectl, &unit);
+            let objects = kustomize_objects(&unit);
             let name = unit
                 .file_name()
                 .expect("name")

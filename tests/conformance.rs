@@ -6,16 +6,21 @@
 //! Missing tools or schemas fail these tests in CI (`CI` set and non-empty) and skip
 //! them elsewhere, with a note on stderr.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{Value as Json, json};
 
+use common::{
+    KUBECTL, can_run, describe, missing_tools, output_text, overlay_documents,
+    overlay_environments, parse_stream, project_root, subdirectories,
+};
+
 /// The Kubernetes release whose API schemas the objects must satisfy.
 const KUBERNETES_VERSION: &str = "1.33.0";
-const KUBECTL: &str = "kubectl";
 const KUBERNETES_VALIDATE: &str = "kubernetes-validate";
 /// The temporary file of custom objects' metadata, checked by `kubernetes-validate`.
 const METADATA_PROBES: &str = "custom-objects.metadata.yaml";
@@ -30,13 +35,8 @@ fn overlay_objects_conform_to_their_schemas() {
     let mut crds = CrdSchemas::new(crds_dir());
     let mut kubernetes = Batch::default();
     let mut failures = Vec::new();
-    let environments = subdirectories(&project_root().join("generated/overlays"));
-    assert!(
-        !environments.is_empty(),
-        "no environments under generated/overlays"
-    );
-    for env in &environments {
-        let documents = match kustomize(env).and_then(|stream| documents(&stream)) {
+    for env in &overlay_environments() {
+        let documents = match overlay_documents(env) {
             Ok(documents) => documents,
             Err(error) => {
                 failures.push(format!("generated/overlays/{env}: {error}"));
@@ -210,58 +210,21 @@ fn kubernetes_validate_check_rejects_kinds_it_has_no_schema_for() {
 
 // --- Prerequisites -------------------------------------------------------------------
 
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn crds_dir() -> PathBuf {
     project_root().join("../shared/schemas/crds")
 }
 
-/// Whether `tools` are on PATH and, when `crds`, the CRD schemas exist. Anything
-/// missing fails the test in CI and otherwise skips it with a note on stderr.
+/// Whether `tools` are on PATH and, when `crds`, the CRD schemas exist; anything
+/// missing fails the test in CI and otherwise skips it (see [`can_run`]).
 fn ready(test: &str, tools: &[&str], crds: bool) -> bool {
-    let mut missing: Vec<String> = tools
-        .iter()
-        .filter(|tool| !on_path(tool))
-        .map(|tool| format!("`{tool}` is not on PATH"))
-        .collect();
+    let mut missing = missing_tools(tools);
     if crds && !crds_dir().is_dir() {
         missing.push("../shared/schemas/crds (from the project root) does not exist".into());
     }
-    if missing.is_empty() {
-        return true;
-    }
-    let missing = missing.join("; ");
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty());
-    assert!(
-        !in_ci,
-        "{test}: {missing}; CI is set, so this cannot be skipped"
-    );
-    // Written to stderr directly: the test harness captures `eprintln!` of passing tests.
-    let _ = writeln!(std::io::stderr(), "note: skipping {test}: {missing}");
-    false
-}
-
-fn on_path(tool: &str) -> bool {
-    let file = format!("{tool}{}", std::env::consts::EXE_SUFFIX);
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&file).is_file()))
+    can_run(test, &missing)
 }
 
 // --- Generated output ----------------------------------------------------------------
-
-/// The names of the folders directly under `dir`, sorted.
-fn subdirectories(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("read a generated folder")
-        .map(|entry| entry.expect("folder entry"))
-        .filter(|entry| entry.path().is_dir())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 /// Every Flux object file: `generated/flux/ENV/*.yaml` except `kustomization.yaml`.
 fn flux_files() -> Vec<PathBuf> {
@@ -293,82 +256,6 @@ fn flux_objects(file: &Path) -> Result<Vec<Json>, String> {
 fn relative(path: &Path) -> String {
     let path = path.strip_prefix(project_root()).unwrap_or(path);
     path.to_string_lossy().replace('\\', "/")
-}
-
-/// The YAML stream `kubectl kustomize generated/overlays/ENV` prints.
-fn kustomize(env: &str) -> Result<String, String> {
-    let output = Command::new(KUBECTL)
-        .arg("kustomize")
-        .arg(format!("generated/overlays/{env}"))
-        .current_dir(project_root())
-        .output()
-        .map_err(|e| format!("kubectl kustomize could not run: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "kubectl kustomize failed: {}",
-            output_text(&output)
-        ));
-    }
-    String::from_utf8(output.stdout).map_err(|e| format!("kubectl kustomize output: {e}"))
-}
-
-// --- YAML ----------------------------------------------------------------------------
-
-/// One document of a YAML stream: its text as written and its value.
-struct Document {
-    text: String,
-    object: Json,
-}
-
-/// The documents of a stream, split at `---` lines so that each keeps its own text
-/// for `kubernetes-validate` (which reads it with YAML 1.1 rules, like the API server).
-fn documents(stream: &str) -> Result<Vec<Document>, String> {
-    let mut texts = vec![String::new()];
-    for line in stream.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            texts.push(String::new());
-        } else if let Some(text) = texts.last_mut() {
-            text.push_str(line);
-        }
-    }
-    let mut documents = Vec::new();
-    for text in texts {
-        for object in parse_stream(&text)? {
-            documents.push(Document {
-                text: text.clone(),
-                object,
-            });
-        }
-    }
-    Ok(documents)
-}
-
-/// The non-empty documents of a YAML stream. Read as Kubernetes reads YAML (1.1 rules:
-/// `on` is a boolean, `0755` octal), so an unquoted ambiguous scalar in a string field
-/// fails schema validation; duplicate keys are errors.
-fn parse_stream(text: &str) -> Result<Vec<Json>, String> {
-    let options = serde_saphyr::options! {
-        legacy_octal_numbers: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-    };
-    let values: Vec<Json> = serde_saphyr::from_str_multiple_with_options(text, options)
-        .map_err(|e| format!("invalid YAML: {e}"))?;
-    Ok(values.into_iter().filter(|v| !v.is_null()).collect())
-}
-
-/// `apiVersion Kind namespace/name` of an object, for messages.
-fn describe(object: &Json) -> String {
-    let field = |value: &Json| value.as_str().unwrap_or("?").to_owned();
-    let metadata = &object["metadata"];
-    let name = match metadata["namespace"].as_str() {
-        Some(namespace) => format!("{namespace}/{}", field(&metadata["name"])),
-        None => field(&metadata["name"]),
-    };
-    format!(
-        "{} {} {name}",
-        field(&object["apiVersion"]),
-        field(&object["kind"])
-    )
 }
 
 fn report(failures: &[String]) -> String {
@@ -556,14 +443,6 @@ fn complaints_text(output: &Output) -> String {
         .map(|line| format!("{line}\n"))
         .collect();
     format!("{complaints}{}", String::from_utf8_lossy(&output.stderr))
-}
-
-fn output_text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 // --- Samples for the self-checks -----------------------------------------------------

@@ -2,11 +2,14 @@
 //! `mcpstack build` must refuse with exit code 2, reporting each `file:line` listed in
 //! its `expected.txt`, writing nothing, and printing the diagnostics in its snapshot.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use common::{copy_folders, files, mcpstack, project_root};
 
 /// Exit code of invalid input.
 const INVALID: i32 = 2;
@@ -20,7 +23,7 @@ kind: Kustomization\n\
 resources: []\n";
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid")
+    project_root().join("tests/fixtures/invalid")
 }
 
 /// Every case folder, sorted by name.
@@ -58,52 +61,14 @@ fn expected_locations(case: &Path) -> Vec<String> {
     locations
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
-        let entry = entry.expect("a readable fixture entry");
-        let relative = entry
-            .path()
-            .strip_prefix(from)
-            .expect("walked paths lie under the fixture");
-        let target = to.join(relative);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).expect("create a folder in the temp project");
-        } else {
-            fs::copy(entry.path(), &target).expect("copy a fixture file");
-        }
-    }
-}
-
 /// A fresh project: the case's `environments/` plus a generated sentinel file.
 fn project(case: &Path) -> tempfile::TempDir {
-    let root = tempfile::tempdir().expect("create a temp dir");
-    copy_tree(
-        &case.join("environments"),
-        &root.path().join("environments"),
-    );
+    let root = copy_folders(case, &["environments"]);
     let sentinel = root.path().join(SENTINEL_PATH);
     let parent = sentinel.parent().expect("the sentinel has a parent folder");
     fs::create_dir_all(parent).expect("create generated/ in the temp project");
     fs::write(&sentinel, SENTINEL).expect("write the sentinel");
     root
-}
-
-/// Every file under `root` with its bytes, by relative path.
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .map(|entry| entry.expect("a readable project entry"))
-        .filter(|entry| entry.file_type().is_file())
-        .map(|entry| {
-            let relative = entry
-                .path()
-                .strip_prefix(root)
-                .expect("walked paths lie under the project");
-            let bytes = fs::read(entry.path()).expect("read a project file");
-            (relative.to_string_lossy().replace('\\', "/"), bytes)
-        })
-        .collect()
 }
 
 /// Paths created, removed or rewritten between two listings.
@@ -114,15 +79,6 @@ fn changed(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>
         .filter(|path| before.get(*path) != after.get(*path))
         .cloned()
         .collect()
-}
-
-fn build(root: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcpstack"))
-        .arg("-C")
-        .arg(root)
-        .arg("build")
-        .output()
-        .expect("run the mcpstack binary")
 }
 
 /// `text` with every regex metacharacter escaped, for an insta filter.
@@ -149,7 +105,7 @@ fn check(case: &Path) {
     let name = case_name(case);
     let root = project(case);
     let before = files(root.path());
-    let output = build(root.path());
+    let output = mcpstack(root.path(), &["build"]);
     let stderr = String::from_utf8(output.stderr).expect("diagnostics are UTF-8");
     assert_eq!(
         output.status.code(),

@@ -2,51 +2,48 @@
 //! edit changes the digest and no other byte of the file, refused pins change nothing,
 //! and `--resolve` asks a registry that each test serves itself on 127.0.0.1.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-const DIGEST: &str = "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+use common::{
+    DIGEST, code, command, copy_dir, copy_folders, files, project_root, run, stderr, stdout,
+};
+
 /// The digest the fixture's staging file pins `api` to.
 const STAGING_API: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 /// The registry the fixture names; the resolve tests replace its port.
 const FIXTURE_REGISTRY: &str = "127.0.0.1:5000";
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pin")
+    project_root().join("tests/fixtures/pin")
 }
 
 /// A copy of the fixture project, its registry at `registry` when given.
 fn project(registry: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for entry in walkdir::WalkDir::new(fixture()) {
-        let entry = entry.expect("walk");
-        let relative = entry.path().strip_prefix(fixture()).expect("prefix");
-        let target = dir.path().join(relative);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            continue;
+    copy_dir(&fixture(), dir.path());
+    if let Some(registry) = registry {
+        for (path, bytes) in files(dir.path()) {
+            let text = String::from_utf8(bytes).expect("a UTF-8 fixture");
+            let text = text.replace(FIXTURE_REGISTRY, registry);
+            std::fs::write(dir.path().join(path), text).expect("write");
         }
-        let text = std::fs::read_to_string(entry.path()).expect("read fixture");
-        let text = match registry {
-            Some(registry) => text.replace(FIXTURE_REGISTRY, registry),
-            None => text,
-        };
-        std::fs::write(&target, text).expect("write");
     }
     dir
 }
 
 /// Run the binary with no proxy and no registry settings but `env`.
 fn mcpstack(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpstack"));
-    command.arg("-C").arg(root).args(args);
+    let mut process = command(root, args);
     for var in [
         "HTTP_PROXY",
         "HTTPS_PROXY",
@@ -59,10 +56,10 @@ fn mcpstack(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         "MCPSTACK_REGISTRY_PASSWORD",
         "MCPSTACK_REGISTRY_INSECURE",
     ] {
-        command.env_remove(var);
+        process.env_remove(var);
     }
-    command.envs(env.iter().copied());
-    command.output().expect("mcpstack runs")
+    process.envs(env.iter().copied());
+    process.output().expect("mcpstack runs")
 }
 
 fn pin(root: &Path, args: &[&str]) -> Output {
@@ -71,34 +68,8 @@ fn pin(root: &Path, args: &[&str]) -> Output {
     mcpstack(root, &all, &[])
 }
 
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("exit code")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 fn spec(root: &Path, environment: &str) -> String {
     std::fs::read_to_string(root.join(format!("environments/{environment}.yaml"))).expect("spec")
-}
-
-/// Every file of the project, path -> bytes.
-fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .map(|e| e.expect("walk"))
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let relative = e.path().strip_prefix(root).expect("prefix");
-            let bytes = std::fs::read(e.path()).expect("read");
-            (relative.to_string_lossy().into_owned(), bytes)
-        })
-        .collect()
 }
 
 /// `pin` succeeds, prints the digest, and the new text validates.
@@ -289,10 +260,7 @@ fn help_shows_examples() {
         &["review", "add", "--help"],
         &["review", "remove", "--help"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_mcpstack"))
-            .args(args)
-            .output()
-            .expect("help");
+        let output = run(args);
         assert_eq!(code(&output), 0);
         assert!(stdout(&output).contains("Example"), "{args:?}");
     }
@@ -725,21 +693,7 @@ fn build_and_check_never_touch_the_network() {
 
 /// A copy of the repository's own example project (its specs only).
 fn example_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("environments");
-    for entry in walkdir::WalkDir::new(&source) {
-        let entry = entry.expect("walk");
-        let target = dir
-            .path()
-            .join("environments")
-            .join(entry.path().strip_prefix(&source).expect("prefix"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-    dir
+    copy_folders(&project_root(), &["environments"])
 }
 
 #[test]

@@ -3,76 +3,20 @@
 //! unique environments that `build` accepts (or clear errors), and adding then removing
 //! an environment leaves `generated/` as it was.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-const DIGEST: &str = "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+use common::{DIGEST, code, copy_folders, files, mcpstack, project_root, stderr, stdout};
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A copy of `folders` of the project at `from`.
-fn copy(from: &Path, folders: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for folder in folders {
-        let source = from.join(folder);
-        for entry in walkdir::WalkDir::new(&source) {
-            let entry = entry.expect("walk");
-            let relative = entry.path().strip_prefix(from).expect("prefix");
-            let target = dir.path().join(relative);
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target).expect("mkdir");
-            } else {
-                std::fs::copy(entry.path(), &target).expect("copy");
-            }
-        }
-    }
-    dir
-}
-
+/// A copy of the review fixture's specs.
 fn fixture() -> tempfile::TempDir {
-    copy(
-        &manifest_dir().join("tests/fixtures/review"),
+    copy_folders(
+        &project_root().join("tests/fixtures/review"),
         &["environments"],
     )
-}
-
-fn mcpstack(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcpstack"))
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("mcpstack runs")
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("exit code")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Every file under `dir`, relative path -> bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(|e| e.expect("walk"))
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let relative = e.path().strip_prefix(dir).expect("prefix");
-            let bytes = std::fs::read(e.path()).expect("read");
-            (relative.to_string_lossy().replace('\\', "/"), bytes)
-        })
-        .collect()
 }
 
 /// The spec files (and the template) as text, for readable failures.
@@ -195,7 +139,7 @@ fn awkward_names_become_valid_unique_environments_or_clear_errors() {
 
 #[test]
 fn add_then_remove_leaves_generated_byte_identical() {
-    let project = copy(&manifest_dir(), &["environments", "generated", "schema"]);
+    let project = copy_folders(&project_root(), &["environments", "generated", "schema"]);
     let root = project.path();
     let build = mcpstack(root, &["build"]);
     assert_eq!(code(&build), 0, "{}", stderr(&build));

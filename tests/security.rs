@@ -7,14 +7,18 @@
 //! Missing tools fail these tests in CI (`CI` set and non-empty) and skip them elsewhere,
 //! with a note on stderr.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value as Json, json};
 
-const KUBECTL: &str = "kubectl";
+use common::{
+    Document, KUBECTL, describe, documents, kustomize_overlay, overlay_documents,
+    overlay_environments, project_root, tools_ready,
+};
+
 const CHECKOV: &str = "checkov";
 /// The checkov release `.ci/run` installs (keep the two in step): the accepted checks in
 /// `docs/security.md` were reviewed against its findings.
@@ -34,13 +38,13 @@ const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
 #[test]
 fn pod_templates_meet_the_restricted_profile() {
-    if !ready("restricted profile", &[KUBECTL]) {
+    if !tools_ready("restricted profile", &[KUBECTL]) {
         return;
     }
     let mut failures = Vec::new();
     let mut templates = 0;
-    for env in environments() {
-        let documents = match build(&env) {
+    for env in overlay_environments() {
+        let documents = match overlay_documents(&env) {
             Ok(documents) => documents,
             Err(error) => {
                 failures.push(format!("generated/overlays/{env}: {error}"));
@@ -76,12 +80,12 @@ fn pod_templates_meet_the_restricted_profile() {
 
 #[test]
 fn workloads_run_in_namespaces_that_enforce_restricted() {
-    if !ready("namespace enforcement", &[KUBECTL]) {
+    if !tools_ready("namespace enforcement", &[KUBECTL]) {
         return;
     }
     let mut failures = Vec::new();
-    for env in environments() {
-        match build(&env) {
+    for env in overlay_environments() {
+        match overlay_documents(&env) {
             Ok(documents) => failures.extend(
                 enforcement_gaps(&documents)
                     .into_iter()
@@ -99,14 +103,15 @@ fn workloads_run_in_namespaces_that_enforce_restricted() {
 
 #[test]
 fn checkov_finds_only_accepted_checks_in_production() {
-    if !ready("checkov", &[KUBECTL, CHECKOV]) {
+    if !tools_ready("checkov", &[KUBECTL, CHECKOV]) {
         return;
     }
     let (accepted, mut failures) = match accepted_checks(&security_doc()) {
         Ok(accepted) => (accepted, Vec::new()),
         Err(errors) => (BTreeMap::new(), errors),
     };
-    let stream = kustomize(CHECKOV_ENV).expect("kubectl kustomize builds the production overlay");
+    let stream =
+        kustomize_overlay(CHECKOV_ENV).expect("kubectl kustomize builds the production overlay");
     let documents = documents(&stream).expect("the production overlay is YAML");
     let scan = checkov(&stream, &format!("{CHECKOV_ENV}.yaml")).expect("checkov scans");
     if failures.is_empty() {
@@ -421,7 +426,7 @@ fn review_reports_unaccepted_and_stale_checks() {
 
 #[test]
 fn checkov_reports_a_privileged_deployment() {
-    if !ready("checkov self-check", &[CHECKOV]) {
+    if !tools_ready("checkov self-check", &[CHECKOV]) {
         return;
     }
     let text = serde_json::to_string_pretty(&noncompliant_deployment()).expect("serialize");
@@ -459,137 +464,10 @@ fn checkov_report_without_results_is_an_error() {
     assert_eq!(scan.findings[0].line, Some(3));
 }
 
-// --- Prerequisites -------------------------------------------------------------------
-
-fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Whether `tools` are on PATH. A missing tool fails the test in CI and otherwise skips
-/// it with a note on stderr.
-fn ready(test: &str, tools: &[&str]) -> bool {
-    let missing: Vec<String> = tools
-        .iter()
-        .filter(|tool| !on_path(tool))
-        .map(|tool| format!("`{tool}` is not on PATH"))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let missing = missing.join("; ");
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty());
-    assert!(
-        !in_ci,
-        "{test}: {missing}; CI is set, so this cannot be skipped"
-    );
-    // Written to stderr directly: the test harness captures `eprintln!` of passing tests.
-    let _ = writeln!(std::io::stderr(), "note: skipping {test}: {missing}");
-    false
-}
-
-fn on_path(tool: &str) -> bool {
-    let file = format!("{tool}{}", std::env::consts::EXE_SUFFIX);
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&file).is_file()))
-}
+// --- Helpers -------------------------------------------------------------------------
 
 fn security_doc() -> String {
     std::fs::read_to_string(project_root().join(SECURITY_DOC)).expect("read docs/security.md")
-}
-
-// --- Generated output ----------------------------------------------------------------
-
-/// The environments: the folders under `generated/overlays`, sorted; at least one.
-fn environments() -> Vec<String> {
-    let dir = project_root().join("generated/overlays");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("read generated/overlays")
-        .map(|entry| entry.expect("folder entry"))
-        .filter(|entry| entry.path().is_dir())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(
-        !names.is_empty(),
-        "no environments under generated/overlays"
-    );
-    names
-}
-
-/// The documents `kubectl kustomize generated/overlays/ENV` builds.
-fn build(env: &str) -> Result<Vec<Document>, String> {
-    documents(&kustomize(env)?)
-}
-
-/// The YAML stream `kubectl kustomize generated/overlays/ENV` prints.
-fn kustomize(env: &str) -> Result<String, String> {
-    let output = Command::new(KUBECTL)
-        .arg("kustomize")
-        .arg(format!("generated/overlays/{env}"))
-        .current_dir(project_root())
-        .output()
-        .map_err(|e| format!("kubectl kustomize could not run: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "kubectl kustomize failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8(output.stdout).map_err(|e| format!("kubectl kustomize output: {e}"))
-}
-
-// --- YAML ----------------------------------------------------------------------------
-
-/// One object of a YAML stream and the line (from 1) its document starts on.
-struct Document {
-    line: usize,
-    object: Json,
-}
-
-/// The objects of a stream, split at `---` lines so that each keeps its first line.
-fn documents(stream: &str) -> Result<Vec<Document>, String> {
-    let mut texts = vec![(1, String::new())];
-    for (index, line) in stream.split_inclusive('\n').enumerate() {
-        if line.trim_end() == "---" {
-            texts.push((index + 2, String::new()));
-        } else if let Some((_, text)) = texts.last_mut() {
-            text.push_str(line);
-        }
-    }
-    let mut documents = Vec::new();
-    for (line, text) in texts {
-        for object in parse_stream(&text).map_err(|e| format!("line {line}: {e}"))? {
-            documents.push(Document { line, object });
-        }
-    }
-    Ok(documents)
-}
-
-/// The non-empty documents of a YAML stream, read as Kubernetes reads YAML (1.1 rules);
-/// duplicate keys are errors.
-fn parse_stream(text: &str) -> Result<Vec<Json>, String> {
-    let options = serde_saphyr::options! {
-        legacy_octal_numbers: true,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
-    };
-    let values: Vec<Json> = serde_saphyr::from_str_multiple_with_options(text, options)
-        .map_err(|e| format!("invalid YAML: {e}"))?;
-    Ok(values.into_iter().filter(|v| !v.is_null()).collect())
-}
-
-/// `apiVersion Kind namespace/name` of an object, for messages.
-fn describe(object: &Json) -> String {
-    let field = |value: &Json| value.as_str().unwrap_or("?").to_owned();
-    let metadata = &object["metadata"];
-    let name = match metadata["namespace"].as_str() {
-        Some(namespace) => format!("{namespace}/{}", field(&metadata["name"])),
-        None => field(&metadata["name"]),
-    };
-    format!(
-        "{} {} {name}",
-        field(&object["apiVersion"]),
-        field(&object["kind"])
-    )
 }
 
 fn report(what: &str, failures: &[String]) -> String {
@@ -1384,6 +1262,7 @@ fn as_documents(objects: &[Json]) -> Vec<Document> {
         .enumerate()
         .map(|(index, object)| Document {
             line: index + 1,
+            text: object.to_string(),
             object: object.clone(),
         })
         .collect()
