@@ -23,10 +23,15 @@ pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `mcpstack -C root ARGS...`, not yet run.
+/// `mcpstack -C root ARGS...`, not yet run. Outside GitHub Actions' annotation mode,
+/// so that output compares the same on every CI.
 pub fn command(root: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mcpstack"));
-    command.arg("-C").arg(root).args(args);
+    command
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .env_remove("GITHUB_ACTIONS");
     command
 }
 
