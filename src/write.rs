@@ -156,28 +156,139 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
     }
 }
 
-/// Carry out a plan: write missing and stale files (each replaced atomically), remove
-/// extra ones and the folders they leave empty. Unchanged files are not touched.
+/// Carry out a plan. `generated/` moves from the old tree to the new one as a whole:
+/// the new tree is staged in a sibling folder (unchanged and hand-written files are
+/// hard links to the old ones, so they keep their bytes and times), then swapped with
+/// the old one in a single rename. A build killed at any moment leaves either the whole
+/// old tree or the whole new one; a leftover staging folder is removed by the next
+/// build. Files outside `generated/` (the schema) are each replaced atomically.
 pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
-    let writes = plan
+    remove_leftovers(root)?;
+    let writes: Vec<(&String, &String)> = plan
         .missing
         .iter()
-        .chain(plan.stale.iter().map(|(path, (_, new))| (path, new)));
-    let mut written = 0;
-    for (path, contents) in writes {
-        write_atomic(&root.join(path), contents)?;
-        written += 1;
+        .chain(plan.stale.iter().map(|(path, (_, new))| (path, new)))
+        .collect();
+    let touches_generated = writes
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(plan.extra.keys())
+        .any(|p| in_generated(p));
+    if touches_generated {
+        let staging = root.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        let staged = stage(root, plan, &writes, &staging);
+        if let Err(error) = staged {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+        swap(&staging, &root.join(GENERATED_DIR))?;
+        // The staging folder now holds the old tree.
+        let _ = std::fs::remove_dir_all(&staging);
     }
-    for path in plan.extra.keys() {
-        let full = root.join(path);
-        std::fs::remove_file(&full).map_err(|e| Error::io(&full, e))?;
-        remove_empty_parents(root, &full);
+    for (path, contents) in writes.iter().filter(|(p, _)| !in_generated(p)) {
+        write_atomic(&root.join(path), contents)?;
     }
     Ok(Summary {
-        written,
+        written: writes.len(),
         unchanged: plan.unchanged.len(),
         removed: plan.extra.len(),
     })
+}
+
+/// Name prefix of the folder a build stages `generated/` in, beside it.
+pub const STAGING_PREFIX: &str = ".generated.staging-";
+
+fn in_generated(path: &str) -> bool {
+    path.strip_prefix(GENERATED_DIR)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Staging folders left by a build that was killed. Only called under the build lock.
+fn remove_leftovers(root: &Path) -> Result<(), Error> {
+    let entries = std::fs::read_dir(root).map_err(|e| Error::io(root, e))?;
+    for entry in entries.flatten() {
+        let leftover = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX);
+        if leftover && entry.path().is_dir() {
+            std::fs::remove_dir_all(entry.path()).map_err(|e| Error::io(&entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The complete new `generated/` in `staging`: the old files that stay, linked, and
+/// the new and changed ones, written.
+fn stage(
+    root: &Path,
+    plan: &Plan,
+    writes: &[(&String, &String)],
+    staging: &Path,
+) -> Result<(), Error> {
+    std::fs::create_dir(staging).map_err(|e| Error::io(staging, e))?;
+    let generated = root.join(GENERATED_DIR);
+    if generated.is_dir() {
+        for entry in walkdir::WalkDir::new(&generated) {
+            let entry = entry.map_err(|e| Error::Io {
+                path: generated.clone(),
+                source: e.into(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry
+                .path()
+                .strip_prefix(&generated)
+                .unwrap_or(entry.path());
+            let key = format!("{GENERATED_DIR}/{}", crate::source::display_path(relative));
+            if plan.extra.contains_key(&key) || plan.stale.contains_key(&key) {
+                continue;
+            }
+            let target = staging.join(relative);
+            create_parent(&target)?;
+            if std::fs::hard_link(entry.path(), &target).is_err() {
+                std::fs::copy(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
+            }
+        }
+    }
+    for (path, contents) in writes.iter().filter(|(p, _)| in_generated(p)) {
+        let relative = &path[GENERATED_DIR.len() + 1..];
+        let target = staging.join(relative);
+        create_parent(&target)?;
+        std::fs::write(&target, contents.as_bytes()).map_err(|e| Error::io(&target, e))?;
+    }
+    Ok(())
+}
+
+fn create_parent(path: &Path) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Put the staged tree in place of `generated/` in one step; afterwards `staging`
+/// holds the old tree (or nothing, on the first build).
+fn swap(staging: &Path, generated: &Path) -> Result<(), Error> {
+    if !generated.exists() {
+        return std::fs::rename(staging, generated).map_err(|e| Error::io(generated, e));
+    }
+    exchange(staging, generated).map_err(|e| Error::io(generated, e))
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+/// Without an atomic exchange: two renames, with a moment in which the old tree is
+/// already at the staging path.
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    let aside = a.with_extension("old");
+    std::fs::rename(b, &aside)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&aside, a)
 }
 
 fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
@@ -188,20 +299,6 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), Error> {
         .map_err(|e| Error::io(path, e))?;
     file.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
-}
-
-fn remove_empty_parents(root: &Path, file: &Path) {
-    let stop = root.join(GENERATED_DIR);
-    let mut dir = file.parent();
-    while let Some(current) = dir {
-        if current == stop || !current.starts_with(&stop) {
-            break;
-        }
-        if std::fs::remove_dir(current).is_err() {
-            break;
-        }
-        dir = current.parent();
-    }
 }
 
 /// A unified diff of every difference, as `check` prints it.
@@ -242,6 +339,47 @@ mod tests {
             out.insert((*path).to_owned(), (*contents).to_owned());
         }
         out
+    }
+
+    #[test]
+    fn the_tree_is_swapped_whole_and_unchanged_files_keep_their_times() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let first = tree(&[
+            ("generated/a.yaml", "# Generated by mcpstack\na: 1\n"),
+            ("generated/b/c.yaml", "# Generated by mcpstack\nc: 1\n"),
+            ("schema/values.schema.json", "{}\n"),
+        ]);
+        apply(root, &plan(root, &first).expect("plan")).expect("first build");
+        let kept = std::fs::metadata(root.join("generated/b/c.yaml"))
+            .expect("meta")
+            .modified()
+            .expect("mtime");
+        // A killed build left its staging folder behind.
+        std::fs::create_dir_all(root.join(format!("{STAGING_PREFIX}1/x"))).expect("leftover");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let second = tree(&[
+            ("generated/a.yaml", "# Generated by mcpstack\na: 2\n"),
+            ("generated/b/c.yaml", "# Generated by mcpstack\nc: 1\n"),
+            ("schema/values.schema.json", "{}\n"),
+        ]);
+        let summary = apply(root, &plan(root, &second).expect("plan")).expect("second build");
+        assert_eq!((summary.written, summary.unchanged), (1, 2));
+        assert_eq!(
+            std::fs::read_to_string(root.join("generated/a.yaml")).expect("read"),
+            "# Generated by mcpstack\na: 2\n"
+        );
+        let after = std::fs::metadata(root.join("generated/b/c.yaml"))
+            .expect("meta")
+            .modified()
+            .expect("mtime");
+        assert_eq!(after, kept, "an unchanged file is linked, not rewritten");
+        let leftovers: Vec<_> = std::fs::read_dir(root)
+            .expect("root")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING_PREFIX))
+            .collect();
+        assert!(leftovers.is_empty(), "no staging folder remains");
     }
 
     #[test]
