@@ -161,6 +161,8 @@ global:
     className: nginx
     tls:
       clusterIssuer: letsencrypt-staging
+  network:
+    ingressNamespace: ingress-nginx
 
 services:
 ";
@@ -305,6 +307,7 @@ fn mcp_server(index: usize) -> String {
       repository: mcp/tool-{index:04}
       tag: \"1.{minor}.0\"
     replicas: 2
+    disruptionBudget: {{enabled: true}}
     args: [\"-transport=sse\", \"-port=8080\", \"-listen=0.0.0.0\"]
 ",
         minor = index % 7
@@ -369,7 +372,7 @@ fn staging_file() -> String {
 /// Production pins every image by digest and scales the busy services.
 fn production_file() -> String {
     let mut out = String::from(
-        "tier: production\n\nglobal:\n  ingress:\n    tls:\n      clusterIssuer: letsencrypt-prod\n\nservices:\n",
+        "tier: production\n\nglobal:\n  allowedRegistries: [ghcr.io, docker.io]\n  ingress:\n    tls:\n      clusterIssuer: letsencrypt-prod\n\nservices:\n",
     );
     for index in 0..SERVICES {
         let name = service_name(index);
