@@ -57,9 +57,19 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
                     format!("spec file is {size} bytes, over the limit of {MAX_FILE_BYTES}");
                 Err(Diagnostic::error("file-too-large", message).at(start(file)))
             }
-            Contents::NotUtf8 => {
-                let file = sources.add(display, String::new());
-                Err(Diagnostic::error("not-utf8", "spec file is not valid UTF-8").at(start(file)))
+            Contents::NotUtf8 {
+                lossy,
+                line,
+                column,
+            } => {
+                let file = sources.add(display, lossy);
+                let span = Span { file, line, column };
+                let help = "save the file as UTF-8";
+                Err(
+                    Diagnostic::error("not-utf8", "spec file is not valid UTF-8")
+                        .at(span)
+                        .help(help),
+                )
             }
         };
         let document = match parsed {
@@ -119,7 +129,12 @@ fn file_name(path: &Path) -> String {
 enum Contents {
     Text(String),
     TooLarge(u64),
-    NotUtf8,
+    /// The text with invalid bytes replaced, and where the first one is.
+    NotUtf8 {
+        lossy: String,
+        line: u32,
+        column: u32,
+    },
 }
 
 /// Read a file, refusing oversized ones before reading them.
@@ -129,7 +144,21 @@ fn read(path: &Path) -> Result<Contents, Error> {
         return Ok(Contents::TooLarge(metadata.len()));
     }
     let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
-    Ok(String::from_utf8(bytes).map_or(Contents::NotUtf8, Contents::Text))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Contents::Text(text)),
+        Err(error) => {
+            let bytes = error.as_bytes();
+            let valid = &bytes[..error.utf8_error().valid_up_to()];
+            let before = String::from_utf8_lossy(valid);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Ok(Contents::NotUtf8 {
+                lossy: String::from_utf8_lossy(bytes).into_owned(),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            })
+        }
+    }
 }
 
 fn start(file: FileId) -> Span {

@@ -288,7 +288,7 @@ fn expected_for(schema: Option<&Json>) -> String {
     }
 }
 
-/// The first sentence of a schema's description.
+/// A schema's description as one line, without its final period.
 fn description_of(schema: Option<&Json>) -> String {
     let Some(description) = schema
         .and_then(|s| s.get("description"))
@@ -297,8 +297,7 @@ fn description_of(schema: Option<&Json>) -> String {
         return "a valid value".to_owned();
     };
     let flat = description.split_whitespace().collect::<Vec<_>>().join(" ");
-    let first = flat.split(". ").next().unwrap_or(&flat);
-    first.trim_end_matches('.').to_owned()
+    flat.trim_end_matches('.').to_owned()
 }
 
 fn lowercase_first(text: &str) -> String {
@@ -337,7 +336,7 @@ fn type_help(node: Option<&Node>) -> String {
             | crate::node::Value::Bool(_),
         ) => "quote the value to make it a string, e.g. \"8080\"".to_owned(),
         Some(crate::node::Value::String(s)) if s.parse::<i64>().is_ok() => {
-            "remove the quotes to make it a number".to_owned()
+            "write the number without quotes and without leading zeros, e.g. `10`".to_owned()
         }
         Some(crate::node::Value::Null) => {
             "write a value after the colon, or remove the key".to_owned()

@@ -210,6 +210,26 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
     let mut out = Vec::new();
     let tier = values.tier.unwrap_or(Tier::Review);
     let global = values.global.clone().unwrap_or_default();
+    if let Some(pattern) = &global.host_pattern {
+        let rest = pattern
+            .replace("{service}", "")
+            .replace("{env}", "")
+            .replace("{domain}", "");
+        if rest.contains(['{', '}']) {
+            let path = FieldPath::root().key("global").key("hostPattern");
+            out.push(
+                Diagnostic::error(
+                    "invalid-host-pattern",
+                    format!(
+                        "hostname pattern `{pattern}` has a placeholder mcpstack does not know"
+                    ),
+                )
+                .at(merged.locate(&path).span)
+                .path(path)
+                .expected("placeholders `{service}`, `{env}` and `{domain}` only"),
+            );
+        }
+    }
     let namespace = lower::namespace(name, values);
     if let Some(problem) = hostname::label_problem(&namespace) {
         let path = FieldPath::root().key("global").key("namespace");
@@ -539,7 +559,9 @@ fn dependencies(
                 diagnostic = diagnostic.help(format!(
                     "enable `{dependency}` in `{env}` or drop the dependency"
                 ));
-            } else if let Some(near) = did_you_mean(dependency, units.keys().copied()) {
+            } else if let Some(near) = did_you_mean(dependency, units.keys().copied())
+                .filter(|near| *near != dependency && !units.contains_key(dependency.as_str()))
+            {
                 diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
             }
             out.push(diagnostic);
@@ -1387,8 +1409,12 @@ impl ChartContext<'_> {
                 continue;
             }
             let path = self.path().key("images").key(name);
+            // The registry is in the image's name: point at the key.
+            let span = self.merged.locate_key(&path).span;
             out.push(
-                self.error("registry-not-allowed", path, format!("production image `{runs}` of chart `{}` comes from `{registry}`, which is not an allowed registry", self.chart))
+                Diagnostic::error("registry-not-allowed", format!("production image `{runs}` of chart `{}` comes from `{registry}`, which is not an allowed registry", self.chart))
+                    .at(span)
+                    .path(path)
                     .expected(format!("one of {}", allowed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")))
                     .help("set `newName` to a mirror in an allowed registry, or add the registry to `global.allowedRegistries`"),
             );
