@@ -44,15 +44,40 @@ pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
             out.insert(path, tree::yaml_file(&base_sources, &file.body));
         }
     }
-    let environments = crate::parallel::map(&stack.environments, |env| {
+    // Units are independent: render them all on every core, environments mixed, so
+    // that the work stays balanced whatever the number of environments.
+    let jobs: Vec<Job<'_>> = stack
+        .environments
+        .iter()
+        .flat_map(|env| {
+            let services = env.services.iter().map(move |s| Job::Service(env, s));
+            let charts = env.charts.iter().map(move |c| Job::Chart(env, c));
+            std::iter::once(Job::Environment(env))
+                .chain(services)
+                .chain(charts)
+        })
+        .collect();
+    let rendered = crate::parallel::map(&jobs, |job| {
         let mut files = OutputTree::default();
-        environment(stack, &bases, &chart_bases, env, &mut files);
+        match job {
+            Job::Environment(env) => environment(stack, env, &mut files),
+            Job::Service(env, service) => service_unit(&bases, env, service, &mut files),
+            Job::Chart(env, chart) => chart_unit(&chart_bases, env, chart, &mut files),
+        }
         files
     });
-    for files in environments {
+    for files in rendered {
         out.files.extend(files.files);
     }
     out
+}
+
+/// One piece of rendering work.
+enum Job<'a> {
+    /// An environment's own files: its namespace unit and the aggregating files.
+    Environment(&'a Environment),
+    Service(&'a Environment, &'a Service),
+    Chart(&'a Environment, &'a Chart),
 }
 
 /// Base services by name, with their base objects.
@@ -60,19 +85,19 @@ type Bases<'a> = BTreeMap<&'a str, (&'a Service, Vec<Json>)>;
 /// Base objects of charts by name.
 type ChartBases<'a> = BTreeMap<&'a str, Vec<Json>>;
 
-fn environment(
-    stack: &Stack,
-    bases: &Bases<'_>,
-    chart_bases: &ChartBases<'_>,
-    env: &Environment,
-    out: &mut OutputTree,
-) {
-    let overlay_dir = format!("{GENERATED_DIR}/overlays/{}", env.name);
-    let flux_dir = format!("{GENERATED_DIR}/flux/{}", env.name);
-    let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
+fn overlay_dir(env: &Environment) -> String {
+    format!("{GENERATED_DIR}/overlays/{}", env.name)
+}
 
-    let mut units = vec![flux::NAMESPACE_UNIT.to_owned()];
-    let namespace_unit = format!("{overlay_dir}/{}", flux::NAMESPACE_UNIT);
+fn flux_dir(env: &Environment) -> String {
+    format!("{GENERATED_DIR}/flux/{}", env.name)
+}
+
+/// The environment's namespace unit, its Flux Kustomization, and the files that
+/// aggregate its units for people (`overlays/ENV/`) and for Flux (`flux/ENV/`).
+fn environment(stack: &Stack, env: &Environment, out: &mut OutputTree) {
+    let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
+    let namespace_unit = format!("{}/{}", overlay_dir(env), flux::NAMESPACE_UNIT);
     let environment_files = environment_wide(stack, env);
     let names: Vec<String> = environment_files
         .iter()
@@ -86,60 +111,84 @@ fn environment(
         put(format!("{namespace_unit}/{name}"), object);
     }
     put(
-        format!("{flux_dir}/{}.yaml", flux::NAMESPACE_UNIT),
+        format!("{}/{}.yaml", flux_dir(env), flux::NAMESPACE_UNIT),
         &flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
     );
-
-    for service in &env.services {
-        let Some((base, base_objects)) = bases.get(service.name.as_str()) else {
-            continue;
-        };
-        let unit_dir = format!("{overlay_dir}/{}", service.name);
-        let targets = service_objects(env, service);
-        let images = Some((&base.image, &service.image));
-        let base_dir = format!("../../../base/{}", service.name);
-        for file in
-            kustomize::overlay_objects(&targets, base_objects, images, &env.namespace, &base_dir)
-        {
-            put(format!("{unit_dir}/{}", file.name), &file.body);
-        }
-        let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
-        needs.extend(service.depends_on.iter().cloned());
-        put(
-            format!("{flux_dir}/{}.yaml", service.name),
-            &flux::kustomization(env, &service.name, &needs),
-        );
-        units.push(service.name.clone());
-    }
-    for chart in &env.charts {
-        let Some(base_objects) = chart_bases.get(chart.name.as_str()) else {
-            continue;
-        };
-        let unit_dir = format!("{overlay_dir}/{}", chart.name);
-        let targets = chart_objects(env, chart);
-        let base_dir = format!("../../../base/{}", chart.name);
-        for file in
-            kustomize::overlay_objects(&targets, base_objects, None, &env.namespace, &base_dir)
-        {
-            put(format!("{unit_dir}/{}", file.name), &file.body);
-        }
-        let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
-        needs.extend(chart.depends_on.iter().cloned());
-        put(
-            format!("{flux_dir}/{}.yaml", chart.name),
-            &flux::kustomization(env, &chart.name, &needs),
-        );
-        units.push(chart.name.clone());
-    }
-    units[1..].sort();
+    let mut units: Vec<String> = env
+        .services
+        .iter()
+        .map(|s| s.name.clone())
+        .chain(env.charts.iter().map(|c| c.name.clone()))
+        .collect();
+    units.sort();
+    units.insert(0, flux::NAMESPACE_UNIT.to_owned());
     put(
-        format!("{overlay_dir}/kustomization.yaml"),
+        format!("{}/kustomization.yaml", overlay_dir(env)),
         &kustomize::aggregate(&units),
     );
     let flux_files: Vec<String> = units.iter().map(|u| format!("{u}.yaml")).collect();
     put(
-        format!("{flux_dir}/kustomization.yaml"),
+        format!("{}/kustomization.yaml", flux_dir(env)),
         &kustomize::aggregate(&flux_files),
+    );
+}
+
+/// A service's overlay in an environment and its Flux Kustomization.
+fn service_unit(bases: &Bases<'_>, env: &Environment, service: &Service, out: &mut OutputTree) {
+    let Some((base, base_objects)) = bases.get(service.name.as_str()) else {
+        return;
+    };
+    let targets = service_objects(env, service);
+    let images = Some((&base.image, &service.image));
+    unit(
+        env,
+        &service.name,
+        &targets,
+        base_objects,
+        images,
+        &service.depends_on,
+        out,
+    );
+}
+
+/// A chart's overlay in an environment and its Flux Kustomization.
+fn chart_unit(bases: &ChartBases<'_>, env: &Environment, chart: &Chart, out: &mut OutputTree) {
+    let Some(base_objects) = bases.get(chart.name.as_str()) else {
+        return;
+    };
+    let targets = chart_objects(env, chart);
+    unit(
+        env,
+        &chart.name,
+        &targets,
+        base_objects,
+        None,
+        &chart.depends_on,
+        out,
+    );
+}
+
+fn unit(
+    env: &Environment,
+    name: &str,
+    targets: &[Json],
+    base_objects: &[Json],
+    images: Option<(&crate::image::ImageRef, &crate::image::ImageRef)>,
+    depends_on: &[String],
+    out: &mut OutputTree,
+) {
+    let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
+    let unit_dir = format!("{}/{name}", overlay_dir(env));
+    let base_dir = format!("../../../base/{name}");
+    for file in kustomize::overlay_objects(targets, base_objects, images, &env.namespace, &base_dir)
+    {
+        put(format!("{unit_dir}/{}", file.name), &file.body);
+    }
+    let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
+    needs.extend(depends_on.iter().cloned());
+    put(
+        format!("{}/{name}.yaml", flux_dir(env)),
+        &flux::kustomization(env, name, &needs),
     );
 }
 
