@@ -161,6 +161,22 @@ fn read(path: &Path) -> Result<Contents, Error> {
     }
 }
 
+/// A parser position clamped to the text: an error at the very end of a file that
+/// ends with a line break is reported at the end of its last line.
+fn within(span: Span, text: &str) -> Span {
+    let lines: Vec<&str> = crate::source::lines(text).collect();
+    let count = u32::try_from(lines.len().max(1)).unwrap_or(u32::MAX);
+    if span.line <= count {
+        return span;
+    }
+    let last = lines.last().map_or(0, |l| l.chars().count());
+    Span {
+        line: count,
+        column: u32::try_from(last + 1).unwrap_or(u32::MAX),
+        ..span
+    }
+}
+
 fn start(file: FileId) -> Span {
     Span {
         file,
@@ -203,7 +219,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
                     column: u32::try_from(l.column()).unwrap_or(1).max(1),
                 })
                 .unwrap_or_else(|| start(file));
-            Err(syntax_error(&error.to_string()).at(span))
+            Err(syntax_error(&error.to_string()).at(within(span, body)))
         }
     }
 }
@@ -314,6 +330,22 @@ mod tests {
             parse(FileId(0), "a:\n\tb: 1\n").expect_err("tab").code,
             "yaml-syntax"
         );
+    }
+
+    #[test]
+    fn errors_point_inside_the_file() {
+        // What the fuzzer found: an error at the end of the input, and lone carriage
+        // returns as line breaks.
+        for text in ["r: '\n", "\r\0", "a: 1\r\rb: [\n"] {
+            let error = parse(FileId(0), text).expect_err("invalid");
+            let span = error.span.expect("placed");
+            let lines = crate::source::lines(text).count().max(1);
+            assert!(
+                span.line as usize <= lines,
+                "{text:?}: line {} of {lines}",
+                span.line
+            );
+        }
     }
 
     #[test]

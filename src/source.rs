@@ -38,10 +38,16 @@ impl Sources {
         &self.files[id.0]
     }
 
-    /// The text of line `line` (1-based) of a file, without its line break.
+    /// The text of line `line` (1-based) of a file, without its line break. Lines end
+    /// where YAML ends them: at `\n`, `\r\n` or a lone `\r`.
     pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        self.file(id).text.lines().nth(index)
+        lines(&self.file(id).text).nth(index)
+    }
+
+    /// How many lines a file has (at least 1).
+    pub fn line_count(&self, id: FileId) -> u32 {
+        u32::try_from(lines(&self.file(id).text).count().max(1)).unwrap_or(u32::MAX)
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -61,4 +67,47 @@ pub fn display_path(relative: &std::path::Path) -> String {
 /// Project root plus the relative path of one of its files.
 pub fn project_path(root: &std::path::Path, relative: &str) -> PathBuf {
     root.join(relative)
+}
+
+/// The lines of `text` as YAML counts them: `\n`, `\r\n` and a lone `\r` each end one.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        if current.is_empty() {
+            rest = None;
+            return None;
+        }
+        match current.find(['\n', '\r']) {
+            Some(end) => {
+                let skip = if current[end..].starts_with("\r\n") {
+                    2
+                } else {
+                    1
+                };
+                rest = Some(&current[end + skip..]);
+                Some(&current[..end])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_as_yaml_ends_them() {
+        assert_eq!(
+            lines("a\nb\r\nc\rd").collect::<Vec<_>>(),
+            ["a", "b", "c", "d"]
+        );
+        assert_eq!(lines("a\n").collect::<Vec<_>>(), ["a"]);
+        assert_eq!(lines("a\n\nb").collect::<Vec<_>>(), ["a", "", "b"]);
+        assert_eq!(lines("").count(), 0);
+    }
 }
