@@ -59,29 +59,40 @@ pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
             }
         }
     }
-    let generated = root.join(GENERATED_DIR);
-    if generated.is_dir() {
-        for entry in walkdir::WalkDir::new(&generated).sort_by_file_name() {
-            let entry = entry.map_err(|e| Error::Io {
-                path: generated.clone(),
-                source: e.into(),
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            let key = crate::source::display_path(relative);
-            if tree.files.contains_key(&key) {
-                continue;
-            }
-            if let Some(old) = read_existing(entry.path())?
-                && old.starts_with(HEADER_MARK)
-            {
-                plan.extra.insert(key, old);
-            }
+    for (path, key) in generated_files(root)? {
+        if tree.files.contains_key(&key) {
+            continue;
+        }
+        if let Some(old) = read_existing(&path)?
+            && old.starts_with(HEADER_MARK)
+        {
+            plan.extra.insert(key, old);
         }
     }
     Ok(plan)
+}
+
+/// Every file under `generated/`, sorted: its path, and its key in the output tree
+/// (`generated/...`).
+fn generated_files(root: &Path) -> Result<Vec<(std::path::PathBuf, String)>, Error> {
+    let generated = root.join(GENERATED_DIR);
+    if !generated.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&generated).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::Io {
+            path: generated.clone(),
+            source: e.into(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let key = crate::source::display_path(relative);
+        files.push((entry.into_path(), key));
+    }
+    Ok(files)
 }
 
 /// Whether a file starts with the generated header.
@@ -227,29 +238,14 @@ fn stage(
     staging: &Path,
 ) -> Result<(), Error> {
     std::fs::create_dir(staging).map_err(|e| Error::io(staging, e))?;
-    let generated = root.join(GENERATED_DIR);
-    if generated.is_dir() {
-        for entry in walkdir::WalkDir::new(&generated) {
-            let entry = entry.map_err(|e| Error::Io {
-                path: generated.clone(),
-                source: e.into(),
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let relative = entry
-                .path()
-                .strip_prefix(&generated)
-                .unwrap_or(entry.path());
-            let key = format!("{GENERATED_DIR}/{}", crate::source::display_path(relative));
-            if plan.extra.contains_key(&key) || plan.stale.contains_key(&key) {
-                continue;
-            }
-            let target = staging.join(relative);
-            create_parent(&target)?;
-            if std::fs::hard_link(entry.path(), &target).is_err() {
-                std::fs::copy(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
-            }
+    for (path, key) in generated_files(root)? {
+        if plan.extra.contains_key(&key) || plan.stale.contains_key(&key) {
+            continue;
+        }
+        let target = staging.join(&key[GENERATED_DIR.len() + 1..]);
+        create_parent(&target)?;
+        if std::fs::hard_link(&path, &target).is_err() {
+            std::fs::copy(&path, &target).map_err(|e| Error::io(&target, e))?;
         }
     }
     for (path, contents) in writes.iter().filter(|(p, _)| in_generated(p)) {

@@ -5,13 +5,12 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value as Json;
 
 use common::{
-    KUBECTL, can_run, code, copy_folders, files, kustomize, mcpstack, parse_stream, project_root,
-    run, stderr, stdout,
+    code, copy_folders, files, kubectl_ready, kustomize, mcpstack, parse_stream, project_root, run,
+    stderr, stdout,
 };
 
 /// A copy of the example project (specs, and optionally its committed output).
@@ -220,21 +219,6 @@ fn environments() -> Vec<String> {
 
 // --- Equivalence with kubectl kustomize ---------------------------------------------
 
-/// Whether `kubectl` runs; when it does not, [`can_run`] fails the test in CI and
-/// skips it elsewhere.
-fn kubectl_ready() -> bool {
-    let runs = Command::new(KUBECTL)
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let missing = if runs {
-        vec![]
-    } else {
-        vec![format!("`{KUBECTL} version --client` does not run")]
-    };
-    can_run("kustomize equivalence", &missing)
-}
-
 type ObjectKey = (String, String, String, String);
 
 /// The objects of a YAML stream by apiVersion, kind, namespace and name.
@@ -268,7 +252,7 @@ fn kustomize_objects(dir: &Path) -> BTreeMap<ObjectKey, Json> {
 
 #[test]
 fn kustomize_builds_equal_render_for_every_environment_and_unit() {
-    if !kubectl_ready() {
+    if !kubectl_ready("kustomize equivalence") {
         return;
     }
     let root = project_root();

@@ -82,6 +82,7 @@ fn a_killed_build_leaves_the_old_tree_or_the_new_one() {
         copy_dir(old_project.path(), project.path());
         write_project(project.path(), 2);
         let mut child = command(project.path(), &["build"])
+            .stderr(std::process::Stdio::null())
             .spawn()
             .expect("build starts");
         std::thread::sleep(delay);

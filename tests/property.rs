@@ -10,11 +10,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Map, Value as Json, json};
 
-use common::{KUBECTL, can_run, code, kustomize, mcpstack, parse_stream, stderr, stdout};
+use common::{code, kubectl_ready, kustomize, mcpstack, parse_stream, stderr, stdout};
 
 /// Seeds run by default: 0..SEEDS.
 const SEEDS: u64 = 24;
@@ -1490,20 +1489,6 @@ fn by_key(yaml: &str) -> Result<BTreeMap<ObjectKey, Json>, String> {
     Ok(out)
 }
 
-/// Whether `kubectl` runs; when it does not, [`can_run`] fails in CI and skips elsewhere.
-fn kubectl_ready() -> bool {
-    let runs = Command::new(KUBECTL)
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let missing = if runs {
-        vec![]
-    } else {
-        vec![format!("`{KUBECTL} version --client` does not run")]
-    };
-    can_run("property test (kustomize equivalence)", &missing)
-}
-
 /// Build, check and compare one seed's project; the failure, if any.
 fn run_seed(seed: u64, kubectl: bool) -> Result<(), String> {
     let project = generate(seed);
@@ -1581,7 +1566,7 @@ fn random_valid_projects_build_check_and_match_kustomize() {
         Ok(seed) => vec![seed.parse().expect("MCPSTACK_PROPERTY_SEED is a number")],
         Err(_) => (0..SEEDS).collect(),
     };
-    let kubectl = kubectl_ready();
+    let kubectl = kubectl_ready("property test (kustomize equivalence)");
     let mut failures = Vec::new();
     for seed in seeds {
         if let Err(problem) = run_seed(seed, kubectl) {

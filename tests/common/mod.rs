@@ -260,3 +260,18 @@ pub fn describe(object: &Json) -> String {
         field(&object["kind"])
     )
 }
+
+/// Whether `kubectl` runs (`kubectl version --client`); when it does not, [`can_run`]
+/// fails `test` in CI and skips it elsewhere.
+pub fn kubectl_ready(test: &str) -> bool {
+    let runs = Command::new(KUBECTL)
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let missing = if runs {
+        vec![]
+    } else {
+        vec![format!("`{KUBECTL} version --client` does not run")]
+    };
+    can_run(test, &missing)
+}
