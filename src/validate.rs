@@ -210,25 +210,19 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
     let mut out = Vec::new();
     let tier = values.tier.unwrap_or(Tier::Review);
     let global = values.global.clone().unwrap_or_default();
-    if let Some(pattern) = &global.host_pattern {
-        let rest = pattern
-            .replace("{service}", "")
-            .replace("{env}", "")
-            .replace("{domain}", "");
-        if rest.contains(['{', '}']) {
-            let path = FieldPath::root().key("global").key("hostPattern");
-            out.push(
-                Diagnostic::error(
-                    "invalid-host-pattern",
-                    format!(
-                        "hostname pattern `{pattern}` has a placeholder mcpstack does not know"
-                    ),
-                )
-                .at(merged.locate(&path).span)
-                .path(path)
-                .expected("placeholders `{service}`, `{env}` and `{domain}` only"),
-            );
-        }
+    if let Some(pattern) = &global.host_pattern
+        && has_unknown_placeholder(&global)
+    {
+        let path = FieldPath::root().key("global").key("hostPattern");
+        out.push(
+            Diagnostic::error(
+                "invalid-host-pattern",
+                format!("hostname pattern `{pattern}` has a placeholder mcpstack does not know"),
+            )
+            .at(merged.locate(&path).span)
+            .path(path)
+            .expected("placeholders `{service}`, `{env}` and `{domain}` only"),
+        );
     }
     let namespace = lower::namespace(name, values);
     if let Some(problem) = hostname::label_problem(&namespace) {
@@ -899,6 +893,7 @@ impl Context<'_> {
         );
         let exposed = Exposed {
             host,
+            bad_pattern: has_unknown_placeholder(self.global),
             explicit: ingress.host.is_some(),
             path,
             owner: self.path(),
@@ -1217,6 +1212,18 @@ fn is_zero_duration(duration: &str) -> bool {
         .all(|c| c == '0' || c.is_ascii_alphabetic())
 }
 
+/// Whether `global.hostPattern` holds a placeholder other than `{service}`, `{env}`
+/// and `{domain}`.
+fn has_unknown_placeholder(global: &spec::Global) -> bool {
+    global.host_pattern.as_ref().is_some_and(|pattern| {
+        let rest = pattern
+            .replace("{service}", "")
+            .replace("{env}", "")
+            .replace("{domain}", "");
+        rest.contains(['{', '}'])
+    })
+}
+
 /// A hostname an environment exposes, and where it came from.
 struct Exposed {
     host: String,
@@ -1226,6 +1233,8 @@ struct Exposed {
     path: FieldPath,
     /// The service or chart that exposes it.
     owner: FieldPath,
+    /// The host comes from a hostname pattern that is itself invalid.
+    bad_pattern: bool,
 }
 
 impl Exposed {
@@ -1237,6 +1246,10 @@ impl Exposed {
         hosts: &mut BTreeMap<String, FieldPath>,
         out: &mut Vec<Diagnostic>,
     ) {
+        // A pattern with an unknown placeholder is reported once, at the pattern.
+        if !self.explicit && self.bad_pattern {
+            return;
+        }
         let span = merged.locate(&self.path).span;
         let host = self.host;
         if let Some(problem) = hostname::hostname_problem(&host) {
@@ -1487,6 +1500,7 @@ impl ChartContext<'_> {
         };
         let exposed = Exposed {
             host,
+            bad_pattern: has_unknown_placeholder(self.global),
             explicit: hostname.host.is_some(),
             path: at,
             owner: self.path(),
