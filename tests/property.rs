@@ -369,22 +369,7 @@ fn service(
             json!(rng.pick(&["mcp-server", "gateway", "worker"])),
         );
     }
-    if !unit.depends_on.is_empty() {
-        let names: Vec<&str> = unit
-            .depends_on
-            .iter()
-            .map(|i| units[*i].name.as_str())
-            .collect();
-        s.insert("dependsOn".into(), json!(names));
-    }
-    if !unit.connects_to.is_empty() {
-        let list: Vec<Json> = unit
-            .connects_to
-            .iter()
-            .map(|i| json!({"to": units[*i].name, "port": units[*i].port}))
-            .collect();
-        s.insert("connectsTo".into(), Json::Array(list));
-    }
+    relations(&mut s, unit, units);
 
     // Image.
     let mut image = Map::new();
@@ -768,6 +753,26 @@ const CHARTS: [(&str, &str, &[&str]); 3] = [
     ),
 ];
 
+/// A unit's `dependsOn` and `connectsTo`, naming earlier units by index.
+fn relations(spec: &mut Map<String, Json>, unit: &Unit, units: &[Unit]) {
+    if !unit.depends_on.is_empty() {
+        let names: Vec<&str> = unit
+            .depends_on
+            .iter()
+            .map(|i| units[*i].name.as_str())
+            .collect();
+        spec.insert("dependsOn".into(), json!(names));
+    }
+    if !unit.connects_to.is_empty() {
+        let list: Vec<Json> = unit
+            .connects_to
+            .iter()
+            .map(|i| json!({"to": units[*i].name, "port": units[*i].port}))
+            .collect();
+        spec.insert("connectsTo".into(), Json::Array(list));
+    }
+}
+
 fn chart(rng: &mut Rng, units: &[Unit], index: usize, secrets: &[String]) -> (Json, ChartFacts) {
     let unit = &units[index];
     let (repository, chart, images) = rng.pick(&CHARTS);
@@ -815,22 +820,7 @@ fn chart(rng: &mut Rng, units: &[Unit], index: usize, secrets: &[String]) -> (Js
             json!([{"kind": "Secret", "name": rng.pick_ref(secrets), "valuesKey": "values.yaml"}]),
         );
     }
-    if !unit.depends_on.is_empty() {
-        let names: Vec<&str> = unit
-            .depends_on
-            .iter()
-            .map(|i| units[*i].name.as_str())
-            .collect();
-        c.insert("dependsOn".into(), json!(names));
-    }
-    if !unit.connects_to.is_empty() {
-        let list: Vec<Json> = unit
-            .connects_to
-            .iter()
-            .map(|i| json!({"to": units[*i].name, "port": units[*i].port}))
-            .collect();
-        c.insert("connectsTo".into(), Json::Array(list));
-    }
+    relations(&mut c, unit, units);
     if rng.chance(20) {
         c.insert("interval".into(), json!("15m"));
     }
