@@ -1,4 +1,4 @@
-//! Independent per-environment work spread over the machine's cores, results in input
+//! Independent work (environments, units) spread over the machine's cores, results in input
 //! order so that output stays deterministic.
 
 use std::num::NonZeroUsize;
