@@ -1,0 +1,244 @@
+//! Semantic rules the schema cannot express. Each rule reads typed values and reports
+//! diagnostics placed with the layered tree, so each names the file and line that set
+//! the offending value. One file per domain: names, images, workloads, hostnames and
+//! routes, network, secrets, references between units, production policy, charts.
+
+mod charts;
+mod images;
+mod names;
+mod network;
+mod policy;
+mod references;
+mod routes;
+mod secrets;
+mod workloads;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::hostname;
+use crate::load::Document;
+use crate::lower;
+use crate::node::{FieldPath, Node};
+use crate::spec::{self, Tier, Values};
+
+pub use names::{environment_file, stack};
+
+fn services_path() -> FieldPath {
+    FieldPath::root().key("services")
+}
+
+fn service_path(name: &str) -> FieldPath {
+    services_path().key(name)
+}
+
+/// Rules on one environment's layered values. `merged` is the layered tree (for
+/// positions), `own` the environment's own file (where production fixes belong).
+pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let tier = values.tier.unwrap_or(Tier::Review);
+    let global = values.global.clone().unwrap_or_default();
+    if let Some(pattern) = &global.host_pattern
+        && routes::has_unknown_placeholder(&global)
+    {
+        let path = FieldPath::root().key("global").key("hostPattern");
+        out.push(
+            Diagnostic::error(
+                "invalid-host-pattern",
+                format!("hostname pattern `{pattern}` has a placeholder mcpstack does not know"),
+            )
+            .at(merged.locate(&path).span)
+            .path(path)
+            .expected("placeholders `{service}`, `{env}` and `{domain}` only"),
+        );
+    }
+    let namespace = lower::namespace(name, values);
+    if let Some(problem) = hostname::label_problem(&namespace) {
+        let path = FieldPath::root().key("global").key("namespace");
+        let set = global.namespace.is_some();
+        let (span, origin) = match set {
+            true => (merged.locate(&path).span, ""),
+            false => (own.root.span, " (derived from the environment name)"),
+        };
+        out.push(
+            Diagnostic::error(
+                "invalid-name",
+                format!("namespace `{namespace}`{origin} {problem}"),
+            )
+            .at(span)
+            .path(path)
+            .expected("a DNS label of at most 63 characters")
+            .help("set `global.namespace` in the environment file"),
+        );
+    }
+    let services: BTreeMap<&str, &spec::Service> = values
+        .services
+        .iter()
+        .flatten()
+        .filter(|(_, s)| s.enabled.unwrap_or(true))
+        .map(|(n, s)| (n.as_str(), s))
+        .collect();
+    let charts: BTreeMap<&str, &spec::Chart> = values
+        .charts
+        .iter()
+        .flatten()
+        .filter(|(_, c)| c.enabled.unwrap_or(true))
+        .map(|(n, c)| (n.as_str(), c))
+        .collect();
+    let units = units(values);
+    let mut hosts: BTreeMap<String, FieldPath> = BTreeMap::new();
+    for (service_name, service) in &services {
+        let ctx = Context {
+            env: name,
+            tier,
+            merged,
+            own,
+            service: service_name,
+            spec: service,
+            global: &global,
+        };
+        ctx.image(&mut out);
+        ctx.ports(&mut out);
+        ctx.probes(&mut out);
+        ctx.autoscaling(&mut out);
+        ctx.env_references(&mut out);
+        ctx.disruption_budget(&mut out);
+        ctx.persistence(&mut out);
+        ctx.hostname(&mut hosts, &mut out);
+        ctx.routing(&mut out);
+        ctx.plaintext(&mut out);
+        ctx.production_policy(&mut out);
+        ctx.filesystem(&mut out);
+    }
+    for (chart_name, chart) in &charts {
+        let ctx = ChartContext {
+            env: name,
+            tier,
+            merged,
+            own,
+            chart: chart_name,
+            spec: chart,
+            global: &global,
+        };
+        ctx.source(&mut out);
+        ctx.images(&mut out);
+        ctx.hostname(&mut hosts, &mut out);
+        ctx.plaintext(&mut out);
+        ctx.registries(&mut out);
+    }
+    if tier == Tier::Production
+        && global.allowed_registries.is_none()
+        && !(services.is_empty() && charts.is_empty())
+    {
+        let path = FieldPath::root().key("global").key("allowedRegistries");
+        out.push(
+            Diagnostic::error("registry-allow-list", format!("production environment `{name}` does not list the registries its images may come from"))
+                .at(own.root.span)
+                .path(path)
+                .expected("`global.allowedRegistries: [ghcr.io, ...]`")
+                .help("production runs images only from registries you trust; list them"),
+        );
+    }
+    secrets::check(merged, values, &mut out);
+    names::unit_names(name, own, &units, &mut out);
+    references::dependencies(name, merged, &units, &mut out);
+    network::connections(name, merged, own, values, &units, &mut out);
+    references::dependency_cycles(merged, &units, &mut out);
+    out
+}
+
+/// A unit Flux reconciles: an enabled service or chart.
+struct Unit<'a> {
+    /// `services.NAME` or `charts.NAME`.
+    path: FieldPath,
+    depends_on: &'a [String],
+    connects_to: &'a [spec::Connection],
+    exposed: bool,
+    enabled: bool,
+}
+
+/// Every service and chart of the layered values, enabled or not, by name.
+fn units(values: &Values) -> BTreeMap<&str, Unit<'_>> {
+    let services = values.services.iter().flatten().map(|(name, s)| {
+        let unit = Unit {
+            path: service_path(name),
+            depends_on: s.depends_on.as_deref().unwrap_or_default(),
+            connects_to: s.connects_to.as_deref().unwrap_or_default(),
+            exposed: s
+                .ingress
+                .as_ref()
+                .is_some_and(|i| i.enabled.unwrap_or(false)),
+            enabled: s.enabled.unwrap_or(true),
+        };
+        (name.as_str(), unit)
+    });
+    let charts = values.charts.iter().flatten().map(|(name, c)| {
+        let unit = Unit {
+            path: FieldPath::root().key("charts").key(name),
+            depends_on: c.depends_on.as_deref().unwrap_or_default(),
+            connects_to: c.connects_to.as_deref().unwrap_or_default(),
+            exposed: c.hostname.is_some(),
+            enabled: c.enabled.unwrap_or(true),
+        };
+        (name.as_str(), unit)
+    });
+    services.chain(charts).collect()
+}
+
+/// One service under validation, with what its rules need to look up.
+struct Context<'a> {
+    env: &'a str,
+    tier: Tier,
+    merged: &'a Node,
+    own: &'a Document,
+    service: &'a str,
+    spec: &'a spec::Service,
+    global: &'a spec::Global,
+}
+
+impl Context<'_> {
+    fn path(&self) -> FieldPath {
+        service_path(self.service)
+    }
+
+    fn error(&self, code: &'static str, path: FieldPath, message: String) -> Diagnostic {
+        Diagnostic::error(code, message)
+            .at(self.merged.locate(&path).span)
+            .path(path)
+    }
+}
+
+/// One chart under validation.
+struct ChartContext<'a> {
+    env: &'a str,
+    tier: Tier,
+    merged: &'a Node,
+    own: &'a Document,
+    chart: &'a str,
+    spec: &'a spec::Chart,
+    global: &'a spec::Global,
+}
+
+impl ChartContext<'_> {
+    fn path(&self) -> FieldPath {
+        FieldPath::root().key("charts").key(self.chart)
+    }
+
+    fn error(&self, code: &'static str, path: FieldPath, message: String) -> Diagnostic {
+        Diagnostic::error(code, message)
+            .at(self.merged.locate(&path).span)
+            .path(path)
+    }
+
+    /// The span to report a production fix at: the environment file's mention of the
+    /// chart when it has one.
+    fn production_span(&self, path: &FieldPath) -> crate::source::Span {
+        match self.own.root.at(&self.path()) {
+            Some(_) => self.own.root.locate(path).span,
+            None => self.merged.locate(path).span,
+        }
+    }
+}

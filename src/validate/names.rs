@@ -1,0 +1,222 @@
+//! Names that become object, folder and file names: the stack, services, charts,
+//! environments, namespaces and Flux units.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::hostname;
+use crate::load::Document;
+use crate::node::FieldPath;
+use crate::spec::Values;
+
+use super::*;
+
+/// Rules on the stack file alone.
+pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let root = &document.root;
+    if values.tier.is_some() {
+        let path = FieldPath::root().key("tier");
+        out.push(
+            Diagnostic::error(
+                "tier-in-stack",
+                "the stack file describes every environment and has no tier",
+            )
+            .at(root.locate_key(&path).span)
+            .path(path)
+            .help("set `tier` in each environment file instead"),
+        );
+    }
+    if let Some(name) = &values.name
+        && let Some(problem) = hostname::label_problem(name)
+    {
+        let path = FieldPath::root().key("name");
+        out.push(
+            Diagnostic::error("invalid-name", format!("stack name `{name}` {problem}"))
+                .at(root.locate(&path).span)
+                .path(path)
+                .expected("a DNS label: lowercase letters, digits and `-`, at most 63 characters")
+                .help(format!("try `{}`", hostname::suggest_label(name))),
+        );
+    }
+    let services = values
+        .services
+        .iter()
+        .flatten()
+        .map(|(name, _)| ("services", "service", name));
+    let charts = values
+        .charts
+        .iter()
+        .flatten()
+        .map(|(name, _)| ("charts", "chart", name));
+    for (section, noun, name) in services.chain(charts) {
+        let path = FieldPath::root().key(section).key(name);
+        let span = root.locate_key(&path).span;
+        if name == crate::render::flux::NAMESPACE_UNIT {
+            out.push(
+                Diagnostic::error(
+                    "reserved-name",
+                    format!("`{name}` is reserved for the environment's namespace unit"),
+                )
+                .at(span)
+                .path(path.clone())
+                .help(format!("rename the {noun}, e.g. `namespace-controller`")),
+            );
+        }
+        if let Some(problem) = hostname::service_name_problem(name) {
+            out.push(
+                Diagnostic::error("invalid-name", format!("{noun} name `{name}` {problem}"))
+                    .at(span)
+                    .path(path.clone())
+                    .expected("a DNS label starting with a letter: lowercase letters, digits and `-`, at most 63 characters")
+                    .help(format!("rename it to `{}`", hostname::suggest_label(name))),
+            );
+        }
+        if section == "charts" && name.len() > MAX_RELEASE_NAME {
+            out.push(
+                Diagnostic::error("name-too-long", format!("chart name `{name}` is {} characters long; Helm release names have at most {MAX_RELEASE_NAME}", name.len()))
+                    .at(span)
+                    .path(path.clone()),
+            );
+        }
+        if section == "charts"
+            && values
+                .services
+                .as_ref()
+                .is_some_and(|s| s.contains_key(name))
+        {
+            out.push(
+                Diagnostic::error(
+                    "duplicate-name",
+                    format!("`{name}` names both a service and a chart"),
+                )
+                .at(span)
+                .path(path)
+                .help("each service and chart is a unit with its own folder; rename one of them"),
+            );
+        }
+    }
+    out
+}
+
+/// Helm's limit on release names.
+const MAX_RELEASE_NAME: usize = 53;
+
+/// Rules on an environment file alone: its name, its tier, the services it names.
+pub fn environment_file(
+    name: &str,
+    document: &Document,
+    values: &Values,
+    stack: &Values,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let root = &document.root;
+    if let Some(problem) = hostname::label_problem(name) {
+        out.push(
+            Diagnostic::error(
+                "invalid-name",
+                format!("environment name `{name}` {problem}"),
+            )
+            .at(root.span)
+            .expected("a file name that is a DNS label, e.g. `pr-42.yaml`")
+            .help(format!(
+                "rename the file to `{}.yaml`",
+                hostname::suggest_label(name)
+            )),
+        );
+    }
+    if values.tier.is_none() {
+        out.push(
+            Diagnostic::error(
+                "missing-tier",
+                format!("environment `{name}` does not say its tier"),
+            )
+            .at(root.span)
+            .path(FieldPath::root().key("tier"))
+            .expected("`tier: staging`, `tier: production` or `tier: review`"),
+        );
+    }
+    let sections = [
+        (
+            "services",
+            "service",
+            stack
+                .services
+                .as_ref()
+                .map(|m| m.keys().collect::<Vec<_>>()),
+            values
+                .services
+                .as_ref()
+                .map(|m| m.keys().collect::<Vec<_>>()),
+        ),
+        (
+            "charts",
+            "chart",
+            stack.charts.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+            values.charts.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+        ),
+    ];
+    for (section, noun, defined, named) in sections {
+        let known: Vec<&str> = defined
+            .unwrap_or_default()
+            .into_iter()
+            .map(String::as_str)
+            .collect();
+        for name in named.unwrap_or_default() {
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            let path = FieldPath::root().key(section).key(name);
+            let choices = known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut diagnostic = Diagnostic::error(
+                if section == "charts" {
+                    "unknown-chart"
+                } else {
+                    "unknown-service"
+                },
+                format!("{noun} `{name}` is not defined in the stack file"),
+            )
+            .at(root.locate_key(&path).span)
+            .path(path)
+            .expected(format!("one of {choices}"));
+            diagnostic = match did_you_mean(name, known.iter().copied()) {
+                Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+                None => diagnostic.help(format!(
+                    "define the {noun} in environments/stack.yaml first"
+                )),
+            };
+            out.push(diagnostic);
+        }
+    }
+    out
+}
+
+/// Flux writes each unit's Kustomization name into a label on every object it applies,
+/// so `{env}-{unit}` must fit in 63 characters.
+pub(super) fn unit_names(
+    env: &str,
+    own: &Document,
+    units: &BTreeMap<&str, Unit<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
+        let flux_name = crate::render::flux::unit_name(env, name);
+        if flux_name.len() <= 63 {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                "name-too-long",
+                format!("Flux unit name `{flux_name}` is {} characters long, over the limit of 63", flux_name.len()),
+            )
+            .at(own.root.span)
+            .path(unit.path.clone())
+            .expected("environment and unit names of at most 62 characters together")
+            .help("Flux writes the unit name into a label on every object; shorten the environment or the name"),
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Network: `connectsTo` between units and where exposed traffic comes from.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::load::Document;
+use crate::node::{FieldPath, Node};
+use crate::spec::Values;
+
+use super::*;
+
+/// Every `connectsTo` names another enabled unit; exposed units can be reached when
+/// network policies are on.
+pub(super) fn connections(
+    env: &str,
+    merged: &Node,
+    own: &Document,
+    values: &Values,
+    units: &BTreeMap<&str, Unit<'_>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
+        for (index, connection) in unit.connects_to.iter().enumerate() {
+            let path = unit.path.key("connectsTo").index(index).key("to");
+            let target = connection.to.as_str();
+            let problem = match units.get(target) {
+                _ if target == *name => format!("`{name}` connects to itself"),
+                Some(t) if t.enabled => continue,
+                Some(_) => format!("`{name}` connects to `{target}`, which is disabled in `{env}`"),
+                None => format!("`{name}` connects to `{target}`, which is not a service or chart"),
+            };
+            let mut diagnostic = Diagnostic::error("unknown-connection", problem)
+                .at(merged.locate(&path).span)
+                .path(path);
+            if let Some(near) = did_you_mean(target, units.keys().copied())
+                .filter(|n| !units.contains_key(target) && *n != target)
+            {
+                diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+            }
+            out.push(diagnostic);
+        }
+    }
+    if !crate::network::enabled(values) || crate::network::ingress_namespace(values).is_some() {
+        return;
+    }
+    if let Some((name, _)) = units.iter().find(|(_, u)| u.enabled && u.exposed) {
+        let path = FieldPath::root().key("global").key("network");
+        out.push(
+            Diagnostic::error("missing-ingress-namespace", format!("`{name}` is exposed, but the network policies do not say where its traffic comes from"))
+                .at(own.root.span)
+                .path(path)
+                .expected("`global.network.ingressNamespace` (the ingress controller's namespace) or `global.gateway.namespace`")
+                .help("or turn network policies off with `global.network.policies: false`"),
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Workload settings: ports, probes, autoscaling, disruption budgets, persistence and
+//! the pod's filesystem and API access.
+
+use crate::diagnostic::Diagnostic;
+use crate::lower;
+use crate::node::FieldPath;
+
+use super::*;
+
+impl Context<'_> {
+    pub(super) fn ports(&self, out: &mut Vec<Diagnostic>) {
+        let port = lower::port(self.spec, self.global);
+        if let Some(target) = self.spec.service.as_ref().and_then(|s| s.target_port)
+            && target != port
+        {
+            out.push(
+                self.error(
+                    "unknown-port",
+                    self.path().key("service").key("targetPort"),
+                    format!("target port {target} is not the container port {port}"),
+                )
+                .expected(format!("{port}, the port the container listens on"))
+                .help("remove `targetPort` to use the container port, or change `port`"),
+            );
+        }
+    }
+
+    /// The probes in force: the service's own of each kind, else the global one.
+    pub(super) fn probes(&self, out: &mut Vec<Diagnostic>) {
+        let port = lower::port(self.spec, self.global);
+        let own = self.spec.probes.clone().unwrap_or_default();
+        let global = self.global.probes.clone().unwrap_or_default();
+        let kinds = [
+            ("liveness", own.liveness, global.liveness),
+            ("readiness", own.readiness, global.readiness),
+            ("startup", own.startup, global.startup),
+        ];
+        for (kind, own, global) in kinds {
+            let (probe, path) = match (own, global) {
+                (Some(probe), _) => (probe, self.path().key("probes").key(kind)),
+                (None, Some(probe)) => (
+                    probe,
+                    FieldPath::root().key("global").key("probes").key(kind),
+                ),
+                (None, None) => continue,
+            };
+            if !probe.enabled.unwrap_or(true) {
+                continue;
+            }
+            let handlers = [
+                probe.http_get.is_some(),
+                probe.tcp_socket.is_some(),
+                probe.exec.is_some(),
+            ];
+            let count = handlers.iter().filter(|h| **h).count();
+            if count != 1 {
+                out.push(
+                    self.error(
+                        "probe-handler",
+                        path.clone(),
+                        format!("the {kind} probe sets {count} handlers"),
+                    )
+                    .expected("exactly one of `httpGet`, `tcpSocket` and `exec`"),
+                );
+            }
+            let ports = [
+                (probe.http_get.as_ref().and_then(|h| h.port), "httpGet"),
+                (probe.tcp_socket.as_ref().and_then(|t| t.port), "tcpSocket"),
+            ];
+            for (probe_port, handler) in ports {
+                if let Some(probe_port) = probe_port
+                    && probe_port != port
+                {
+                    let message = format!(
+                        "the {kind} probe of `{}` targets port {probe_port}, which its container does not expose",
+                        self.service
+                    );
+                    out.push(
+                        self.error("unknown-port", path.key(handler).key("port"), message)
+                            .expected(format!("{port}, the container port of `{}`", self.service))
+                            .help("remove the probe's `port` to use each container's own port"),
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn autoscaling(&self, out: &mut Vec<Diagnostic>) {
+        let Some(a) = self
+            .spec
+            .autoscaling
+            .as_ref()
+            .filter(|a| a.enabled.unwrap_or(false))
+        else {
+            return;
+        };
+        let path = self.path().key("autoscaling");
+        let min = a.min_replicas.unwrap_or(1);
+        match a.max_replicas {
+            None => out.push(
+                self.error(
+                    "autoscaling-range",
+                    path,
+                    "autoscaling is on but `maxReplicas` is not set".to_owned(),
+                )
+                .expected("`maxReplicas` >= `minReplicas`"),
+            ),
+            Some(max) if max < min => out.push(
+                self.error(
+                    "autoscaling-range",
+                    path.key("maxReplicas"),
+                    format!("maxReplicas {max} is below minReplicas {min}"),
+                )
+                .expected(format!("a number >= {min}")),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    pub(super) fn disruption_budget(&self, out: &mut Vec<Diagnostic>) {
+        if let Some(budget) = &self.spec.disruption_budget
+            && budget.min_available.is_some()
+            && budget.max_unavailable.is_some()
+        {
+            out.push(
+                self.error(
+                    "disruption-budget",
+                    self.path().key("disruptionBudget"),
+                    "set `minAvailable` or `maxUnavailable`, not both".to_owned(),
+                )
+                .expected("one of `minAvailable` and `maxUnavailable`"),
+            );
+        }
+    }
+
+    pub(super) fn persistence(&self, out: &mut Vec<Diagnostic>) {
+        let Some(p) = self
+            .spec
+            .persistence
+            .as_ref()
+            .filter(|p| p.enabled.unwrap_or(false))
+        else {
+            return;
+        };
+        let path = self.path().key("persistence");
+        for (field, missing) in [
+            ("size", p.size.is_none()),
+            ("mountPath", p.mount_path.is_none()),
+        ] {
+            if missing {
+                out.push(
+                    self.error(
+                        "missing-field",
+                        path.clone(),
+                        format!("persistence is on but `{field}` is not set"),
+                    )
+                    .expected(format!("`persistence.{field}`")),
+                );
+            }
+        }
+    }
+
+    /// Writable paths are absolute, distinct from the data volume, and API rules say
+    /// what they allow.
+    pub(super) fn filesystem(&self, out: &mut Vec<Diagnostic>) {
+        let data = self
+            .spec
+            .persistence
+            .as_ref()
+            .filter(|p| p.enabled.unwrap_or(false))
+            .and_then(|p| p.mount_path.as_deref());
+        for (index, path) in self.spec.writable_paths.iter().flatten().enumerate() {
+            let at = self.path().key("writablePaths").index(index);
+            if !path.starts_with('/') {
+                out.push(
+                    self.error(
+                        "invalid-path",
+                        at,
+                        format!("writable path `{path}` is not absolute"),
+                    )
+                    .expected("an absolute path such as `/tmp`"),
+                );
+            } else if Some(path.as_str()) == data {
+                out.push(
+                    self.error(
+                        "invalid-path",
+                        at,
+                        format!("`{path}` is already the persistent volume's mount path"),
+                    )
+                    .help("the data volume is writable; remove it from `writablePaths`"),
+                );
+            }
+        }
+        for (index, rule) in self
+            .spec
+            .api_access
+            .iter()
+            .flat_map(|a| a.rules.iter())
+            .enumerate()
+        {
+            if rule.verbs.is_empty() || rule.resources.is_empty() {
+                out.push(
+                    self.error(
+                        "invalid-value",
+                        self.path().key("apiAccess").key("rules").index(index),
+                        "an API rule needs resources and verbs".to_owned(),
+                    )
+                    .expected("`{apiGroups: [\"\"], resources: [pods], verbs: [get, list]}`"),
+                );
+            }
+        }
+    }
+}
