@@ -60,11 +60,21 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
         Err(d) => return Err(invalid(specs.sources, vec![d])),
     };
     diagnostics.extend(validate::stack(&specs.stack, &stack_values));
+    // The API server's rules would only echo a mistake of the stack file already
+    // reported; they run once the specs pass every semantic rule.
+    let stack_ok = !diagnostics.iter().any(Diagnostic::is_error);
     let stack_path = specs.sources.file(specs.stack.file).path.clone();
     let checked = parallel::map(&specs.environments, |(name, document)| {
         let own_path = specs.sources.file(document.file).path.clone();
         let sources = vec![stack_path.clone(), own_path];
-        environment(name, document, &specs.stack, &stack_values, sources)
+        environment(
+            name,
+            document,
+            &specs.stack,
+            &stack_values,
+            sources,
+            stack_ok,
+        )
     });
     let mut environments = Vec::new();
     for outcome in checked {
@@ -146,6 +156,7 @@ fn environment(
     stack: &Document,
     stack_values: &Values,
     sources: Vec<String>,
+    stack_ok: bool,
 ) -> Result<(Vec<Diagnostic>, Option<model::Environment>), Diagnostic> {
     let own = typed(document)?;
     let mut found = validate::environment_file(name, document, &own, stack_values);
@@ -163,7 +174,20 @@ fn environment(
     if found.iter().any(Diagnostic::is_error) {
         return Ok((found, None));
     }
-    Ok((found, Some(lower::environment(name, &values, sources))))
+    let lowered = lower::environment(name, &values, sources);
+    if !stack_ok {
+        return Ok((found, Some(lowered)));
+    }
+    found.extend(validate::rendered(
+        &merged.root,
+        document,
+        &lower::stack_name(stack_values),
+        &lowered,
+    ));
+    if found.iter().any(Diagnostic::is_error) {
+        return Ok((found, None));
+    }
+    Ok((found, Some(lowered)))
 }
 
 fn typed(document: &Document) -> Result<Values, Diagnostic> {

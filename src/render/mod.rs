@@ -98,7 +98,7 @@ fn flux_dir(env: &Environment) -> String {
 fn environment(stack: &Stack, env: &Environment, out: &mut OutputTree) {
     let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
     let namespace_unit = format!("{}/{}", overlay_dir(env), flux::NAMESPACE_UNIT);
-    let environment_files = environment_wide(stack, env);
+    let environment_files = environment_wide(&stack.name, env);
     let names: Vec<String> = environment_files
         .iter()
         .map(|(name, _)| name.clone())
@@ -184,18 +184,16 @@ fn unit(
     {
         put(format!("{unit_dir}/{}", file.name), &file.body);
     }
-    let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
-    needs.extend(depends_on.iter().cloned());
     put(
         format!("{}/{name}.yaml", flux_dir(env)),
-        &flux::kustomization(env, name, &needs),
+        &flux::kustomization(env, name, &needs(depends_on)),
     );
 }
 
 /// Every object of one environment, as `kubectl kustomize generated/overlays/ENV`
 /// yields them: keys sorted, objects in Kustomize's default order.
 pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
-    let mut objects: Vec<Json> = environment_wide(stack, env)
+    let mut objects: Vec<Json> = environment_wide(&stack.name, env)
         .into_iter()
         .map(|(_, o)| o)
         .collect();
@@ -255,23 +253,72 @@ pub fn chart_objects(env: &Environment, chart: &Chart) -> Vec<Json> {
 /// ExternalSecrets, and, with network policies, the default deny and the DNS
 /// allowance. Every other unit depends on this one, so Secrets exist before the
 /// workloads that read them.
-fn environment_wide(stack: &Stack, env: &Environment) -> Vec<(String, Json)> {
+fn environment_wide(part_of: &str, env: &Environment) -> Vec<(String, Json)> {
     let mut files = vec![(
         "namespace.yaml".to_owned(),
-        kubernetes::namespace(&env.namespace, &stack.name),
+        kubernetes::namespace(&env.namespace, part_of),
     )];
-    files.extend(secrets::objects(env, &stack.name));
+    files.extend(secrets::objects(env, part_of));
     if env.default_deny {
         files.push((
             "networkpolicy-default-deny.yaml".to_owned(),
-            kubernetes::default_deny(&env.namespace, &stack.name),
+            kubernetes::default_deny(&env.namespace, part_of),
         ));
         files.push((
             "networkpolicy-allow-dns.yaml".to_owned(),
-            kubernetes::allow_dns(&env.namespace, &stack.name),
+            kubernetes::allow_dns(&env.namespace, part_of),
         ));
     }
     files
+}
+
+/// The unit an object of an environment belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitOf<'a> {
+    /// The namespace unit: Namespace, secret store, ExternalSecrets, default policies.
+    Namespace,
+    Service(&'a str),
+    Chart(&'a str),
+    /// The environment's Flux Kustomizations.
+    Flux,
+}
+
+/// Every object of an environment with the unit that holds it, Flux Kustomizations
+/// included: what the API server and the controllers will be handed.
+pub fn unit_objects<'a>(part_of: &str, env: &'a Environment) -> Vec<(UnitOf<'a>, Json)> {
+    let mut out: Vec<(UnitOf<'a>, Json)> = environment_wide(part_of, env)
+        .into_iter()
+        .map(|(_, object)| (UnitOf::Namespace, object))
+        .collect();
+    out.push((
+        UnitOf::Flux,
+        flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
+    ));
+    for service in &env.services {
+        let unit = UnitOf::Service(&service.name);
+        out.extend(service_objects(env, service).into_iter().map(|o| (unit, o)));
+        out.push((
+            UnitOf::Flux,
+            flux::kustomization(env, &service.name, &needs(&service.depends_on)),
+        ));
+    }
+    for chart in &env.charts {
+        let unit = UnitOf::Chart(&chart.name);
+        out.extend(chart_objects(env, chart).into_iter().map(|o| (unit, o)));
+        out.push((
+            UnitOf::Flux,
+            flux::kustomization(env, &chart.name, &needs(&chart.depends_on)),
+        ));
+    }
+    out
+}
+
+/// What a unit's Flux Kustomization waits for: the namespace unit, then its own
+/// dependencies.
+fn needs(depends_on: &[String]) -> Vec<String> {
+    let mut needs = vec![flux::NAMESPACE_UNIT.to_owned()];
+    needs.extend(depends_on.iter().cloned());
+    needs
 }
 
 /// Kustomize's legacy resource order: kinds others depend on come first.

@@ -3,6 +3,7 @@
 //! the offending value. One file per domain: names, images, workloads, hostnames and
 //! routes, network, secrets, references between units, production policy, charts.
 
+pub mod api;
 mod charts;
 mod images;
 mod names;
@@ -22,6 +23,7 @@ use crate::diagnostic::Diagnostic;
 use crate::hostname;
 use crate::load::Document;
 use crate::lower;
+use crate::model;
 use crate::node::{FieldPath, Node};
 use crate::spec::{self, Tier, Values};
 
@@ -241,4 +243,43 @@ impl ChartContext<'_> {
             None => self.merged.locate(path).span,
         }
     }
+}
+
+/// The API server's rules on every object the environment renders, each violation
+/// reported at the spec value it came from. Runs on a lowered environment whose
+/// semantic rules passed: what it finds, the cluster would refuse.
+pub fn rendered(
+    merged: &Node,
+    own: &Document,
+    part_of: &str,
+    env: &model::Environment,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (unit, object) in crate::render::unit_objects(part_of, env) {
+        for violation in api::check(&object) {
+            let origin =
+                api::provenance::origin(unit, &object, &violation.at, merged, own.root.span);
+            let kind = object["kind"].as_str().unwrap_or_default();
+            let name = object["metadata"]["name"].as_str().unwrap_or_default();
+            let mut diagnostic = Diagnostic::error(
+                "api-rule",
+                format!(
+                    "{} (the cluster would refuse {kind} `{}` at `{}`)",
+                    violation.message,
+                    api::shown(name),
+                    violation.at
+                ),
+            )
+            .at(origin.span)
+            .path(origin.path)
+            .expected(violation.expected);
+            if let Some(help) = violation.help {
+                diagnostic = diagnostic.help(help);
+            }
+            out.push(diagnostic);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }

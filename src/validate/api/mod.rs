@@ -1,0 +1,1341 @@
+//! The API server's rules, applied to rendered objects before anything is written:
+//! names per kind, labels and selectors, ports, integer ranges, environment variable
+//! names, quantities, CIDRs, hostnames, durations and the documented constraints of the
+//! custom resources mcpstack emits. This is the safety net for every field: whatever
+//! a spec can say, the object it renders is checked here, and a violation is reported
+//! at the spec value it came from (see `provenance`).
+//!
+//! Rules read plain JSON objects, so they hold for every field added later without
+//! knowing about it: a new integer is range-checked, a new label is checked as a
+//! label, a new container as a container.
+
+pub mod format;
+pub mod provenance;
+
+use serde_json::Value as Json;
+
+use crate::node::FieldPath;
+
+/// One rule an object breaks: where in the object, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The field of the object (`spec.template.spec.containers[0].ports[0]`).
+    pub at: FieldPath,
+    pub message: String,
+    pub expected: String,
+    pub help: Option<String>,
+}
+
+/// Every rule `object` breaks.
+pub fn check(object: &Json) -> Vec<Violation> {
+    let mut rules = Rules::default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let root = FieldPath::root();
+    rules.metadata(kind, &object["metadata"], &root.key("metadata"));
+    rules.integers(object, &root, "");
+    let spec = &object["spec"];
+    let at = root.key("spec");
+    match kind {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => rules.workload(spec, &at),
+        "Job" => rules.pod_template(&spec["template"], &at.key("template")),
+        "CronJob" => {
+            let job = &spec["jobTemplate"]["spec"];
+            rules.pod_template(
+                &job["template"],
+                &at.key("jobTemplate").key("spec").key("template"),
+            );
+        }
+        "Service" => rules.service(spec, &at),
+        "PersistentVolumeClaim" => rules.claim(spec, &at),
+        "PodDisruptionBudget" => rules.disruption_budget(spec, &at),
+        "HorizontalPodAutoscaler" => rules.autoscaler(spec, &at),
+        "Ingress" => rules.ingress(spec, &at),
+        "HTTPRoute" => rules.http_route(spec, &at),
+        "NetworkPolicy" => rules.network_policy(spec, &at),
+        "ServiceMonitor" => rules.service_monitor(spec, &at),
+        "ServiceAccount" => rules.service_account(object, &root),
+        "Role" | "ClusterRole" => rules.role(object, &root),
+        "RoleBinding" | "ClusterRoleBinding" => rules.binding(object, &root),
+        "ExternalSecret" => rules.external_secret(spec, &at),
+        "SecretStore" | "ClusterSecretStore" => rules.secret_store(spec, &at),
+        "HelmRelease" => rules.helm_release(object, spec, &at),
+        "HelmRepository" | "OCIRepository" => rules.chart_source(kind, spec, &at),
+        "Kustomization" => rules.flux_kustomization(spec, &at),
+        _ => {}
+    }
+    rules.found
+}
+
+/// How an object's name must look, by kind.
+fn name_rule(kind: &str) -> fn(&str) -> Option<String> {
+    match kind {
+        "Namespace" => format::dns_label,
+        "Service" => format::dns1035_label,
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => format::path_segment_name,
+        _ => format::dns_subdomain,
+    }
+}
+
+/// Fields that are 64-bit in the Kubernetes API; every other integer is 32-bit.
+const INT64_FIELDS: [&str; 6] = [
+    "runAsUser",
+    "runAsGroup",
+    "fsGroup",
+    "tolerationSeconds",
+    "activeDeadlineSeconds",
+    "terminationGracePeriodSeconds",
+];
+
+/// The violations found so far.
+#[derive(Default)]
+struct Rules {
+    found: Vec<Violation>,
+}
+
+impl Rules {
+    fn push(&mut self, at: &FieldPath, message: String, expected: &str) {
+        self.found.push(Violation {
+            at: at.clone(),
+            message,
+            expected: expected.to_owned(),
+            help: None,
+        });
+    }
+
+    fn push_help(&mut self, at: &FieldPath, message: String, expected: &str, help: &str) {
+        self.found.push(Violation {
+            at: at.clone(),
+            message,
+            expected: expected.to_owned(),
+            help: Some(help.to_owned()),
+        });
+    }
+
+    /// A string field checked by `rule`; absent fields pass.
+    fn text(
+        &mut self,
+        value: &Json,
+        at: &FieldPath,
+        what: &str,
+        rule: fn(&str) -> Option<String>,
+        expected: &str,
+    ) {
+        if let Some(text) = value.as_str()
+            && let Some(problem) = rule(text)
+        {
+            self.push(at, format!("{what} `{}` {problem}", shown(text)), expected);
+        }
+    }
+
+    fn metadata(&mut self, kind: &str, meta: &Json, at: &FieldPath) {
+        let expected = match kind {
+            "Namespace" => "a DNS label: at most 63 lowercase letters, digits and `-`",
+            "Service" => {
+                "a DNS label starting with a letter: at most 63 lowercase letters, digits and `-`"
+            }
+            _ => "a DNS subdomain: lowercase letters, digits, `-` and `.`, at most 253 characters",
+        };
+        let what = format!("{kind} name");
+        match meta["name"].as_str() {
+            Some(_) => self.text(
+                &meta["name"],
+                &at.key("name"),
+                &what,
+                name_rule(kind),
+                expected,
+            ),
+            None => self.push(at, format!("{kind} has no name"), expected),
+        }
+        self.text(
+            &meta["namespace"],
+            &at.key("namespace"),
+            "namespace",
+            format::dns_label,
+            "a DNS label: at most 63 lowercase letters, digits and `-`",
+        );
+        self.labels(&meta["labels"], &at.key("labels"));
+        self.annotations(&meta["annotations"], &at.key("annotations"));
+    }
+
+    fn labels(&mut self, labels: &Json, at: &FieldPath) {
+        let Some(labels) = labels.as_object() else {
+            return;
+        };
+        for (key, value) in labels {
+            let here = at.key(key);
+            if let Some(problem) = format::qualified_name(key) {
+                self.push_help(
+                    &here,
+                    format!("label key `{}` {problem}", shown(key)),
+                    "a label key: an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` and `.`",
+                    "e.g. `app.kubernetes.io/component` or `team`",
+                );
+            }
+            match value.as_str() {
+                Some(text) => {
+                    if let Some(problem) = format::label_value(text) {
+                        self.push_help(
+                            &here,
+                            format!("label value `{}` {problem}", shown(text)),
+                            "a label value: at most 63 letters, digits, `-`, `_` and `.`, starting and ending alphanumeric",
+                            "e.g. `v1.2.0` or `payments`; put longer text in an annotation",
+                        );
+                    }
+                }
+                None => self.push(&here, "label value is not a string".to_owned(), "a string"),
+            }
+        }
+    }
+
+    fn annotations(&mut self, annotations: &Json, at: &FieldPath) {
+        let Some(annotations) = annotations.as_object() else {
+            return;
+        };
+        let mut size = 0;
+        for (key, value) in annotations {
+            size += key.len() + value.as_str().map_or(0, str::len);
+            if let Some(problem) = format::qualified_name(key) {
+                self.push_help(
+                    &at.key(key),
+                    format!("annotation key `{}` {problem}", shown(key)),
+                    "an annotation key: an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` and `.`",
+                    "e.g. `nginx.ingress.kubernetes.io/proxy-body-size`",
+                );
+            }
+            if !value.is_string() {
+                self.push(
+                    &at.key(key),
+                    "annotation value is not a string".to_owned(),
+                    "a string",
+                );
+            }
+        }
+        if size > 256 * 1024 {
+            self.push(
+                at,
+                format!("annotations total {size} bytes, over 256 KiB"),
+                "annotations of at most 256 KiB in all",
+            );
+        }
+    }
+
+    /// Every integer of the object fits its field: 32-bit unless the API says 64-bit,
+    /// and never negative (no field mcpstack renders takes a negative number).
+    fn integers(&mut self, value: &Json, at: &FieldPath, key: &str) {
+        match value {
+            Json::Number(number) => {
+                let Some(n) = number.as_i64() else {
+                    if number.as_u64().is_some() {
+                        self.push(
+                            at,
+                            format!("{number} is too large for `{key}`"),
+                            "a number that fits in 64 bits",
+                        );
+                    }
+                    return;
+                };
+                if n < 0 {
+                    self.push(at, format!("`{key}` is {n}, below zero"), "zero or more");
+                } else if n > i64::from(i32::MAX) && !INT64_FIELDS.contains(&key) {
+                    self.push(
+                        at,
+                        format!("`{key}` is {n}, too large for a 32-bit field"),
+                        "at most 2147483647",
+                    );
+                }
+            }
+            Json::Object(map) => {
+                for (child, value) in map {
+                    // Helm values are the chart's, not the API server's.
+                    if child == "values" && key == "spec" {
+                        continue;
+                    }
+                    self.integers(value, &at.key(child), child);
+                }
+            }
+            Json::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    self.integers(item, &at.index(index), key);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn selector(&mut self, selector: &Json, at: &FieldPath) {
+        self.labels(&selector["matchLabels"], &at.key("matchLabels"));
+    }
+
+    /// Deployments and their kin: a selector that matches the pod template's labels,
+    /// and a valid pod template.
+    fn workload(&mut self, spec: &Json, at: &FieldPath) {
+        let selector = &spec["selector"]["matchLabels"];
+        let labels = &spec["template"]["metadata"]["labels"];
+        self.selector(&spec["selector"], &at.key("selector"));
+        match selector.as_object() {
+            Some(selector) if !selector.is_empty() => {
+                for (key, value) in selector {
+                    if labels.get(key) != Some(value) {
+                        let shown_value = labels.get(key).and_then(Json::as_str);
+                        let message = match shown_value {
+                            Some(other) => format!(
+                                "pod label `{key}` is `{}`, but the selector needs `{}`",
+                                shown(other),
+                                value.as_str().map(shown).unwrap_or_default()
+                            ),
+                            None => format!("the pod template lacks selector label `{key}`"),
+                        };
+                        self.push_help(
+                            &at.key("template").key("metadata").key("labels").key(key),
+                            message,
+                            "pod labels that keep every selector label",
+                            "mcpstack sets `app.kubernetes.io/name` and `app.kubernetes.io/instance` to select pods; do not set them in `podLabels`",
+                        );
+                    }
+                }
+            }
+            _ => self.push(
+                &at.key("selector"),
+                "the workload selects no pods".to_owned(),
+                "a selector with labels",
+            ),
+        }
+        self.pod_template(&spec["template"], &at.key("template"));
+    }
+
+    fn pod_template(&mut self, template: &Json, at: &FieldPath) {
+        let meta = at.key("metadata");
+        self.labels(&template["metadata"]["labels"], &meta.key("labels"));
+        self.annotations(
+            &template["metadata"]["annotations"],
+            &meta.key("annotations"),
+        );
+        self.pod(&template["spec"], &at.key("spec"));
+    }
+
+    fn pod(&mut self, pod: &Json, at: &FieldPath) {
+        let volumes: Vec<&str> = list(&pod["volumes"])
+            .iter()
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        for (index, volume) in list(&pod["volumes"]).iter().enumerate() {
+            let here = at.key("volumes").index(index);
+            self.text(
+                &volume["name"],
+                &here.key("name"),
+                "volume name",
+                format::dns_label,
+                "a DNS label",
+            );
+            if volumes
+                .iter()
+                .filter(|v| Some(**v) == volume["name"].as_str())
+                .count()
+                > 1
+            {
+                self.push(
+                    &here.key("name"),
+                    format!(
+                        "volume `{}` is declared twice",
+                        volume["name"].as_str().unwrap_or_default()
+                    ),
+                    "unique volume names",
+                );
+            }
+            for field in ["claimName", "secretName"] {
+                let source = volume
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|v| v.values())
+                    .find_map(|s| s.get(field));
+                if let Some(name) = source {
+                    self.text(name, &here, field, format::dns_subdomain, "a DNS subdomain");
+                }
+            }
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for field in ["initContainers", "containers"] {
+            for (index, container) in list(&pod[field]).iter().enumerate() {
+                let here = at.key(field).index(index);
+                if let Some(name) = container["name"].as_str() {
+                    if names.contains(&name) {
+                        self.push(
+                            &here.key("name"),
+                            format!("container `{name}` is declared twice"),
+                            "unique container names in a pod",
+                        );
+                    }
+                    names.push(name);
+                }
+                self.container(container, &here, &volumes);
+            }
+        }
+        self.text(
+            &pod["serviceAccountName"],
+            &at.key("serviceAccountName"),
+            "service account",
+            format::dns_subdomain,
+            "a DNS subdomain",
+        );
+        for (index, secret) in list(&pod["imagePullSecrets"]).iter().enumerate() {
+            self.text(
+                &secret["name"],
+                &at.key("imagePullSecrets").index(index).key("name"),
+                "pull secret",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+        }
+        self.labels(&pod["nodeSelector"], &at.key("nodeSelector"));
+        for (index, toleration) in list(&pod["tolerations"]).iter().enumerate() {
+            self.toleration(toleration, &at.key("tolerations").index(index));
+        }
+        for (index, spread) in list(&pod["topologySpreadConstraints"]).iter().enumerate() {
+            let here = at.key("topologySpreadConstraints").index(index);
+            if spread["maxSkew"].as_i64().is_some_and(|s| s < 1) {
+                self.push(
+                    &here.key("maxSkew"),
+                    "`maxSkew` must be at least 1".to_owned(),
+                    "1 or more",
+                );
+            }
+            self.text(
+                &spread["topologyKey"],
+                &here.key("topologyKey"),
+                "topology key",
+                format::qualified_name,
+                "a label key such as `topology.kubernetes.io/zone`",
+            );
+            self.selector(&spread["labelSelector"], &here.key("labelSelector"));
+        }
+        for field in ["runAsUser", "runAsGroup", "fsGroup"] {
+            self.user_id(
+                &pod["securityContext"][field],
+                &at.key("securityContext").key(field),
+                field,
+            );
+        }
+    }
+
+    fn user_id(&mut self, value: &Json, at: &FieldPath, field: &str) {
+        if let Some(id) = value.as_i64()
+            && !(0..=i64::from(i32::MAX)).contains(&id)
+        {
+            self.push(
+                at,
+                format!("`{field}` {id} is not a valid user or group id"),
+                "an id between 0 and 2147483647",
+            );
+        }
+    }
+
+    fn toleration(&mut self, toleration: &Json, at: &FieldPath) {
+        if let Some(key) = toleration["key"].as_str()
+            && !key.is_empty()
+            && let Some(problem) = format::qualified_name(key)
+        {
+            self.push(
+                &at.key("key"),
+                format!("toleration key `{}` {problem}", shown(key)),
+                "a taint key such as `dedicated` or `node.kubernetes.io/unreachable`",
+            );
+        }
+        let exists = toleration["operator"].as_str() == Some("Exists");
+        if exists && toleration["value"].as_str().is_some_and(|v| !v.is_empty()) {
+            self.push(
+                &at.key("value"),
+                "a toleration with `operator: Exists` has no value".to_owned(),
+                "no `value`, or `operator: Equal`",
+            );
+        }
+        if !exists && toleration["key"].as_str().is_none_or(str::is_empty) {
+            self.push(
+                at,
+                "a toleration without a key must use `operator: Exists`".to_owned(),
+                "`key`, or `operator: Exists`",
+            );
+        }
+        if let Some(value) = toleration["value"].as_str()
+            && let Some(problem) = format::label_value(value)
+        {
+            self.push(
+                &at.key("value"),
+                format!("toleration value `{}` {problem}", shown(value)),
+                "a label value",
+            );
+        }
+        if !toleration["tolerationSeconds"].is_null()
+            && toleration["effect"].as_str() != Some("NoExecute")
+        {
+            self.push(
+                &at.key("tolerationSeconds"),
+                "`tolerationSeconds` applies only to `effect: NoExecute`".to_owned(),
+                "`effect: NoExecute` with `tolerationSeconds`",
+            );
+        }
+    }
+
+    fn container(&mut self, container: &Json, at: &FieldPath, volumes: &[&str]) {
+        self.text(
+            &container["name"],
+            &at.key("name"),
+            "container name",
+            format::dns_label,
+            "a DNS label",
+        );
+        match container["image"].as_str() {
+            Some(image) if !image.is_empty() && !image.contains(char::is_whitespace) => {}
+            Some(image) => self.push(
+                &at.key("image"),
+                format!("image `{}` is empty or holds whitespace", shown(image)),
+                "an image reference such as `ghcr.io/org/app:1.0`",
+            ),
+            None => self.push(at, "container has no image".to_owned(), "`image`"),
+        }
+        let mut port_names: Vec<&str> = Vec::new();
+        for (index, port) in list(&container["ports"]).iter().enumerate() {
+            let here = at.key("ports").index(index);
+            self.port(&port["containerPort"], &here.key("containerPort"));
+            if let Some(name) = port["name"].as_str() {
+                self.text(
+                    &port["name"],
+                    &here.key("name"),
+                    "port name",
+                    format::port_name,
+                    "at most 15 lowercase letters, digits and `-`, with a letter",
+                );
+                if port_names.contains(&name) {
+                    self.push(
+                        &here.key("name"),
+                        format!("port name `{name}` is used twice"),
+                        "unique port names",
+                    );
+                }
+                port_names.push(name);
+            }
+        }
+        self.env(container, at);
+        self.resources(&container["resources"], &at.key("resources"));
+        for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+            self.probe(probe, &container[probe], &at.key(probe));
+        }
+        let mut paths: Vec<&str> = Vec::new();
+        for (index, mount) in list(&container["volumeMounts"]).iter().enumerate() {
+            let here = at.key("volumeMounts").index(index);
+            let name = mount["name"].as_str().unwrap_or_default();
+            if !volumes.contains(&name) {
+                self.push(
+                    &here.key("name"),
+                    format!("volume mount `{name}` names no volume of the pod"),
+                    "the name of a volume of the pod",
+                );
+            }
+            let path = mount["mountPath"].as_str().unwrap_or_default();
+            if path.is_empty() || path.contains(':') {
+                self.push(
+                    &here.key("mountPath"),
+                    format!("mount path `{}` is empty or holds `:`", shown(path)),
+                    "an absolute path such as `/data`",
+                );
+            }
+            if paths.contains(&path) {
+                self.push_help(
+                    &here.key("mountPath"),
+                    format!("`{}` is mounted twice in one container", shown(path)),
+                    "one mount per path",
+                    "give each volume its own mount path",
+                );
+            }
+            paths.push(path);
+            if let Some(sub) = mount["subPath"].as_str()
+                && (sub.starts_with('/') || sub.split('/').any(|p| p == ".."))
+            {
+                self.push(
+                    &here.key("subPath"),
+                    format!("sub path `{}` is absolute or holds `..`", shown(sub)),
+                    "a relative path inside the volume",
+                );
+            }
+        }
+    }
+
+    fn port(&mut self, value: &Json, at: &FieldPath) {
+        if let Some(port) = value.as_i64()
+            && let Some(problem) = format::port_number(port)
+        {
+            self.push_help(
+                at,
+                problem,
+                "a port number between 1 and 65535",
+                "e.g. `8080`",
+            );
+        }
+    }
+
+    fn env(&mut self, container: &Json, at: &FieldPath) {
+        for (index, var) in list(&container["env"]).iter().enumerate() {
+            let here = at.key("env").index(index);
+            self.text(
+                &var["name"],
+                &here.key("name"),
+                "environment variable name",
+                format::env_var_name,
+                "letters, digits, `_`, `-` and `.`, not starting with a digit, e.g. `LOG_LEVEL`",
+            );
+            let from = &var["valueFrom"];
+            for source in ["secretKeyRef", "configMapKeyRef"] {
+                let reference = &from[source];
+                if reference.is_null() {
+                    continue;
+                }
+                let there = here.key("valueFrom").key(source);
+                self.text(
+                    &reference["name"],
+                    &there.key("name"),
+                    "referenced name",
+                    format::dns_subdomain,
+                    "a DNS subdomain",
+                );
+                self.text(
+                    &reference["key"],
+                    &there.key("key"),
+                    "key",
+                    format::config_key,
+                    "letters, digits, `-`, `_` and `.`",
+                );
+            }
+        }
+        for (index, source) in list(&container["envFrom"]).iter().enumerate() {
+            let here = at.key("envFrom").index(index);
+            if let Some(prefix) = source["prefix"].as_str()
+                && !prefix.is_empty()
+                && let Some(problem) = format::env_var_name(prefix)
+            {
+                self.push(
+                    &here.key("prefix"),
+                    format!("prefix `{}` {problem}", shown(prefix)),
+                    "the start of an environment variable name, e.g. `DB_`",
+                );
+            }
+            for reference in ["secretRef", "configMapRef"] {
+                self.text(
+                    &source[reference]["name"],
+                    &here.key(reference).key("name"),
+                    "referenced name",
+                    format::dns_subdomain,
+                    "a DNS subdomain",
+                );
+            }
+        }
+    }
+
+    fn resources(&mut self, resources: &Json, at: &FieldPath) {
+        let mut parsed: [Vec<(String, f64)>; 2] = [Vec::new(), Vec::new()];
+        for (slot, field) in ["requests", "limits"].iter().enumerate() {
+            for (name, value) in resources[*field].as_object().into_iter().flatten() {
+                let here = at.key(field).key(name);
+                let Some(text) = quantity_text(value) else {
+                    continue;
+                };
+                match format::quantity(&text) {
+                    Ok(amount) if amount < 0.0 => self.push(
+                        &here,
+                        format!("{field} of {name} `{text}` is negative"),
+                        "zero or more",
+                    ),
+                    Ok(amount) => parsed[slot].push((name.clone(), amount)),
+                    Err(problem) => self.push_help(
+                        &here,
+                        problem,
+                        "a quantity such as `250m`, `1`, `512Mi` or `5Gi`",
+                        "binary suffixes are Ki, Mi, Gi, Ti; decimal ones k, M, G, T (`5Gi`, not `5GB`)",
+                    ),
+                }
+            }
+        }
+        let [requests, limits] = parsed;
+        for (name, request) in &requests {
+            if let Some((_, limit)) = limits.iter().find(|(n, _)| n == name)
+                && request > limit
+            {
+                self.push_help(
+                    &at.key("requests").key(name),
+                    format!("the {name} request is above its limit"),
+                    "requests at or below limits",
+                    "raise the limit or lower the request",
+                );
+            }
+        }
+    }
+
+    fn probe(&mut self, kind: &str, probe: &Json, at: &FieldPath) {
+        if probe.is_null() {
+            return;
+        }
+        for handler in ["httpGet", "tcpSocket"] {
+            if let Some(port) = probe[handler]["port"].as_i64() {
+                self.port(&Json::from(port), &at.key(handler).key("port"));
+            }
+        }
+        if let Some(path) = probe["httpGet"]["path"].as_str()
+            && !path.starts_with('/')
+        {
+            self.push(
+                &at.key("httpGet").key("path"),
+                format!("probe path `{}` does not start with `/`", shown(path)),
+                "a path such as `/healthz`",
+            );
+        }
+        if kind != "readinessProbe" && probe["successThreshold"].as_i64().is_some_and(|n| n != 1) {
+            self.push(
+                &at.key("successThreshold"),
+                format!("the {kind}'s `successThreshold` must be 1"),
+                "1 (only readiness probes take another value)",
+            );
+        }
+        for field in ["periodSeconds", "successThreshold", "failureThreshold"] {
+            if probe[field].as_i64() == Some(0) {
+                self.push(&at.key(field), format!("`{field}` is 0"), "1 or more");
+            }
+        }
+    }
+
+    fn service(&mut self, spec: &Json, at: &FieldPath) {
+        self.labels(&spec["selector"], &at.key("selector"));
+        for (index, port) in list(&spec["ports"]).iter().enumerate() {
+            let here = at.key("ports").index(index);
+            self.port(&port["port"], &here.key("port"));
+            match &port["targetPort"] {
+                Json::Number(_) => self.port(&port["targetPort"], &here.key("targetPort")),
+                Json::String(_) => self.text(
+                    &port["targetPort"],
+                    &here.key("targetPort"),
+                    "target port",
+                    format::port_name,
+                    "a port number or a port name",
+                ),
+                _ => {}
+            }
+            self.text(
+                &port["name"],
+                &here.key("name"),
+                "port name",
+                format::port_name,
+                "at most 15 lowercase letters, digits and `-`",
+            );
+        }
+    }
+
+    fn claim(&mut self, spec: &Json, at: &FieldPath) {
+        self.resources(&spec["resources"], &at.key("resources"));
+        self.text(
+            &spec["storageClassName"],
+            &at.key("storageClassName"),
+            "storage class",
+            format::dns_subdomain,
+            "a DNS subdomain",
+        );
+        if list(&spec["accessModes"]).is_empty() {
+            self.push(
+                &at.key("accessModes"),
+                "the claim has no access mode".to_owned(),
+                "`ReadWriteOnce`, `ReadOnlyMany`, `ReadWriteMany` or `ReadWriteOncePod`",
+            );
+        }
+    }
+
+    fn disruption_budget(&mut self, spec: &Json, at: &FieldPath) {
+        self.selector(&spec["selector"], &at.key("selector"));
+        for field in ["minAvailable", "maxUnavailable"] {
+            if let Some(text) = spec[field].as_str() {
+                let percent = text.strip_suffix('%').and_then(|n| n.parse::<u32>().ok());
+                match percent {
+                    Some(p) if p <= 100 => {}
+                    Some(p) => self.push(
+                        &at.key(field),
+                        format!("`{field}` is {p}%, over 100%"),
+                        "a percentage of at most 100%",
+                    ),
+                    None => self.push_help(
+                        &at.key(field),
+                        format!(
+                            "`{field}` `{}` is neither a number nor a percentage",
+                            shown(text)
+                        ),
+                        "a whole number or a percentage",
+                        "e.g. `1` or `50%`",
+                    ),
+                }
+            }
+        }
+    }
+
+    fn autoscaler(&mut self, spec: &Json, at: &FieldPath) {
+        let min = spec["minReplicas"].as_i64().unwrap_or(1);
+        let max = spec["maxReplicas"].as_i64().unwrap_or(0);
+        if min < 1 {
+            self.push(
+                &at.key("minReplicas"),
+                format!("`minReplicas` is {min}"),
+                "1 or more",
+            );
+        }
+        if max < min.max(1) {
+            self.push(
+                &at.key("maxReplicas"),
+                format!("`maxReplicas` {max} is below `minReplicas` {min}"),
+                "`maxReplicas` at or above `minReplicas`",
+            );
+        }
+        for (index, metric) in list(&spec["metrics"]).iter().enumerate() {
+            let target = &metric["resource"]["target"];
+            if target["averageUtilization"].as_i64().is_some_and(|u| u < 1) {
+                self.push(
+                    &at.key("metrics")
+                        .index(index)
+                        .key("resource")
+                        .key("target")
+                        .key("averageUtilization"),
+                    "a utilization target must be at least 1%".to_owned(),
+                    "a percentage of at least 1",
+                );
+            }
+        }
+        for direction in ["scaleUp", "scaleDown"] {
+            let rules = &spec["behavior"][direction];
+            let here = at.key("behavior").key(direction);
+            if rules["stabilizationWindowSeconds"]
+                .as_i64()
+                .is_some_and(|s| s > 3600)
+            {
+                self.push(
+                    &here.key("stabilizationWindowSeconds"),
+                    "a stabilization window is at most 3600 seconds".to_owned(),
+                    "0 to 3600",
+                );
+            }
+            for (index, policy) in list(&rules["policies"]).iter().enumerate() {
+                let there = here.key("policies").index(index);
+                if policy["value"].as_i64().is_some_and(|v| v < 1) {
+                    self.push(
+                        &there.key("value"),
+                        "a scaling policy's value must be at least 1".to_owned(),
+                        "1 or more",
+                    );
+                }
+                if policy["periodSeconds"]
+                    .as_i64()
+                    .is_some_and(|p| !(1..=1800).contains(&p))
+                {
+                    self.push(
+                        &there.key("periodSeconds"),
+                        "a scaling policy's period is 1 to 1800 seconds".to_owned(),
+                        "1 to 1800",
+                    );
+                }
+            }
+        }
+    }
+
+    fn ingress(&mut self, spec: &Json, at: &FieldPath) {
+        self.text(
+            &spec["ingressClassName"],
+            &at.key("ingressClassName"),
+            "ingress class",
+            format::dns_subdomain,
+            "a DNS subdomain",
+        );
+        for (index, rule) in list(&spec["rules"]).iter().enumerate() {
+            let here = at.key("rules").index(index);
+            self.host(&rule["host"], &here.key("host"));
+            for (p, path) in list(&rule["http"]["paths"]).iter().enumerate() {
+                let there = here.key("http").key("paths").index(p);
+                let exact_or_prefix = matches!(path["pathType"].as_str(), Some("Exact" | "Prefix"));
+                if let Some(text) = path["path"].as_str()
+                    && exact_or_prefix
+                    && !text.starts_with('/')
+                {
+                    self.push(
+                        &there.key("path"),
+                        format!("path `{}` does not start with `/`", shown(text)),
+                        "a path such as `/` or `/api`",
+                    );
+                }
+                let service = &path["backend"]["service"];
+                self.text(
+                    &service["name"],
+                    &there.key("backend").key("service").key("name"),
+                    "backend service",
+                    format::dns1035_label,
+                    "a Service name",
+                );
+                self.port(
+                    &service["port"]["number"],
+                    &there
+                        .key("backend")
+                        .key("service")
+                        .key("port")
+                        .key("number"),
+                );
+            }
+        }
+        for (index, tls) in list(&spec["tls"]).iter().enumerate() {
+            let here = at.key("tls").index(index);
+            for (h, host) in list(&tls["hosts"]).iter().enumerate() {
+                self.host(host, &here.key("hosts").index(h));
+            }
+            self.text(
+                &tls["secretName"],
+                &here.key("secretName"),
+                "TLS secret",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+        }
+    }
+
+    /// An Ingress or HTTPRoute host: a DNS name (a leading `*.` allowed), not an IP.
+    fn host(&mut self, host: &Json, at: &FieldPath) {
+        let Some(text) = host.as_str() else {
+            return;
+        };
+        if format::is_ip_address(text) {
+            self.push_help(
+                at,
+                format!("host `{}` is an IP address", shown(text)),
+                "a DNS name such as `mcp.example.com`",
+                "routes match on names; give the address a DNS name",
+            );
+            return;
+        }
+        let name = text.strip_prefix("*.").unwrap_or(text);
+        if let Some(problem) = format::dns_subdomain(name) {
+            self.push(
+                at,
+                format!("host `{}` {problem}", shown(text)),
+                "a DNS name: lowercase labels of letters, digits and `-`",
+            );
+        }
+    }
+
+    fn http_route(&mut self, spec: &Json, at: &FieldPath) {
+        for (index, host) in list(&spec["hostnames"]).iter().enumerate() {
+            self.host(host, &at.key("hostnames").index(index));
+        }
+        for (index, parent) in list(&spec["parentRefs"]).iter().enumerate() {
+            let here = at.key("parentRefs").index(index);
+            self.text(
+                &parent["name"],
+                &here.key("name"),
+                "Gateway name",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+            self.text(
+                &parent["namespace"],
+                &here.key("namespace"),
+                "Gateway namespace",
+                format::dns_label,
+                "a DNS label",
+            );
+            self.text(
+                &parent["sectionName"],
+                &here.key("sectionName"),
+                "listener name",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+        }
+        for (index, rule) in list(&spec["rules"]).iter().enumerate() {
+            let here = at.key("rules").index(index);
+            for (m, matched) in list(&rule["matches"]).iter().enumerate() {
+                if let Some(path) = matched["path"]["value"].as_str()
+                    && (!path.starts_with('/') || path.len() > 1024)
+                {
+                    self.push(
+                        &here.key("matches").index(m).key("path").key("value"),
+                        format!(
+                            "path `{}` does not start with `/` or is over 1024 characters",
+                            shown(path)
+                        ),
+                        "a path such as `/` or `/api`",
+                    );
+                }
+            }
+            for (b, backend) in list(&rule["backendRefs"]).iter().enumerate() {
+                self.port(
+                    &backend["port"],
+                    &here.key("backendRefs").index(b).key("port"),
+                );
+            }
+            for field in ["request", "backendRequest"] {
+                self.text(
+                    &rule["timeouts"][field],
+                    &here.key("timeouts").key(field),
+                    "timeout",
+                    format::gateway_duration,
+                    "a duration such as `30s` or `0s`",
+                );
+            }
+        }
+    }
+
+    fn network_policy(&mut self, spec: &Json, at: &FieldPath) {
+        self.selector(&spec["podSelector"], &at.key("podSelector"));
+        for direction in ["ingress", "egress"] {
+            let peers = if direction == "ingress" { "from" } else { "to" };
+            for (index, rule) in list(&spec[direction]).iter().enumerate() {
+                let here = at.key(direction).index(index);
+                for (p, port) in list(&rule["ports"]).iter().enumerate() {
+                    if port["port"].is_number() {
+                        self.port(&port["port"], &here.key("ports").index(p).key("port"));
+                    }
+                }
+                for (p, peer) in list(&rule[peers]).iter().enumerate() {
+                    let there = here.key(peers).index(p);
+                    self.selector(&peer["podSelector"], &there.key("podSelector"));
+                    self.selector(&peer["namespaceSelector"], &there.key("namespaceSelector"));
+                    self.ip_block(&peer["ipBlock"], &there.key("ipBlock"));
+                }
+            }
+        }
+    }
+
+    fn ip_block(&mut self, block: &Json, at: &FieldPath) {
+        let Some(text) = block["cidr"].as_str() else {
+            return;
+        };
+        let example = "an address range such as `10.0.0.0/8` or `fd00::/8`";
+        let cidr = match format::cidr(text) {
+            Ok(cidr) => cidr,
+            Err(problem) => {
+                self.push_help(
+                    &at.key("cidr"),
+                    problem,
+                    example,
+                    "a single address is `/32` (IPv4) or `/128` (IPv6)",
+                );
+                return;
+            }
+        };
+        for (index, except) in list(&block["except"]).iter().enumerate() {
+            let here = at.key("except").index(index);
+            let Some(text) = except.as_str() else {
+                continue;
+            };
+            match format::cidr(text) {
+                Err(problem) => self.push(&here, problem, example),
+                Ok(inner) if !(cidr.contains(&inner) && inner.prefix_len() > cidr.prefix_len()) => {
+                    self.push(
+                        &here,
+                        format!("`{text}` is not strictly inside `{cidr}`"),
+                        "an exception that is a smaller range inside the `cidr`",
+                    );
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
+    fn service_monitor(&mut self, spec: &Json, at: &FieldPath) {
+        self.selector(&spec["selector"], &at.key("selector"));
+        for (index, endpoint) in list(&spec["endpoints"]).iter().enumerate() {
+            let here = at.key("endpoints").index(index);
+            for field in ["interval", "scrapeTimeout"] {
+                self.text(
+                    &endpoint[field],
+                    &here.key(field),
+                    field,
+                    format::prometheus_duration,
+                    "a duration such as `30s` or `1m`",
+                );
+            }
+            if let Some(path) = endpoint["path"].as_str()
+                && !path.starts_with('/')
+            {
+                self.push(
+                    &here.key("path"),
+                    format!("metrics path `{}` does not start with `/`", shown(path)),
+                    "a path such as `/metrics`",
+                );
+            }
+            self.text(
+                &endpoint["port"],
+                &here.key("port"),
+                "port",
+                format::port_name,
+                "a port name",
+            );
+        }
+    }
+
+    fn service_account(&mut self, object: &Json, at: &FieldPath) {
+        for (index, secret) in list(&object["imagePullSecrets"]).iter().enumerate() {
+            self.text(
+                &secret["name"],
+                &at.key("imagePullSecrets").index(index).key("name"),
+                "pull secret",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+        }
+    }
+
+    fn role(&mut self, object: &Json, at: &FieldPath) {
+        for (index, rule) in list(&object["rules"]).iter().enumerate() {
+            let here = at.key("rules").index(index);
+            if list(&rule["verbs"]).is_empty() {
+                self.push(
+                    &here.key("verbs"),
+                    "an RBAC rule has no verbs".to_owned(),
+                    "verbs such as `[get, list, watch]`",
+                );
+            }
+            if list(&rule["resources"]).is_empty() && list(&rule["nonResourceURLs"]).is_empty() {
+                self.push(
+                    &here.key("resources"),
+                    "an RBAC rule names no resources".to_owned(),
+                    "resources such as `[pods]`",
+                );
+            }
+            for (r, text) in list(&rule["resources"]).iter().enumerate() {
+                if text.as_str().is_some_and(str::is_empty) {
+                    self.push(
+                        &here.key("resources").index(r),
+                        "an RBAC resource is empty".to_owned(),
+                        "a resource such as `pods` or `pods/log`",
+                    );
+                }
+            }
+        }
+    }
+
+    fn binding(&mut self, object: &Json, at: &FieldPath) {
+        for (index, subject) in list(&object["subjects"]).iter().enumerate() {
+            let here = at.key("subjects").index(index);
+            self.text(
+                &subject["name"],
+                &here.key("name"),
+                "subject",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+            self.text(
+                &subject["namespace"],
+                &here.key("namespace"),
+                "subject namespace",
+                format::dns_label,
+                "a DNS label",
+            );
+        }
+    }
+
+    fn external_secret(&mut self, spec: &Json, at: &FieldPath) {
+        self.text(
+            &spec["refreshInterval"],
+            &at.key("refreshInterval"),
+            "refresh interval",
+            format::go_duration,
+            "a duration such as `1h` or `15m`",
+        );
+        self.text(
+            &spec["target"]["name"],
+            &at.key("target").key("name"),
+            "target Secret",
+            format::dns_subdomain,
+            "a DNS subdomain",
+        );
+        for (index, data) in list(&spec["data"]).iter().enumerate() {
+            let here = at.key("data").index(index);
+            self.text(
+                &data["secretKey"],
+                &here.key("secretKey"),
+                "Secret key",
+                format::config_key,
+                "letters, digits, `-`, `_` and `.`, e.g. `DATABASE_URL`",
+            );
+            if data["remoteRef"]["key"].as_str().is_some_and(str::is_empty) {
+                self.push(
+                    &here.key("remoteRef").key("key"),
+                    "the remote key is empty".to_owned(),
+                    "the key of the secret in the store",
+                );
+            }
+        }
+    }
+
+    fn secret_store(&mut self, spec: &Json, at: &FieldPath) {
+        let provider = &spec["provider"];
+        for (name, settings) in provider.as_object().into_iter().flatten() {
+            let here = at.key("provider").key(name);
+            for field in ["server", "hostAPI"] {
+                if let Some(url) = settings[field].as_str()
+                    && !(url.starts_with("https://") || url.starts_with("http://"))
+                {
+                    self.push(
+                        &here.key(field),
+                        format!("`{}` is not a URL", shown(url)),
+                        "a URL such as `https://vault.example.com`",
+                    );
+                }
+            }
+        }
+    }
+
+    fn helm_release(&mut self, object: &Json, spec: &Json, at: &FieldPath) {
+        self.flux_durations(spec, at);
+        let release = spec["releaseName"]
+            .as_str()
+            .or(object["metadata"]["name"].as_str())
+            .unwrap_or_default();
+        let target = spec["targetNamespace"].as_str();
+        self.text(
+            &spec["targetNamespace"],
+            &at.key("targetNamespace"),
+            "target namespace",
+            format::dns_label,
+            "a DNS label",
+        );
+        let full = match target {
+            Some(namespace) if spec["releaseName"].is_null() => format!("{namespace}-{release}"),
+            _ => release.to_owned(),
+        };
+        if spec["releaseName"].is_string() && release.len() > 53 {
+            self.push(
+                &at.key("releaseName"),
+                format!("release name `{full}` is over 53 characters"),
+                "a release name of at most 53 characters",
+            );
+        }
+        for (index, dependency) in list(&spec["dependsOn"]).iter().enumerate() {
+            self.text(
+                &dependency["name"],
+                &at.key("dependsOn").index(index).key("name"),
+                "dependency",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+        }
+        let chart = &spec["chart"]["spec"];
+        if !chart.is_null() && chart["chart"].as_str().is_none_or(str::is_empty) {
+            self.push(
+                &at.key("chart").key("spec").key("chart"),
+                "the HelmRelease names no chart".to_owned(),
+                "the chart's name",
+            );
+        }
+        for (index, source) in list(&spec["valuesFrom"]).iter().enumerate() {
+            let here = at.key("valuesFrom").index(index);
+            self.text(
+                &source["name"],
+                &here.key("name"),
+                "values source",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+            if let Some(key) = source["valuesKey"].as_str()
+                && let Some(problem) = format::config_key(key)
+            {
+                self.push(
+                    &here.key("valuesKey"),
+                    format!("values key `{}` {problem}", shown(key)),
+                    "a key such as `values.yaml`",
+                );
+            }
+        }
+    }
+
+    fn chart_source(&mut self, kind: &str, spec: &Json, at: &FieldPath) {
+        self.flux_durations(spec, at);
+        let url = spec["url"].as_str().unwrap_or_default();
+        let schemes: &[&str] = match kind {
+            "OCIRepository" => &["oci://"],
+            _ => &["https://", "http://", "oci://"],
+        };
+        if !schemes.iter().any(|s| url.starts_with(s)) || url.len() <= 8 {
+            self.push(
+                &at.key("url"),
+                format!("`{}` is not a {kind} URL", shown(url)),
+                "`oci://registry/path` or `https://charts.example.com`",
+            );
+        }
+    }
+
+    fn flux_kustomization(&mut self, spec: &Json, at: &FieldPath) {
+        if spec.is_null() {
+            return;
+        }
+        self.flux_durations(spec, at);
+        for (index, dependency) in list(&spec["dependsOn"]).iter().enumerate() {
+            self.text(
+                &dependency["name"],
+                &at.key("dependsOn").index(index).key("name"),
+                "dependency",
+                format::dns_subdomain,
+                "a DNS subdomain",
+            );
+        }
+        self.text(
+            &spec["sourceRef"]["name"],
+            &at.key("sourceRef").key("name"),
+            "source",
+            format::dns_subdomain,
+            "a DNS subdomain",
+        );
+        self.text(
+            &spec["targetNamespace"],
+            &at.key("targetNamespace"),
+            "target namespace",
+            format::dns_label,
+            "a DNS label",
+        );
+    }
+
+    /// Flux's `interval`, `timeout` and `retryInterval`: Go durations.
+    fn flux_durations(&mut self, spec: &Json, at: &FieldPath) {
+        for field in ["interval", "timeout", "retryInterval"] {
+            self.text(
+                &spec[field],
+                &at.key(field),
+                field,
+                format::go_duration,
+                "a duration such as `10m`, `1h` or `30s`",
+            );
+        }
+    }
+}
+
+/// A list field, or nothing.
+fn list(value: &Json) -> &[Json] {
+    value.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// A quantity as text, whether the object holds a string or a number.
+fn quantity_text(value: &Json) -> Option<String> {
+    match value {
+        Json::String(text) => Some(text.clone()),
+        Json::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// Spec text echoed in a message: control characters escaped, so a value can never
+/// start a line of its own (or a GitHub workflow command), and long values cut.
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (count, c) in text.chars().enumerate() {
+        if count == 80 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,383 @@
+//! Where a field of a rendered object came from in the specs. A unit's objects are
+//! rendered from one service, chart or the environment's settings; a table maps each
+//! part of an object to the spec fields that feed it (`containers[0].env` comes from
+//! `services.NAME.env`, `resources` from the service's or the global ones), and within
+//! those the offending value itself is looked up, so a diagnostic lands on the line
+//! that wrote it. What cannot be traced further is reported at the unit's spec entry.
+
+use serde_json::Value as Json;
+
+use crate::node::{FieldPath, Node, Segment, Value};
+use crate::render::UnitOf as Owner;
+use crate::source::Span;
+
+/// A spec field, and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: FieldPath,
+    pub span: Span,
+}
+
+/// Where the value at `at` of `object`, rendered for `owner`, was written in the
+/// layered tree `merged`; `fallback` when nothing of the owner's is there.
+pub fn origin(
+    owner: Owner<'_>,
+    object: &Json,
+    at: &FieldPath,
+    merged: &Node,
+    fallback: Span,
+) -> Origin {
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let field = at.to_string();
+    let owner_path = owner_path(owner, object);
+    let candidates: Vec<FieldPath> = sources(owner, kind, &field)
+        .iter()
+        .map(|source| match source.strip_prefix('@') {
+            Some(global) => dotted(&FieldPath::root(), global),
+            None => dotted(&owner_path, source),
+        })
+        .chain(chart_values(owner, &owner_path, at))
+        .collect();
+    let wanted = wanted_values(object, at);
+    for candidate in &candidates {
+        let Some(node) = merged.at(candidate) else {
+            continue;
+        };
+        // The value itself first, then the key that holds it.
+        if let Some(found) = wanted.iter().find_map(|w| search(node, candidate, w)) {
+            return found;
+        }
+    }
+    for candidate in candidates.iter().chain([&owner_path]) {
+        if let Some(node) = merged.at(candidate) {
+            let span = match candidate == &owner_path {
+                true => merged.locate_key(candidate).span,
+                false => node.span,
+            };
+            return Origin {
+                path: candidate.clone(),
+                span,
+            };
+        }
+    }
+    Origin {
+        path: owner_path,
+        span: fallback,
+    }
+}
+
+/// The spec entry a unit is rendered from.
+fn owner_path(owner: Owner<'_>, object: &Json) -> FieldPath {
+    let root = FieldPath::root();
+    match owner {
+        Owner::Service(name) => root.key("services").key(name),
+        Owner::Chart(name) => root.key("charts").key(name),
+        Owner::Flux => root.key("global").key("flux"),
+        Owner::Namespace => match object["kind"].as_str() {
+            Some("ExternalSecret") => root
+                .key("secrets")
+                .key(object["metadata"]["name"].as_str().unwrap_or_default()),
+            Some("SecretStore" | "ClusterSecretStore") => root.key("global").key("secretStore"),
+            Some("NetworkPolicy") => root.key("global").key("network"),
+            _ => root.key("global").key("namespace"),
+        },
+    }
+}
+
+/// Spec fields that feed a part of an object: relative to the owner's entry, or to the
+/// root with a leading `@`. The first prefix of `field` in the table wins.
+fn sources(owner: Owner<'_>, kind: &str, field: &str) -> &'static [&'static str] {
+    let table: &[(&str, &str, &[&str])] = match owner {
+        Owner::Service(_) => SERVICE_SOURCES,
+        Owner::Chart(_) => CHART_SOURCES,
+        Owner::Namespace => NAMESPACE_SOURCES,
+        Owner::Flux => &[],
+    };
+    table
+        .iter()
+        .find(|(k, prefix, _)| (k.is_empty() || *k == kind) && field.starts_with(prefix))
+        .map(|(_, _, sources)| *sources)
+        .unwrap_or(&[])
+}
+
+/// (kind or any, object field prefix, spec fields), most specific first.
+const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
+    (
+        "ServiceAccount",
+        "metadata.annotations",
+        &["serviceAccount.annotations"],
+    ),
+    ("ServiceAccount", "metadata.name", &["serviceAccount.name"]),
+    ("PersistentVolumeClaim", "", &["persistence"]),
+    ("PodDisruptionBudget", "spec", &["disruptionBudget"]),
+    ("HorizontalPodAutoscaler", "spec", &["autoscaling"]),
+    ("ServiceMonitor", "spec", &["metrics"]),
+    (
+        "Service",
+        "spec.ports",
+        &["service", "port", "@global.port"],
+    ),
+    ("Service", "spec.type", &["service"]),
+    (
+        "Ingress",
+        "metadata.annotations",
+        &[
+            "ingress.annotations",
+            "@global.ingress.annotations",
+            "ingress",
+        ],
+    ),
+    (
+        "Ingress",
+        "spec.ingressClassName",
+        &["ingress.className", "@global.ingress.className"],
+    ),
+    (
+        "Ingress",
+        "spec.tls",
+        &[
+            "ingress.tls",
+            "@global.ingress.tls",
+            "ingress.host",
+            "@global.domain",
+        ],
+    ),
+    (
+        "Ingress",
+        "spec",
+        &["ingress", "@global.domain", "@global.hostPattern"],
+    ),
+    ("HTTPRoute", "spec.parentRefs", &["@global.gateway"]),
+    (
+        "HTTPRoute",
+        "spec.rules[0].timeouts",
+        &["ingress.requestTimeout", "ingress"],
+    ),
+    (
+        "HTTPRoute",
+        "spec",
+        &["ingress", "@global.domain", "@global.hostPattern"],
+    ),
+    (
+        "NetworkPolicy",
+        "spec",
+        &["egress", "connectsTo", "@global.network"],
+    ),
+    ("Role", "", &["apiAccess"]),
+    ("ClusterRole", "", &["apiAccess"]),
+    ("RoleBinding", "", &["apiAccess", "serviceAccount"]),
+    ("ClusterRoleBinding", "", &["apiAccess", "serviceAccount"]),
+    ("", "metadata.labels", &["component", "@name"]),
+    ("", "spec.selector", &["@name"]),
+    (
+        "",
+        "spec.template.metadata.labels",
+        &["podLabels", "component", "@name"],
+    ),
+    (
+        "",
+        "spec.template.metadata.annotations",
+        &["podAnnotations"],
+    ),
+    ("", "spec.replicas", &["replicas"]),
+    ("", "spec.template.spec.containers[0].env", &["env"]),
+    ("", "spec.template.spec.containers[0].envFrom", &["envFrom"]),
+    (
+        "",
+        "spec.template.spec.containers[0].resources",
+        &["resources", "@global.resources"],
+    ),
+    (
+        "",
+        "spec.template.spec.containers[0].ports",
+        &["port", "@global.port"],
+    ),
+    (
+        "",
+        "spec.template.spec.containers[0].livenessProbe",
+        &["probes.liveness", "@global.probes.liveness"],
+    ),
+    (
+        "",
+        "spec.template.spec.containers[0].readinessProbe",
+        &["probes.readiness", "@global.probes.readiness"],
+    ),
+    (
+        "",
+        "spec.template.spec.containers[0].startupProbe",
+        &["probes.startup", "@global.probes.startup"],
+    ),
+    ("", "spec.template.spec.containers[0].command", &["command"]),
+    ("", "spec.template.spec.containers[0].args", &["args"]),
+    (
+        "",
+        "spec.template.spec.containers[0].image",
+        &["image", "@global.image"],
+    ),
+    (
+        "",
+        "spec.template.spec.containers[0].volumeMounts",
+        &["writablePaths", "persistence"],
+    ),
+    (
+        "",
+        "spec.template.spec.containers[0].securityContext",
+        &["security"],
+    ),
+    (
+        "",
+        "spec.template.spec.volumes",
+        &["persistence", "writablePaths"],
+    ),
+    ("", "spec.template.spec.securityContext", &["security"]),
+    ("", "spec.template.spec.nodeSelector", &["nodeSelector"]),
+    ("", "spec.template.spec.tolerations", &["tolerations"]),
+    (
+        "",
+        "spec.template.spec.topologySpreadConstraints",
+        &["topologySpread"],
+    ),
+    ("", "spec.template.spec.affinity", &["affinity"]),
+    (
+        "",
+        "spec.template.spec.serviceAccountName",
+        &["serviceAccount.name"],
+    ),
+    (
+        "",
+        "spec.template.spec.imagePullSecrets",
+        &["image.pullSecrets", "@global.image.pullSecrets"],
+    ),
+];
+
+const CHART_SOURCES: &[(&str, &str, &[&str])] = &[
+    ("HelmRelease", "spec.targetNamespace", &["targetNamespace"]),
+    ("HelmRelease", "spec.dependsOn", &["dependsOn"]),
+    ("HelmRelease", "spec.valuesFrom", &["valuesFrom"]),
+    ("HelmRelease", "spec.interval", &["interval"]),
+    ("HelmRelease", "spec.timeout", &["timeout"]),
+    ("HelmRelease", "spec.install", &["installRetries"]),
+    ("HelmRelease", "spec.upgrade", &["upgradeRetries"]),
+    ("HelmRelease", "spec.chart", &["chart", "version"]),
+    ("HelmRelease", "spec.postRenderers", &["images"]),
+    ("HelmRelease", "spec.values", &["values", "hostname"]),
+    ("OCIRepository", "", &["repository", "version", "interval"]),
+    ("HelmRepository", "", &["repository", "interval"]),
+    (
+        "NetworkPolicy",
+        "spec",
+        &["egress", "connectsTo", "@global.network"],
+    ),
+    ("", "metadata.labels", &["component", "@name"]),
+];
+
+const NAMESPACE_SOURCES: &[(&str, &str, &[&str])] = &[
+    ("", "metadata.labels", &["@name"]),
+    ("Namespace", "", &["@global.namespace"]),
+    (
+        "ExternalSecret",
+        "spec.refreshInterval",
+        &["refreshInterval"],
+    ),
+    ("ExternalSecret", "spec.data", &["keys"]),
+    ("ExternalSecret", "spec.dataFrom", &["path"]),
+];
+
+/// A HelmRelease's `spec.values.a.b` is the chart's `values.a.b`, exactly.
+fn chart_values(owner: Owner<'_>, owner_path: &FieldPath, at: &FieldPath) -> Option<FieldPath> {
+    let Owner::Chart(_) = owner else {
+        return None;
+    };
+    match at.0.as_slice() {
+        [Segment::Key(spec), Segment::Key(values), rest @ ..]
+            if spec == "spec" && values == "values" =>
+        {
+            let mut path = owner_path.key("values");
+            path.0.extend(rest.iter().cloned());
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+/// `base` extended by a dotted path (`probes.liveness`); empty adds nothing.
+fn dotted(base: &FieldPath, path: &str) -> FieldPath {
+    path.split('.')
+        .filter(|part| !part.is_empty())
+        .fold(base.clone(), |path, part| path.key(part))
+}
+
+/// What to look for in the specs: the scalar at `at` and, for a mapping entry, its key.
+fn wanted_values(object: &Json, at: &FieldPath) -> Vec<String> {
+    let mut value = object;
+    for segment in &at.0 {
+        value = match segment {
+            Segment::Key(key) => &value[key.as_str()],
+            Segment::Index(index) => &value[*index],
+        };
+    }
+    let mut wanted = Vec::new();
+    match value {
+        Json::String(text) => wanted.push(text.clone()),
+        Json::Number(number) => wanted.push(number.to_string()),
+        Json::Bool(b) => wanted.push(b.to_string()),
+        _ => {}
+    }
+    if let Some(Segment::Key(key)) = at.0.last() {
+        wanted.push(key.clone());
+    }
+    wanted.retain(|w| !w.is_empty());
+    wanted
+}
+
+/// The first node under `node` (in document order) whose value or key is `wanted`,
+/// with its path.
+fn search(node: &Node, path: &FieldPath, wanted: &str) -> Option<Origin> {
+    let mut best: Option<Origin> = None;
+    let mut consider = |found: Origin| {
+        if best.as_ref().is_none_or(|b| found.span < b.span) {
+            best = Some(found);
+        }
+    };
+    let mut stack = vec![(node, path.clone())];
+    while let Some((node, path)) = stack.pop() {
+        match &node.value {
+            Value::Mapping(map) => {
+                for (key, entry) in map {
+                    let child = path.key(key);
+                    if key == wanted {
+                        consider(Origin {
+                            path: child.clone(),
+                            span: entry.key_span,
+                        });
+                    }
+                    stack.push((&entry.node, child));
+                }
+            }
+            Value::Sequence(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    stack.push((item, path.index(index)));
+                }
+            }
+            scalar => {
+                if scalar_is(scalar, wanted) {
+                    consider(Origin {
+                        path,
+                        span: node.span,
+                    });
+                }
+            }
+        }
+    }
+    best
+}
+
+fn scalar_is(value: &Value, wanted: &str) -> bool {
+    match value {
+        Value::String(text) => text == wanted,
+        Value::Integer(n) => n.to_string() == wanted,
+        Value::Bool(b) => b.to_string() == wanted,
+        Value::Float(f) => f.to_string() == wanted,
+        _ => false,
+    }
+}
