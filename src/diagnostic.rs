@@ -80,7 +80,7 @@ impl Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{label}[{}]: {}", self.code, self.message);
+        let _ = writeln!(out, "{label}[{}]: {}", self.code, printable(&self.message));
         let number = self.span.map(|s| s.line.to_string()).unwrap_or_default();
         let gutter = " ".repeat(number.len().max(1));
         if let Some(span) = self.span {
@@ -88,30 +88,61 @@ impl Diagnostic {
             let _ = writeln!(
                 out,
                 "{gutter}--> {}:{}:{}",
-                file.path, span.line, span.column
+                printable(&file.path),
+                span.line,
+                span.column
             );
             if let Some(line) = sources.line(span.file, span.line) {
-                let caret_pad: String = line
+                let before: String = line
                     .chars()
                     .take(span.column.saturating_sub(1) as usize)
+                    .collect();
+                let caret_pad: String = printable_line(&before)
+                    .chars()
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let _ = writeln!(out, "{gutter} |");
-                let _ = writeln!(out, "{number} | {line}");
+                let _ = writeln!(out, "{number} | {}", printable_line(line));
                 let _ = writeln!(out, "{gutter} | {caret_pad}^");
             }
         }
         if let Some(path) = &self.path {
-            let _ = writeln!(out, "{gutter} = field: {path}");
+            let _ = writeln!(out, "{gutter} = field: {}", printable(&path.to_string()));
         }
         if let Some(expected) = &self.expected {
-            let _ = writeln!(out, "{gutter} = expected: {expected}");
+            let _ = writeln!(out, "{gutter} = expected: {}", printable(expected));
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "{gutter} = help: {help}");
+            let _ = writeln!(out, "{gutter} = help: {}", printable(help));
         }
         out
     }
+}
+
+/// Text echoed from the specs, safe to print: every control character and line or
+/// paragraph separator escaped, so spec text can never start a line of its own (and
+/// so never a GitHub workflow command such as `::error::`) or drive the terminal.
+pub fn printable(text: &str) -> String {
+    escape(text, false)
+}
+
+/// A source line for a snippet: like [`printable`], but tabs stay tabs so the caret
+/// lines up.
+fn printable_line(text: &str) -> String {
+    escape(text, true)
+}
+
+fn escape(text: &str, keep_tabs: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let unsafe_char = c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+        match c {
+            '\t' if keep_tabs => out.push(c),
+            _ if unsafe_char => out.extend(c.escape_default()),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// How diagnostics are shown.

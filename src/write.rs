@@ -39,6 +39,7 @@ pub struct Summary {
 /// start with the generated header are not ours and are never touched.
 pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
     let mut plan = Plan::default();
+    tree.check_paths()?;
     refuse_links(root)?;
     for (path, contents) in &tree.files {
         match read_existing(&root.join(path))? {

@@ -96,6 +96,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
             );
         }
     }
+    named_entries(root, &mut out);
     out
 }
 
@@ -192,6 +193,7 @@ pub fn environment_file(
             out.push(diagnostic);
         }
     }
+    named_entries(root, &mut out);
     out
 }
 
@@ -218,5 +220,34 @@ pub(super) fn unit_names(
             .expected("environment and unit names of at most 62 characters together")
             .help("Flux writes the unit name into a label on every object; shorten the environment or the name"),
         );
+    }
+}
+
+/// Names of sections whose keys become object and file names, beyond services and
+/// charts (checked with the stack): each key must be a DNS label. A section added
+/// later joins this list, and the output tree refuses any path that slips through.
+const NAMED_SECTIONS: [(&str, &str); 1] = [("secrets", "secret")];
+
+/// Every key of a named section, in whichever file declares it, is a DNS label.
+fn named_entries(root: &Node, out: &mut Vec<Diagnostic>) {
+    for (section, noun) in NAMED_SECTIONS {
+        let Some(entries) = root.get(section).and_then(Node::mapping) else {
+            continue;
+        };
+        for name in entries.keys() {
+            let Some(problem) = hostname::label_problem(name) else {
+                continue;
+            };
+            let path = FieldPath::root().key(section).key(name);
+            out.push(
+                Diagnostic::error("invalid-name", format!("{noun} name `{name}` {problem}"))
+                    .at(root.locate_key(&path).span)
+                    .path(path)
+                    .expected(
+                        "a DNS label: lowercase letters, digits and `-`, at most 63 characters",
+                    )
+                    .help(format!("rename it to `{}`", hostname::suggest_label(name))),
+            );
+        }
     }
 }
