@@ -98,7 +98,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
             .secrets
             .iter()
             .flatten()
-            .filter(|(_, s)| s.enabled.unwrap_or(true))
+            .filter(|(_, s)| s.synced())
             .map(|(n, s)| (n.clone(), s.clone()))
             .collect(),
         services,
@@ -124,7 +124,14 @@ pub fn chart(
         },
         None => model::ChartSource::Https { url: repository },
     };
-    let mut values = spec.values.clone().unwrap_or_default();
+    // Helm values in key order, whatever order they were written in: reordering keys in
+    // a spec file changes nothing in generated/.
+    let mut values = match crate::render::sorted_keys(serde_json::Value::Object(
+        spec.values.clone().unwrap_or_default(),
+    )) {
+        serde_json::Value::Object(values) => values,
+        _ => serde_json::Map::new(),
+    };
     if let (Some(hostname), Scope::Environment { name: env, tier }) = (&spec.hostname, scope) {
         let host = host(name, hostname.host.as_deref(), global, env, tier);
         for path in &hostname.value_paths {
@@ -302,7 +309,7 @@ pub fn service(
     }
 }
 
-fn env_vars(env: Option<&BTreeMap<String, spec::EnvValue>>) -> Vec<EnvVar> {
+fn env_vars(env: Option<&spec::EnvVars>) -> Vec<EnvVar> {
     env.into_iter()
         .flatten()
         .filter_map(|(name, value)| {

@@ -17,6 +17,8 @@ fn layer_into(base: &mut Node, overlay: &Node) {
         *base = overlay.clone();
         return;
     };
+    // Keys the overlay adds come after the base's, in the overlay's order.
+    let after = below.values().map(|e| e.order + 1).max().unwrap_or(0);
     for (key, entry) in above {
         match below.get_mut(key) {
             Some(under) => {
@@ -24,7 +26,9 @@ fn layer_into(base: &mut Node, overlay: &Node) {
                 under.key_span = entry.key_span;
             }
             None => {
-                below.insert(key.clone(), entry.clone());
+                let mut added = entry.clone();
+                added.order += after;
+                below.insert(key.clone(), added);
             }
         }
     }
@@ -60,6 +64,20 @@ mod tests {
         assert_eq!(api.get("port").map(|n| &n.value), Some(&Value::Integer(80)));
         let args = api.get("args").expect("args");
         assert_eq!(args.to_json(), serde_json::json!(["c"]));
+    }
+
+    #[test]
+    fn mappings_keep_the_written_order_base_keys_first() {
+        let stack = doc(0, "env:\n  Z: 1\n  A: 2\n  M: 3\n");
+        let env = doc(1, "env:\n  B: 4\n  A: 5\n  C: 6\n");
+        let merged = layer(&stack, &env);
+        let keys: Vec<String> = merged.to_json()["env"]
+            .as_object()
+            .expect("a mapping")
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys, ["Z", "A", "M", "B", "C"]);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub struct Node {
 pub struct Entry {
     pub key_span: Span,
     pub node: Node,
+    /// Where the key stands among its mapping's keys, as written: the file's order,
+    /// and after layering the lower file's keys first, then keys the upper file adds.
+    /// Typed values that keep order (`env`) read the mapping in this order.
+    pub order: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,11 +202,16 @@ impl Node {
             Value::Sequence(items) => {
                 serde_json::Value::Array(items.iter().map(Node::to_json).collect())
             }
-            Value::Mapping(map) => serde_json::Value::Object(
-                map.iter()
-                    .map(|(key, entry)| (key.clone(), entry.node.to_json()))
-                    .collect(),
-            ),
+            Value::Mapping(map) => {
+                let mut entries: Vec<(&String, &Entry)> = map.iter().collect();
+                entries.sort_by_key(|(_, entry)| entry.order);
+                serde_json::Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(key, entry)| (key.clone(), entry.node.to_json()))
+                        .collect(),
+                )
+            }
         }
     }
 
@@ -337,10 +346,12 @@ pub(crate) fn from_raw(file: FileId, raw: Spanned<RawValue>) -> Node {
         RawValue::Mapping(entries) => Value::Mapping(
             entries
                 .into_iter()
-                .map(|(key, value)| {
+                .enumerate()
+                .map(|(order, (key, value))| {
                     let entry = Entry {
                         key_span: span_of(file, key.referenced),
                         node: from_raw(file, value),
+                        order,
                     };
                     (key.value, entry)
                 })

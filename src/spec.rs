@@ -229,7 +229,7 @@ pub struct Service {
     pub args: Option<Vec<String>>,
     /// Environment variables: a literal string, or a reference to a Secret or ConfigMap
     /// key.
-    pub env: Option<BTreeMap<String, EnvValue>>,
+    pub env: Option<EnvVars>,
     /// Secrets and ConfigMaps whose keys all become environment variables.
     pub env_from: Option<Vec<EnvFrom>>,
     /// Health checks.
@@ -303,6 +303,77 @@ pub struct Image {
     pub digest: Option<String>,
     /// Pull policy. Default: `global.image.pullPolicy`, else `IfNotPresent`.
     pub pull_policy: Option<PullPolicy>,
+}
+
+/// Environment variables by name, in the order they were written (after layering:
+/// the stack file's first, then those an environment file adds). Kubernetes expands
+/// `$(VAR)` only from variables defined earlier in the list, so the order is kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvVars(pub Vec<(String, EnvValue)>);
+
+impl EnvVars {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &EnvValue)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a EnvVars {
+    type Item = (&'a String, &'a EnvValue);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, EnvValue)>,
+        fn(&'a (String, EnvValue)) -> (&'a String, &'a EnvValue),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+}
+
+impl Serialize for EnvVars {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for EnvVars {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InOrder;
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = EnvVars;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of environment variables")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EnvVars, A::Error> {
+                let mut vars = Vec::new();
+                while let Some(entry) = map.next_entry::<String, EnvValue>()? {
+                    vars.push(entry);
+                }
+                Ok(EnvVars(vars))
+            }
+        }
+        deserializer.deserialize_map(InOrder)
+    }
+}
+
+impl JsonSchema for EnvVars {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EnvVars".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <BTreeMap<String, EnvValue>>::json_schema(generator)
+    }
 }
 
 /// An environment variable's value.
@@ -999,4 +1070,16 @@ pub struct ExternalSecret {
     /// How often the Secret is refreshed. Default: `1h`.
     #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
     pub refresh_interval: Option<String>,
+    /// The Secret is created outside the stack (by hand, by a chart, by another
+    /// controller): mcpstack renders nothing for it, and services and charts may
+    /// reference it and any key of it.
+    #[schemars(extend("default" = false))]
+    pub existing: Option<bool>,
+}
+
+impl ExternalSecret {
+    /// Whether mcpstack syncs this Secret from the store (rather than it existing).
+    pub fn synced(&self) -> bool {
+        self.enabled.unwrap_or(true) && !self.existing.unwrap_or(false)
+    }
 }

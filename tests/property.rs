@@ -1287,7 +1287,8 @@ fn environment(rng: &mut Rng, tier: Tier, env: &str, units: &[Unit], globals: &G
     let mut secrets = Map::new();
     for name in &globals.secrets {
         if rng.chance(10) {
-            secrets.insert(name.clone(), json!({"enabled": false}));
+            // Services may reference it: here the Secret is made outside the stack.
+            secrets.insert(name.clone(), json!({"existing": true}));
         } else if rng.chance(15) {
             secrets.insert(
                 name.clone(),

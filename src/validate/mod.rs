@@ -91,6 +91,12 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         .map(|(n, c)| (n.as_str(), c))
         .collect();
     let units = units(values);
+    let declared: references::Declared<'_> = values
+        .secrets
+        .iter()
+        .flatten()
+        .map(|(n, s)| (n.as_str(), s))
+        .collect();
     let mut hosts: BTreeMap<String, FieldPath> = BTreeMap::new();
     for (service_name, service) in &services {
         let ctx = Context {
@@ -107,6 +113,8 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.probes(&mut out);
         ctx.autoscaling(&mut out);
         ctx.env_references(&mut out);
+        ctx.env_expansion(&mut out);
+        ctx.secret_references(&declared, &mut out);
         ctx.disruption_budget(&mut out);
         ctx.persistence(&mut out);
         ctx.hostname(&mut hosts, &mut out);
@@ -130,6 +138,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.hostname(&mut hosts, &mut out);
         ctx.plaintext(&mut out);
         ctx.registries(&mut out);
+        ctx.secret_references(&declared, &mut out);
     }
     if tier == Tier::Production
         && global.allowed_registries.is_none()

@@ -46,7 +46,141 @@ pub(super) fn dependencies(
     }
 }
 
+/// The Secrets an environment declares, enabled or not, by name.
+pub(super) type Declared<'a> = BTreeMap<&'a str, &'a spec::ExternalSecret>;
+
+/// A reference to a Secret, and where it was written.
+struct SecretRef<'a> {
+    name: &'a str,
+    key: Option<&'a str>,
+    path: FieldPath,
+}
+
+/// Whether `reference` names a declared, enabled Secret (and one of its keys); the
+/// diagnostic when it does not.
+fn secret_reference(
+    env: &str,
+    merged: &Node,
+    declared: &Declared<'_>,
+    reference: &SecretRef<'_>,
+) -> Option<Diagnostic> {
+    let name = reference.name;
+    let error = |message: String| {
+        Diagnostic::error("unknown-secret", message)
+            .at(merged.locate(&reference.path).span)
+            .path(reference.path.clone())
+    };
+    let Some(secret) = declared.get(name) else {
+        let mut diagnostic = error(format!("secret `{name}` is not declared under `secrets`"))
+            .expected(format!(
+                "one of {}",
+                declared
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        diagnostic = match did_you_mean(name, declared.keys().copied()) {
+            Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+            None => diagnostic.help(format!(
+                "declare it: `secrets: {{{name}: {{keys: {{KEY: REMOTE_KEY}}}}}}`, or `{{existing: true}}` for a Secret created outside the stack"
+            )),
+        };
+        return Some(diagnostic);
+    };
+    if !secret.enabled.unwrap_or(true) {
+        return Some(
+            error(format!("secret `{name}` is disabled in `{env}`"))
+                .help("enable the secret in this environment, or drop the reference"),
+        );
+    }
+    let key = reference.key?;
+    let keys = secret.keys.as_ref()?;
+    // Whole folders (`path`) and Secrets made elsewhere may hold any key.
+    if secret.path.is_some() || secret.existing.unwrap_or(false) || keys.contains_key(key) {
+        return None;
+    }
+    let mut diagnostic = error(format!("secret `{name}` has no key `{key}`")).expected(format!(
+        "one of {}",
+        keys.keys()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    if let Some(near) = did_you_mean(key, keys.keys().map(String::as_str)) {
+        diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+    }
+    Some(diagnostic)
+}
+
 impl Context<'_> {
+    /// Every `secretKeyRef` and `envFrom` Secret is declared under `secrets`.
+    pub(super) fn secret_references(&self, declared: &Declared<'_>, out: &mut Vec<Diagnostic>) {
+        let mut references = Vec::new();
+        for (var, value) in self.spec.env.iter().flatten() {
+            if let spec::EnvValue::Reference(reference) = value
+                && let Some(key) = &reference.secret_key_ref
+            {
+                references.push(SecretRef {
+                    name: &key.name,
+                    key: Some(&key.key),
+                    path: self
+                        .path()
+                        .key("env")
+                        .key(var)
+                        .key("secretKeyRef")
+                        .key("name"),
+                });
+            }
+        }
+        for (index, source) in self.spec.env_from.iter().flatten().enumerate() {
+            if let Some(name) = &source.secret_ref {
+                references.push(SecretRef {
+                    name,
+                    key: None,
+                    path: self.path().key("envFrom").index(index).key("secretRef"),
+                });
+            }
+        }
+        for reference in &references {
+            out.extend(secret_reference(self.env, self.merged, declared, reference));
+        }
+    }
+
+    /// `$(VAR)` in an env value expands only from variables defined earlier in the
+    /// list; anything else stays as written, which is rarely what was meant.
+    pub(super) fn env_expansion(&self, out: &mut Vec<Diagnostic>) {
+        let Some(env) = &self.spec.env else {
+            return;
+        };
+        let from_sources = self.spec.env_from.as_ref().is_some_and(|f| !f.is_empty());
+        let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
+        for (position, (var, value)) in env.iter().enumerate() {
+            let spec::EnvValue::Literal(text) = value else {
+                continue;
+            };
+            for name in expansions(text) {
+                let later = names[position..].contains(&name);
+                if !later && (names[..position].contains(&name) || from_sources) {
+                    continue;
+                }
+                let problem = match later {
+                    true => format!("`{var}` uses `$({name})`, which is defined after it"),
+                    false => format!("`{var}` uses `$({name})`, which is not defined"),
+                };
+                out.push(
+                    Diagnostic::warning("env-expansion", problem)
+                        .at(self.merged.locate(&self.path().key("env").key(var)).span)
+                        .path(self.path().key("env").key(var))
+                        .expected("`$(NAME)` naming a variable written above this one")
+                        .help(format!(
+                            "Kubernetes expands `$(VAR)` only from variables defined earlier in the list and leaves `$({name})` as it is otherwise; move `{name}` above `{var}`, or write `$$({name})` for a literal `$({name})`"
+                        )),
+                );
+            }
+        }
+    }
+
     pub(super) fn env_references(&self, out: &mut Vec<Diagnostic>) {
         for (var, value) in self.spec.env.iter().flatten() {
             if let spec::EnvValue::Reference(reference) = value {
@@ -166,4 +300,92 @@ impl<'b> CycleSearch<'_, 'b> {
         self.trail.pop();
         self.state.insert(name, Visit::Done);
     }
+}
+
+impl ChartContext<'_> {
+    /// Secrets a chart is pointed at (`existingSecret`-style values and `valuesFrom`)
+    /// are declared under `secrets`, and so are the keys it is told to read.
+    pub(super) fn secret_references(&self, declared: &Declared<'_>, out: &mut Vec<Diagnostic>) {
+        let mut found = Vec::new();
+        if let Some(values) = &self.spec.values {
+            existing_secrets(&self.path().key("values"), values, &mut found);
+        }
+        let mut references: Vec<SecretRef<'_>> = found
+            .iter()
+            .map(|(path, name, key)| SecretRef {
+                name,
+                key: key.as_deref(),
+                path: path.clone(),
+            })
+            .collect();
+        for (index, source) in self.spec.values_from.iter().flatten().enumerate() {
+            if source.kind == spec::ValuesSourceKind::Secret {
+                references.push(SecretRef {
+                    name: &source.name,
+                    key: None,
+                    path: self.path().key("valuesFrom").index(index).key("name"),
+                });
+            }
+        }
+        for reference in &references {
+            out.extend(secret_reference(self.env, self.merged, declared, reference));
+        }
+    }
+}
+
+/// Chart values that name an existing Secret (`existingSecret`, `auth.existingSecret`,
+/// `metricsExistingSecret`, `existingSecretName`), each with the key its sibling
+/// `existingSecret...Key` values name: (path, secret, key).
+fn existing_secrets(
+    path: &FieldPath,
+    values: &serde_json::Map<String, serde_json::Value>,
+    out: &mut Vec<(FieldPath, String, Option<String>)>,
+) {
+    let names_secret = |key: &str| {
+        let lower = key.to_ascii_lowercase();
+        lower.ends_with("existingsecret") || lower == "existingsecretname"
+    };
+    for (key, value) in values {
+        match value {
+            serde_json::Value::String(name) if names_secret(key) && !name.is_empty() => {
+                out.push((path.key(key), name.clone(), None));
+                let keys = values.iter().filter(|(sibling, _)| {
+                    let lower = sibling.to_ascii_lowercase();
+                    lower.starts_with("existingsecret") && lower.ends_with("key")
+                });
+                for (sibling, secret_key) in keys {
+                    if let Some(secret_key) = secret_key.as_str() {
+                        out.push((path.key(sibling), name.clone(), Some(secret_key.to_owned())));
+                    }
+                }
+            }
+            serde_json::Value::Object(map) => existing_secrets(&path.key(key), map, out),
+            _ => {}
+        }
+    }
+}
+
+/// The names a text expands with `$(NAME)`; `$$(NAME)` is an escaped literal.
+pub(super) fn expansions(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('$') {
+        let after = &rest[start + 1..];
+        if let Some(escaped) = after.strip_prefix('$') {
+            rest = escaped;
+            continue;
+        }
+        if let Some(inner) = after.strip_prefix('(')
+            && let Some(end) = inner.find(')')
+        {
+            let name = &inner[..end];
+            if !name.is_empty() && !name.contains(['(', '$', ' ']) {
+                found.push(name);
+            }
+            rest = &inner[end + 1..];
+            continue;
+        }
+        rest = after;
+    }
+    found
 }

@@ -20,7 +20,7 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
         .secrets
         .iter()
         .flatten()
-        .filter(|(_, s)| s.enabled.unwrap_or(true))
+        .filter(|(_, s)| s.synced())
         .map(|(n, _)| n)
         .collect();
     if store.is_none()
@@ -82,12 +82,7 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for (name, secret) in values
-        .secrets
-        .iter()
-        .flatten()
-        .filter(|(_, s)| s.enabled.unwrap_or(true))
-    {
+    for (name, secret) in values.secrets.iter().flatten().filter(|(_, s)| s.synced()) {
         let empty = secret.keys.as_ref().is_none_or(|k| k.is_empty()) && secret.path.is_none();
         if empty {
             out.push(

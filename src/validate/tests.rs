@@ -389,6 +389,7 @@ fn env_references_name_exactly_one_source() {
         "    envFrom:",
         "      - secretRef: redis-extra",
         "      - prefix: REDIS_",
+        "secrets: {redis: {existing: true}, redis-extra: {existing: true}}",
     ];
     assert_eq!(
         found(&env_findings(&own)),
@@ -580,4 +581,90 @@ fn cycle_search_is_not_exponential() {
         .recv_timeout(Duration::from_secs(10))
         .expect("validating 121 services with acyclic dependencies takes under 10 s");
     assert!(clean, "an acyclic dependency graph has no findings");
+}
+
+#[test]
+fn env_expansion_reads_only_earlier_variables() {
+    let own = [
+        "tier: staging",
+        "services:",
+        "  gateway:",
+        "    env:",
+        "      HOST: db.internal",                           // 5
+        "      URL: \"http://$(HOST):$(PORT)/$$(LITERAL)\"", // 6
+        "      PORT: \"5432\"",                              // 7
+        "      OTHER: \"$(MISSING)\"",                       // 8
+        "      FINE: \"$(URL)\"",                            // 9
+    ];
+    assert_eq!(
+        found(&env_findings(&own)),
+        [("env-expansion", OWN, 6), ("env-expansion", OWN, 8)]
+    );
+    let findings = env_findings(&own);
+    let messages: Vec<&str> = findings.iter().map(|d| d.message.as_str()).collect();
+    assert!(messages[0].contains("`$(PORT)`, which is defined after it"));
+    assert!(messages[1].contains("`$(MISSING)`, which is not defined"));
+}
+
+#[test]
+fn env_keeps_the_order_written_stack_first() {
+    let stack = document(STACK, BASE);
+    let own = document(
+        OWN,
+        &[
+            "tier: staging",
+            "services:",
+            "  gateway:",
+            "    env: {Z: \"1\", A: \"$(Z)\"}",
+        ],
+    );
+    let merged = layer(&stack.root, &own.root);
+    let values = typed(&merged);
+    let env = values.services.expect("services")["gateway"]
+        .env
+        .clone()
+        .expect("env");
+    let names: Vec<&str> = env.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Z", "A"]);
+}
+
+#[test]
+fn expansions_skip_escapes() {
+    assert_eq!(references::expansions("$(A)-$$(B)-$(C"), ["A"]);
+    assert_eq!(references::expansions("x$(A)$(B)"), ["A", "B"]);
+}
+
+#[test]
+fn secret_references_name_declared_secrets_and_keys() {
+    let own = [
+        "tier: staging",
+        "secrets:",
+        "  database: {keys: {url: DB_URL}}",  // 3
+        "  made-elsewhere: {existing: true}", // 4
+        "services:",
+        "  gateway:",
+        "    env:",
+        "      A: {secretKeyRef: {name: database, key: url}}", // 8
+        "      B: {secretKeyRef: {name: database, key: uri}}", // 9
+        "      C: {secretKeyRef: {name: databse, key: url}}",  // 10
+        "      D: {secretKeyRef: {name: made-elsewhere, key: anything}}", // 11
+        "    envFrom:",
+        "      - secretRef: nowhere", // 13
+    ];
+    let global = ["global:", "  secretStore: {aws: {region: eu-west-1}}"];
+    let own: Vec<&str> = own.iter().chain(global.iter()).copied().collect();
+    let findings = env_findings(&own);
+    assert_eq!(
+        found(&findings),
+        [
+            ("unknown-secret", OWN, 9),
+            ("unknown-secret", OWN, 10),
+            ("unknown-secret", OWN, 13)
+        ]
+    );
+    assert_eq!(findings[0].help.as_deref(), Some("did you mean `url`?"));
+    assert_eq!(
+        findings[1].help.as_deref(),
+        Some("did you mean `database`?")
+    );
 }
