@@ -104,9 +104,19 @@ fn is_duration(value: &str) -> bool {
 }
 
 /// Why `value` itself looks like a credential, whatever it is called.
-fn credential_value(value: &str) -> Option<String> {
-    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
+pub fn credential_value(value: &str) -> Option<String> {
+    if is_private_key(value) {
         return Some("the value is a private key".to_owned());
+    }
+    if let Some(decoded) = base64_text(value)
+        && (is_private_key(&decoded) || credential_value(&decoded).is_some())
+    {
+        return Some("the value is a base64-encoded credential".to_owned());
+    }
+    if let Some(token) = value.trim().strip_prefix("Bearer ")
+        && token.trim().len() >= 16
+    {
+        return Some("the value is a bearer token".to_owned());
     }
     if let Some(password) = url_password(value)
         && !password.is_empty()
@@ -121,6 +131,119 @@ fn credential_value(value: &str) -> Option<String> {
         "the value looks like a {} token",
         token.0.trim_end_matches(['_', '-'])
     ))
+}
+
+fn is_private_key(value: &str) -> bool {
+    value.contains("-----BEGIN") && value.contains("PRIVATE KEY")
+}
+
+/// The text a long base64 value encodes, when it is one and decodes to UTF-8.
+fn base64_text(value: &str) -> Option<String> {
+    use base64::Engine as _;
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let base64_alphabet = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    if compact.len() < 24 || !compact.chars().all(base64_alphabet) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Credentials in a command line: `--password=hunter2`, or `--password` followed by
+/// `hunter2`, and any argument whose value is itself a credential. Each finding is the
+/// argument's index and why.
+pub fn in_arguments(arguments: &[String]) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (index, argument) in arguments.iter().enumerate() {
+        if let Some(why) = credential_value(argument) {
+            found.push((index, why));
+            continue;
+        }
+        let flag = argument.trim_start_matches('-');
+        if argument.starts_with('-')
+            && let Some((name, value)) = flag.split_once('=')
+            && let Some(why) = finding(name, value)
+        {
+            found.push((index, why));
+            continue;
+        }
+        let previous = index
+            .checked_sub(1)
+            .and_then(|i| arguments.get(i))
+            .filter(|p| p.starts_with('-') && !p.contains('='));
+        if let Some(previous) = previous
+            && !argument.starts_with('-')
+            && let Some(why) = finding(previous.trim_start_matches('-'), argument)
+        {
+            found.push((index, why));
+        }
+    }
+    found
+}
+
+/// Every credential in a rendered object: any string whose value is one (a private
+/// key, in base64 or not, a URL with a password, a well-known token), `name`/`value`
+/// pairs and annotations named like one, and command lines. Each finding is the
+/// field and why. This covers every string that reaches output, whatever field of
+/// the spec it came from.
+pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![(object, crate::node::FieldPath::root(), String::new())];
+    while let Some((value, path, key)) = stack.pop() {
+        match value {
+            serde_json::Value::String(text) => {
+                if let Some(why) = credential_value(text) {
+                    found.push((path, why));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                let strings: Option<Vec<String>> = items
+                    .iter()
+                    .map(|i| i.as_str().map(str::to_owned))
+                    .collect();
+                match strings {
+                    Some(arguments) if matches!(key.as_str(), "command" | "args") => {
+                        for (index, why) in in_arguments(&arguments) {
+                            found.push((path.index(index), why));
+                        }
+                    }
+                    _ => {
+                        for (index, item) in items.iter().enumerate() {
+                            stack.push((item, path.index(index), key.clone()));
+                        }
+                    }
+                }
+            }
+            serde_json::Value::Object(map) => {
+                let pair = (map.get("name"), map.get("value"));
+                if let (
+                    Some(serde_json::Value::String(name)),
+                    Some(serde_json::Value::String(text)),
+                ) = pair
+                    && credential_value(text).is_none()
+                    && let Some(why) = finding(name, text)
+                {
+                    found.push((path.key("value"), why));
+                }
+                for (child, item) in map {
+                    if key == "annotations"
+                        && let serde_json::Value::String(text) = item
+                        && credential_value(text).is_none()
+                        && let Some(why) = finding(child, text)
+                    {
+                        found.push((path.key(child), why));
+                        continue;
+                    }
+                    stack.push((item, path.key(child), child.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    found.sort();
+    found
 }
 
 /// Well-known token prefixes and the fewest characters that follow them.
@@ -152,7 +275,55 @@ fn url_password(value: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::finding;
+    use super::{finding, in_arguments, in_object};
+    use serde_json::json;
+
+    #[test]
+    fn credentials_anywhere_in_an_object_are_found() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----";
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pem);
+        let object = json!({
+            "metadata": {"annotations": {"auth-url": "https://user:Passw0rd@auth.example.com", "api-token": "abc123def456"}},
+            "spec": {
+                "containers": [{"args": ["--api-key=sk-live-0123456789", "--password", "hunter2", "--port", "80"],
+                                "command": ["serve"]}],
+                "values": {"extraEnvVars": [{"name": "REDIS_PASSWORD", "value": "hunter2"}], "tls": {"keyData": encoded}},
+                "name": "gateway-auth", "secretKey": "jwt-secret-key"
+            }
+        });
+        let fields: Vec<String> = in_object(&object)
+            .iter()
+            .map(|(p, _)| p.to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "metadata.annotations.api-token",
+                "metadata.annotations.auth-url",
+                "spec.containers[0].args[0]",
+                "spec.containers[0].args[2]",
+                "spec.values.extraEnvVars[0].value",
+                "spec.values.tls.keyData",
+            ]
+        );
+    }
+
+    #[test]
+    fn ordinary_arguments_pass() {
+        let args: Vec<String> = [
+            "--port",
+            "8080",
+            "--log-level=debug",
+            "--token-ttl=300",
+            "--password-file",
+            "/run/secrets/db",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        assert_eq!(in_arguments(&args), Vec::new());
+    }
 
     #[test]
     fn credentials_are_refused() {

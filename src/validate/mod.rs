@@ -265,6 +265,15 @@ pub fn rendered(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (unit, object) in crate::render::unit_objects(part_of, env) {
+        for (at, why) in crate::plaintext::in_object(&object) {
+            let origin = api::provenance::origin(unit, &object, &at, merged, own.root.span);
+            out.push(secrets::plaintext_error(
+                Diagnostic::error("plaintext-secret", why)
+                    .at(origin.span)
+                    .path(origin.path),
+                "keep credentials in a Secret declared under `secrets` and reference it (`secretKeyRef`, `envFrom`, a chart's `existingSecret` or `valuesFrom`); in a command line, pass `$(VAR)` of an env var that reads the Secret".to_owned(),
+            ));
+        }
         for violation in api::check(&object) {
             let origin =
                 api::provenance::origin(unit, &object, &violation.at, merged, own.root.span);
