@@ -248,16 +248,206 @@ pub fn quantity(value: &str) -> Result<f64, String> {
     Ok(base * factor)
 }
 
-/// An IPv4 or IPv6 range in CIDR notation.
+/// An IPv4 or IPv6 range in CIDR notation, written canonically: no leading zeros
+/// (which some tools read as octal) and no bits set past the prefix (`10.0.0.1/8`
+/// means either `10.0.0.0/8` or `10.0.0.1/32`; the API server takes the first).
 pub fn cidr(value: &str) -> Result<IpNet, String> {
-    value
+    let net = value
         .parse::<IpNet>()
-        .map_err(|_| format!("`{value}` is not an address range in CIDR notation"))
+        .map_err(|_| format!("`{value}` is not an address range in CIDR notation"))?;
+    let leading_zero = value.split(['.', '/']).any(|part| {
+        part.len() > 1 && part.starts_with('0') && part.chars().all(|c| c.is_ascii_digit())
+    });
+    if leading_zero && net.addr().is_ipv4() {
+        return Err(format!("`{value}` has a number with a leading zero"));
+    }
+    if net.addr() != net.network() {
+        return Err(format!(
+            "`{value}` has address bits set past its prefix; write `{}` for the range or `{}/{}` for the one address",
+            net.trunc(),
+            net.addr(),
+            net.max_prefix_len()
+        ));
+    }
+    Ok(net)
+}
+
+/// An image reference as a container runtime parses it: `[registry/]path[:tag][@digest]`,
+/// the path lowercase, the tag at most 128 word characters, `.` and `-`.
+pub fn image_reference(value: &str) -> Option<String> {
+    if value.is_empty() {
+        return Some("is empty".to_owned());
+    }
+    let (rest, digest) = match value.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (value, None),
+    };
+    if let Some(digest) = digest
+        && !crate::image::is_digest(digest)
+    {
+        return Some(format!(
+            "has digest `{digest}`, not `sha256:` and 64 hex digits"
+        ));
+    }
+    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(tag) = tag
+        && let Some(problem) = image_tag(tag)
+    {
+        return Some(problem);
+    }
+    image_name(name)
+}
+
+/// An image name: an optional registry host (with a port) and lowercase path parts.
+pub fn image_name(name: &str) -> Option<String> {
+    let mut parts: Vec<&str> = name.split('/').collect();
+    let first = parts[0];
+    let is_registry = parts.len() > 1 && (first.contains(['.', ':']) || first == "localhost");
+    if is_registry {
+        let host = first.split(':').next().unwrap_or_default();
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        {
+            return Some(format!("has an invalid registry `{first}`"));
+        }
+        parts.remove(0);
+    }
+    for part in parts {
+        let separators_ok = !part.is_empty()
+            && part.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && part.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && !part.contains("..")
+            && !part.contains("___");
+        if !separators_ok
+            || !part.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            })
+        {
+            return Some(format!(
+                "has the path part `{part}`: image paths are lowercase letters, digits and single `.`, `_` or `-` between them"
+            ));
+        }
+    }
+    None
+}
+
+/// An image tag: at most 128 letters, digits, `_`, `.` and `-`, not starting with `.`
+/// or `-`.
+pub fn image_tag(tag: &str) -> Option<String> {
+    let valid = !tag.is_empty()
+        && tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    match valid {
+        true => None,
+        false => Some(format!(
+            "has the tag `{tag}`: tags are at most 128 letters, digits, `_`, `.` and `-`"
+        )),
+    }
+}
+
+/// A URL path an Ingress or HTTPRoute matches: starts with `/`, no `//`, `/./` or
+/// `/../` parts, no encoded slash, and no characters that controllers read as a
+/// pattern or refuse (spaces, quotes, `(`, `*`, `{`, `;` ...).
+pub fn route_path(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some("does not start with `/`".to_owned());
+    }
+    if path.len() > 1024 {
+        return Some("is over 1024 characters".to_owned());
+    }
+    let dot_parts = path.contains("//")
+        || path.contains("/./")
+        || path.contains("/../")
+        || path.ends_with("/.")
+        || path.ends_with("/..");
+    if dot_parts {
+        return Some("holds an empty, `.` or `..` part".to_owned());
+    }
+    if path.to_ascii_lowercase().contains("%2f") {
+        return Some("holds an encoded `/`".to_owned());
+    }
+    if let Some(c) = path.chars().find(|c| {
+        !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '/' | '-' | '.' | '_' | '~' | '%' | '@' | ':' | '!' | ',' | '='
+            ))
+    }) {
+        return Some(format!(
+            "holds `{}`, which controllers read as a pattern or refuse",
+            c.escape_default()
+        ));
+    }
+    None
+}
+
+/// An absolute path in a container: starts with `/`, is not `/` itself, and has no
+/// `.` or `..` parts.
+pub fn container_path(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return Some("is not absolute".to_owned());
+    }
+    if path.trim_end_matches('/').is_empty() {
+        return Some("is the root folder".to_owned());
+    }
+    if path.split('/').any(|part| part == "." || part == "..") {
+        return Some("holds a `.` or `..` part".to_owned());
+    }
+    if path.contains(':') || path.contains(|c: char| c.is_control()) {
+        return Some("holds `:` or a control character".to_owned());
+    }
+    None
 }
 
 /// Whether a string is an IP address (which Ingress hosts may not be).
 pub fn is_ip_address(value: &str) -> bool {
     value.parse::<IpAddr>().is_ok()
+}
+
+/// A positive Go duration of at least a second, as Flux intervals and timeouts need:
+/// a zero interval never requeues, and one under a second reconciles in a hot loop.
+pub fn flux_duration(value: &str) -> Option<String> {
+    if let Some(problem) = go_duration(value) {
+        return Some(problem);
+    }
+    match duration_seconds(value) {
+        Some(seconds) if seconds >= 1.0 => None,
+        _ => Some(format!("`{value}` is shorter than a second")),
+    }
+}
+
+/// The length of a duration made of `ms`, `s`, `m`, `h`, `d`, `w` and `y` parts.
+fn duration_seconds(value: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut rest = value;
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let number: f64 = rest[..end].parse().ok()?;
+        let after = &rest[end..];
+        let (unit, scale) = [
+            ("ms", 0.001),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+            ("d", 86400.0),
+            ("w", 604_800.0),
+            ("y", 31_536_000.0),
+        ]
+        .into_iter()
+        .find(|(unit, _)| after.starts_with(unit))?;
+        total += number * scale;
+        rest = &after[unit.len()..];
+    }
+    Some(total)
 }
 
 /// A Go duration as Flux parses it: `1h`, `5m30s`, `1.5s`, `100ms`.
@@ -293,6 +483,10 @@ pub fn prometheus_duration(value: &str) -> Option<String> {
     }
     let units = ["ms", "y", "w", "d", "h", "m", "s"];
     match duration_parts(value, &units, false) {
+        // Prometheus keeps durations in 64-bit milliseconds: about 290 million years.
+        Some(_) if duration_seconds(value).is_some_and(|s| s > 9.2e15) => {
+            Some(format!("`{value}` is longer than Prometheus can hold"))
+        }
         Some(_) => None,
         None => Some(format!(
             "`{value}` is not a Prometheus duration: whole numbers of `y`, `w`, `d`, `h`, `m`, `s` or `ms`"
@@ -395,12 +589,63 @@ mod tests {
         assert!(cidr("fd00::/8").is_ok());
         assert!(cidr("10.0.0.0/33").is_err());
         assert!(cidr("10.0.0.0").is_err());
+        assert!(cidr("10.0.0.1/8").is_err());
+        assert!(cidr("010.0.0.0/8").is_err());
+        assert!(cidr("10.0.0.1/32").is_ok());
         assert!(is_ip_address("10.0.0.1"));
         assert!(!is_ip_address("example.com"));
     }
 
     #[test]
+    fn images() {
+        assert_eq!(image_reference("ghcr.io/ibm/mcp-context-forge:0.9.0"), None);
+        assert_eq!(image_reference("localhost:5000/a/b_c:v1.2-rc.1"), None);
+        assert_eq!(image_reference("redis"), None);
+        let digest = format!("ghcr.io/a/b:1@sha256:{}", "a".repeat(64));
+        assert_eq!(image_reference(&digest), None);
+        for bad in [
+            "",
+            "ghcr.io/:0.9.0",
+            "ghcr.io/IBM/app:1",
+            "a/b:1.0:0.9.0",
+            "a/b:v1/../x",
+            "a/b:0.9.0+build.7",
+            "a//b",
+            "a/b@sha256:xyz",
+        ] {
+            assert!(image_reference(bad).is_some(), "{bad}");
+        }
+        assert!(image_tag(&"a".repeat(129)).is_some());
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(route_path("/"), None);
+        assert_eq!(route_path("/api/v1.2_x~y"), None);
+        for bad in [
+            "api",
+            "/a//b",
+            "/../admin",
+            "/a/.",
+            "/api/(.*)",
+            "/my path",
+            "/v1/*",
+            "/a%2fb",
+        ] {
+            assert!(route_path(bad).is_some(), "{bad}");
+        }
+        assert_eq!(container_path("/var/cache/app"), None);
+        for bad in ["data", "/", "/tmp/../etc", "/a:b"] {
+            assert!(container_path(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
     fn durations() {
+        assert_eq!(flux_duration("10m"), None);
+        assert!(flux_duration("0s").is_some());
+        assert!(flux_duration("1ms").is_some());
+        assert!(prometheus_duration("99999999999999999999h").is_some());
         assert_eq!(go_duration("5m"), None);
         assert_eq!(go_duration("1h30m"), None);
         assert_eq!(go_duration("1.5s"), None);

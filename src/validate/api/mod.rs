@@ -49,7 +49,13 @@ pub fn check(object: &Json) -> Vec<Violation> {
         "PersistentVolumeClaim" => rules.claim(spec, &at),
         "PodDisruptionBudget" => rules.disruption_budget(spec, &at),
         "HorizontalPodAutoscaler" => rules.autoscaler(spec, &at),
-        "Ingress" => rules.ingress(spec, &at),
+        "Ingress" => {
+            rules.ingress_annotations(
+                &object["metadata"]["annotations"],
+                &root.key("metadata").key("annotations"),
+            );
+            rules.ingress(spec, &at);
+        }
         "HTTPRoute" => rules.http_route(spec, &at),
         "NetworkPolicy" => rules.network_policy(spec, &at),
         "ServiceMonitor" => rules.service_monitor(spec, &at),
@@ -305,6 +311,25 @@ impl Rules {
 
     fn pod_template(&mut self, template: &Json, at: &FieldPath) {
         let meta = at.key("metadata");
+        for (key, value) in template["metadata"]["annotations"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            let profile = value.as_str().unwrap_or_default();
+            let confined = profile == "runtime/default" || profile.starts_with("localhost/");
+            let apparmor = key.starts_with("container.apparmor.security.beta.kubernetes.io/");
+            let seccomp = key.starts_with("seccomp.security.alpha.kubernetes.io/")
+                || key.starts_with("container.seccomp.security.alpha.kubernetes.io/");
+            if (apparmor || seccomp) && !(confined || (seccomp && profile == "docker/default")) {
+                self.push_help(
+                    &meta.key("annotations").key(key),
+                    format!("annotation `{key}: {}` loosens the pod's confinement", shown(profile)),
+                    "`runtime/default` or a `localhost/` profile",
+                    "the namespace enforces Pod Security `restricted`, which refuses unconfined pods; mcpstack sets RuntimeDefault already",
+                );
+            }
+        }
         self.labels(&template["metadata"]["labels"], &meta.key("labels"));
         self.annotations(
             &template["metadata"]["annotations"],
@@ -390,8 +415,19 @@ impl Rules {
         for (index, toleration) in list(&pod["tolerations"]).iter().enumerate() {
             self.toleration(toleration, &at.key("tolerations").index(index));
         }
+        let mut spreads: Vec<(&Json, &Json)> = Vec::new();
         for (index, spread) in list(&pod["topologySpreadConstraints"]).iter().enumerate() {
             let here = at.key("topologySpreadConstraints").index(index);
+            let identity = (&spread["topologyKey"], &spread["whenUnsatisfiable"]);
+            if spreads.contains(&identity) {
+                self.push(
+                    &here,
+                    "two spread constraints share a topology key and `whenUnsatisfiable`"
+                        .to_owned(),
+                    "one constraint per topology key and `whenUnsatisfiable`",
+                );
+            }
+            spreads.push(identity);
             if spread["maxSkew"].as_i64().is_some_and(|s| s < 1) {
                 self.push(
                     &here.key("maxSkew"),
@@ -484,13 +520,26 @@ impl Rules {
             "a DNS label",
         );
         match container["image"].as_str() {
-            Some(image) if !image.is_empty() && !image.contains(char::is_whitespace) => {}
-            Some(image) => self.push(
-                &at.key("image"),
-                format!("image `{}` is empty or holds whitespace", shown(image)),
-                "an image reference such as `ghcr.io/org/app:1.0`",
-            ),
+            Some(image) => {
+                if let Some(problem) = format::image_reference(image) {
+                    self.push_help(
+                        &at.key("image"),
+                        format!("image `{}` {problem}", shown(image)),
+                        "an image reference such as `ghcr.io/org/app:1.0`",
+                        "set `repository` to the image's path alone (lowercase, no tag) and the tag in `tag`",
+                    );
+                }
+            }
             None => self.push(at, "container has no image".to_owned(), "`image`"),
+        }
+        if let Some(first) = list(&container["command"]).first()
+            && first.as_str().is_some_and(|c| c.trim().is_empty())
+        {
+            self.push(
+                &at.key("command").index(0),
+                "the command to run is empty".to_owned(),
+                "the program to run, e.g. `[/app/server, --port, \"8080\"]`",
+            );
         }
         let mut port_names: Vec<&str> = Vec::new();
         for (index, port) in list(&container["ports"]).iter().enumerate() {
@@ -531,11 +580,11 @@ impl Rules {
                 );
             }
             let path = mount["mountPath"].as_str().unwrap_or_default();
-            if path.is_empty() || path.contains(':') {
+            if let Some(problem) = format::container_path(path) {
                 self.push(
                     &here.key("mountPath"),
-                    format!("mount path `{}` is empty or holds `:`", shown(path)),
-                    "an absolute path such as `/data`",
+                    format!("mount path `{}` {problem}", shown(path)),
+                    "an absolute path such as `/data` or `/var/cache/app`",
                 );
             }
             if paths.contains(&path) {
@@ -643,7 +692,17 @@ impl Rules {
                         format!("{field} of {name} `{text}` is negative"),
                         "zero or more",
                     ),
-                    Ok(amount) => parsed[slot].push((name.clone(), amount)),
+                                        Ok(amount) => {
+                        if let Some(problem) = resource_precision(name, amount) {
+                            self.push_help(
+                                &here,
+                                format!("{field} of {name} `{text}` {problem}"),
+                                "a quantity such as `250m` CPU or `512Mi` memory",
+                                "CPU counts in thousandths (`1m`), memory and storage in whole bytes",
+                            );
+                        }
+                        parsed[slot].push((name.clone(), amount));
+                    }
                     Err(problem) => self.push_help(
                         &here,
                         problem,
@@ -676,6 +735,13 @@ impl Rules {
             if let Some(port) = probe[handler]["port"].as_i64() {
                 self.port(&Json::from(port), &at.key(handler).key("port"));
             }
+        }
+        if !probe["exec"].is_null() && list(&probe["exec"]["command"]).is_empty() {
+            self.push(
+                &at.key("exec").key("command"),
+                format!("the {kind} runs an empty command"),
+                "a command such as `[cat, /tmp/healthy]`",
+            );
         }
         if let Some(path) = probe["httpGet"]["path"].as_str()
             && !path.starts_with('/')
@@ -728,6 +794,15 @@ impl Rules {
 
     fn claim(&mut self, spec: &Json, at: &FieldPath) {
         self.resources(&spec["resources"], &at.key("resources"));
+        let storage = &spec["resources"]["requests"]["storage"];
+        if quantity_text(storage).is_some_and(|t| format::quantity(&t).is_ok_and(|q| q <= 0.0)) {
+            self.push_help(
+                &at.key("resources").key("requests").key("storage"),
+                "the claim asks for no storage".to_owned(),
+                "a size greater than zero",
+                "e.g. `5Gi`",
+            );
+        }
         self.text(
             &spec["storageClassName"],
             &at.key("storageClassName"),
@@ -814,6 +889,13 @@ impl Rules {
                     "0 to 3600",
                 );
             }
+            if rules["policies"].is_array() && list(&rules["policies"]).is_empty() {
+                self.push(
+                    &here.key("policies"),
+                    format!("the {direction} behavior lists no policy"),
+                    "at least one policy, e.g. `{type: Percent, value: 100, periodSeconds: 15}`",
+                );
+            }
             for (index, policy) in list(&rules["policies"]).iter().enumerate() {
                 let there = here.key("policies").index(index);
                 if policy["value"].as_i64().is_some_and(|v| v < 1) {
@@ -837,6 +919,29 @@ impl Rules {
         }
     }
 
+    /// ingress-nginx annotations that inject configuration: `*-snippet` (refused by
+    /// default since ingress-nginx 1.9, and a known injection path) and values that
+    /// span lines.
+    fn ingress_annotations(&mut self, annotations: &Json, at: &FieldPath) {
+        for (key, value) in annotations.as_object().into_iter().flatten() {
+            let text = value.as_str().unwrap_or_default();
+            if key.ends_with("-snippet") {
+                self.push_help(
+                    &at.key(key),
+                    format!("annotation `{key}` injects raw configuration into the ingress controller"),
+                    "annotations that set one documented option each",
+                    "ingress-nginx refuses snippets by default; use the annotation for the one setting you need",
+                );
+            } else if text.contains(['\n', '\r']) {
+                self.push(
+                    &at.key(key),
+                    format!("annotation `{key}` spans several lines"),
+                    "a one-line value",
+                );
+            }
+        }
+    }
+
     fn ingress(&mut self, spec: &Json, at: &FieldPath) {
         self.text(
             &spec["ingressClassName"],
@@ -850,15 +955,13 @@ impl Rules {
             self.host(&rule["host"], &here.key("host"));
             for (p, path) in list(&rule["http"]["paths"]).iter().enumerate() {
                 let there = here.key("http").key("paths").index(p);
-                let exact_or_prefix = matches!(path["pathType"].as_str(), Some("Exact" | "Prefix"));
                 if let Some(text) = path["path"].as_str()
-                    && exact_or_prefix
-                    && !text.starts_with('/')
+                    && let Some(problem) = format::route_path(text)
                 {
                     self.push(
                         &there.key("path"),
-                        format!("path `{}` does not start with `/`", shown(text)),
-                        "a path such as `/` or `/api`",
+                        format!("path `{}` {problem}", shown(text)),
+                        "a path such as `/` or `/api/v1`",
                     );
                 }
                 let service = &path["backend"]["service"];
@@ -950,15 +1053,12 @@ impl Rules {
             let here = at.key("rules").index(index);
             for (m, matched) in list(&rule["matches"]).iter().enumerate() {
                 if let Some(path) = matched["path"]["value"].as_str()
-                    && (!path.starts_with('/') || path.len() > 1024)
+                    && let Some(problem) = format::route_path(path)
                 {
                     self.push(
                         &here.key("matches").index(m).key("path").key("value"),
-                        format!(
-                            "path `{}` does not start with `/` or is over 1024 characters",
-                            shown(path)
-                        ),
-                        "a path such as `/` or `/api`",
+                        format!("path `{}` {problem}", shown(path)),
+                        "a path such as `/` or `/api/v1`",
                     );
                 }
             }
@@ -1091,6 +1191,14 @@ impl Rules {
                     "verbs such as `[get, list, watch]`",
                 );
             }
+            if !list(&rule["resources"]).is_empty() && list(&rule["apiGroups"]).is_empty() {
+                self.push_help(
+                    &here.key("apiGroups"),
+                    "an RBAC rule on resources names no API group".to_owned(),
+                    "API groups such as `[\"\"]` (the core group) or `[apps]`",
+                    "the core group (pods, services, configmaps) is `\"\"`",
+                );
+            }
             if list(&rule["resources"]).is_empty() && list(&rule["nonResourceURLs"]).is_empty() {
                 self.push(
                     &here.key("resources"),
@@ -1131,6 +1239,17 @@ impl Rules {
     }
 
     fn external_secret(&mut self, spec: &Json, at: &FieldPath) {
+        for (index, source) in list(&spec["dataFrom"]).iter().enumerate() {
+            if let Some(path) = source["find"]["path"].as_str()
+                && !path.starts_with('/')
+            {
+                self.push(
+                    &at.key("dataFrom").index(index).key("find").key("path"),
+                    format!("remote path `{}` is not absolute", shown(path)),
+                    "a remote folder such as `/gateway`",
+                );
+            }
+        }
         self.text(
             &spec["refreshInterval"],
             &at.key("refreshInterval"),
@@ -1170,14 +1289,47 @@ impl Rules {
             let here = at.key("provider").key(name);
             for field in ["server", "hostAPI"] {
                 if let Some(url) = settings[field].as_str()
-                    && !(url.starts_with("https://") || url.starts_with("http://"))
+                    && !url.starts_with("https://")
                 {
-                    self.push(
+                    self.push_help(
                         &here.key(field),
-                        format!("`{}` is not a URL", shown(url)),
+                        format!("`{}` is not an https URL", shown(url)),
                         "a URL such as `https://vault.example.com`",
+                        "the store sends credentials and secret values: plain http would carry them in clear text",
                     );
                 }
+            }
+            for credential in ["clientId", "clientSecret"] {
+                let reference = &settings["auth"]["universalAuthCredentials"][credential];
+                self.text(
+                    &reference["name"],
+                    &here
+                        .key("auth")
+                        .key("universalAuthCredentials")
+                        .key(credential)
+                        .key("name"),
+                    "credentials Secret",
+                    format::dns_subdomain,
+                    "a Secret name",
+                );
+            }
+            if let Some(region) = settings["region"].as_str()
+                && !aws_region(region)
+            {
+                self.push(
+                    &here.key("region"),
+                    format!("`{}` is not an AWS region", shown(region)),
+                    "a region such as `eu-west-1`",
+                );
+            }
+            if let Some(path) = settings["secretsScope"]["secretsPath"].as_str()
+                && !path.starts_with('/')
+            {
+                self.push(
+                    &here.key("secretsScope").key("secretsPath"),
+                    format!("secrets path `{}` is not absolute", shown(path)),
+                    "a folder such as `/` or `/gateway`",
+                );
             }
         }
     }
@@ -1224,8 +1376,42 @@ impl Rules {
                 "the chart's name",
             );
         }
+        for (index, renderer) in list(&spec["postRenderers"]).iter().enumerate() {
+            let here = at
+                .key("postRenderers")
+                .index(index)
+                .key("kustomize")
+                .key("images");
+            for (i, image) in list(&renderer["kustomize"]["images"]).iter().enumerate() {
+                let there = here.index(i);
+                for (field, rule) in [
+                    ("name", format::image_name as fn(&str) -> Option<String>),
+                    ("newName", format::image_name),
+                    ("newTag", format::image_tag),
+                ] {
+                    if let Some(text) = image[field].as_str()
+                        && let Some(problem) = rule(text)
+                    {
+                        self.push(
+                            &there.key(field),
+                            format!("image `{}` {problem}", shown(text)),
+                            "an image name such as `docker.io/bitnami/redis` and a tag such as `7.4.1`",
+                        );
+                    }
+                }
+            }
+        }
         for (index, source) in list(&spec["valuesFrom"]).iter().enumerate() {
             let here = at.key("valuesFrom").index(index);
+            if let Some(target) = source["targetPath"].as_str()
+                && !values_path(target)
+            {
+                self.push(
+                    &here.key("targetPath"),
+                    format!("values path `{}` is not one Flux accepts", shown(target)),
+                    "a path of letters, digits, `_`, `-`, `.` and `[N]` indexes, e.g. `auth.password`",
+                );
+            }
             self.text(
                 &source["name"],
                 &here.key("name"),
@@ -1257,6 +1443,16 @@ impl Rules {
                 &at.key("url"),
                 format!("`{}` is not a {kind} URL", shown(url)),
                 "`oci://registry/path` or `https://charts.example.com`",
+            );
+            return;
+        }
+        if let Some(path) = url.strip_prefix("oci://")
+            && let Some(problem) = format::image_name(path)
+        {
+            self.push(
+                &at.key("url"),
+                format!("`{}` {problem}", shown(url)),
+                "an OCI repository such as `oci://registry-1.docker.io/bitnamicharts/redis`",
             );
         }
     }
@@ -1291,17 +1487,77 @@ impl Rules {
         );
     }
 
-    /// Flux's `interval`, `timeout` and `retryInterval`: Go durations.
+    /// Flux's `interval`, `timeout` and `retryInterval`: Go durations of a second or
+    /// more.
     fn flux_durations(&mut self, spec: &Json, at: &FieldPath) {
         for field in ["interval", "timeout", "retryInterval"] {
-            self.text(
-                &spec[field],
-                &at.key(field),
-                field,
-                format::go_duration,
-                "a duration such as `10m`, `1h` or `30s`",
-            );
+            if let Some(text) = spec[field].as_str()
+                && let Some(problem) = format::flux_duration(text)
+            {
+                self.push_help(
+                    &at.key(field),
+                    format!("{field} {problem}"),
+                    "a duration such as `10m`, `1h` or `30s`",
+                    "Flux's own default interval is `10m`; a zero interval never reconciles again",
+                );
+            }
         }
+    }
+}
+
+/// Whether a HelmRelease values path is one Flux's CRD accepts.
+fn values_path(path: &str) -> bool {
+    let mut rest = path;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        if let Some(index) = rest.strip_prefix('[') {
+            let Some(end) = index.find(']') else {
+                return false;
+            };
+            let digits = &index[..end];
+            if digits.is_empty() || digits.len() > 5 || !digits.chars().all(|c| c.is_ascii_digit())
+            {
+                return false;
+            }
+            rest = &index[end + 1..];
+            continue;
+        }
+        let c = rest.chars().next().unwrap_or_default();
+        if !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '\\' | '/')) {
+            return false;
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    !path.contains("..")
+}
+
+/// Whether a name is an AWS region (`eu-west-1`, `us-gov-east-1`).
+fn aws_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// What is wrong with the precision of a resource amount, if anything: CPU below a
+/// thousandth, memory and storage in fractions of a byte, any amount past 64 bits.
+fn resource_precision(name: &str, amount: f64) -> Option<String> {
+    if amount > 9.2e18 {
+        return Some("is larger than Kubernetes can hold".to_owned());
+    }
+    match name {
+        "cpu" if amount > 0.0 && (amount * 1000.0).fract().abs() > 1e-9 => {
+            Some("is finer than a thousandth of a CPU, which the API server rounds".to_owned())
+        }
+        "memory" | "storage" | "ephemeral-storage" if amount.fract().abs() > 1e-9 => {
+            Some("is a fraction of a byte".to_owned())
+        }
+        _ => None,
     }
 }
 

@@ -53,7 +53,7 @@ fn names_follow_their_kind() {
     assert_eq!(fields(&bad), ["metadata.name"]);
     let service = json!({"kind": "Service", "metadata": {"name": "1gateway"}, "spec": {}});
     assert_eq!(fields(&service), ["metadata.name"]);
-    let role = json!({"kind": "Role", "metadata": {"name": "read:pods"}, "rules": [{"verbs": ["get"], "resources": ["pods"]}]});
+    let role = json!({"kind": "Role", "metadata": {"name": "read:pods"}, "rules": [{"apiGroups": [""], "verbs": ["get"], "resources": ["pods"]}]});
     assert_eq!(check(&role), Vec::new());
 }
 
