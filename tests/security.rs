@@ -1,11 +1,12 @@
-//! Security of the committed output: every pod template that `kubectl kustomize
-//! generated/overlays/ENV` builds meets the Pod Security Standards "restricted" profile
+//! Security of the committed output: every pod template of every environment (`mcpstack
+//! render ENV`, which tests/cli.rs holds equal to `kubectl kustomize
+//! generated/overlays/ENV`) meets the Pod Security Standards "restricted" profile
 //! (checked here, control by control), every workload lands in a Namespace of its own
 //! overlay that enforces that profile, and checkov finds nothing in the production
 //! overlay that `docs/security.md` does not accept with a reason.
 //!
-//! Missing tools fail these tests in CI (`CI` set and non-empty) and skip them elsewhere,
-//! with a note on stderr.
+//! A missing checkov fails the checkov tests, unless `MCPSTACK_ALLOW_SKIP` allows the
+//! skip (see tests/common/mod.rs).
 
 mod common;
 
@@ -15,11 +16,10 @@ use std::process::Command;
 use serde_json::{Value as Json, json};
 
 use common::{
-    Document, KUBECTL, describe, documents, kustomize_overlay, overlay_documents,
-    overlay_environments, project_root, tools_ready,
+    CHECKOV, Document, Need, can_run, describe, documents, environments, project_root, render,
+    rendered_documents,
 };
 
-const CHECKOV: &str = "checkov";
 /// The checkov release `.ci/run` installs (keep the two in step): the accepted checks in
 /// `docs/security.md` were reviewed against its findings.
 const CHECKOV_VERSION: &str = "3.3.30";
@@ -38,21 +38,18 @@ const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
 #[test]
 fn pod_templates_meet_the_restricted_profile() {
-    if !tools_ready("restricted profile", &[KUBECTL]) {
-        return;
-    }
     let mut failures = Vec::new();
     let mut templates = 0;
-    for env in overlay_environments() {
-        let documents = match overlay_documents(&env) {
+    for env in environments() {
+        let documents = match rendered_documents(&env) {
             Ok(documents) => documents,
             Err(error) => {
-                failures.push(format!("generated/overlays/{env}: {error}"));
+                failures.push(format!("{env}: {error}"));
                 continue;
             }
         };
         for document in &documents {
-            let place = format!("generated/overlays/{env}: {}", describe(&document.object));
+            let place = format!("{env}: {}", describe(&document.object));
             match pod_template(&document.object) {
                 Ok(Some(template)) => {
                     templates += 1;
@@ -66,7 +63,7 @@ fn pod_templates_meet_the_restricted_profile() {
     }
     assert!(
         templates > 0 || !failures.is_empty(),
-        "generated/overlays builds no pod templates: nothing was checked"
+        "no environment renders a pod template: nothing was checked"
     );
     assert!(
         failures.is_empty(),
@@ -80,18 +77,15 @@ fn pod_templates_meet_the_restricted_profile() {
 
 #[test]
 fn workloads_run_in_namespaces_that_enforce_restricted() {
-    if !tools_ready("namespace enforcement", &[KUBECTL]) {
-        return;
-    }
     let mut failures = Vec::new();
-    for env in overlay_environments() {
-        match overlay_documents(&env) {
+    for env in environments() {
+        match rendered_documents(&env) {
             Ok(documents) => failures.extend(
                 enforcement_gaps(&documents)
                     .into_iter()
-                    .map(|gap| format!("generated/overlays/{env}: {gap}")),
+                    .map(|gap| format!("{env}: {gap}")),
             ),
-            Err(error) => failures.push(format!("generated/overlays/{env}: {error}")),
+            Err(error) => failures.push(format!("{env}: {error}")),
         }
     }
     assert!(
@@ -103,15 +97,14 @@ fn workloads_run_in_namespaces_that_enforce_restricted() {
 
 #[test]
 fn checkov_finds_only_accepted_checks_in_production() {
-    if !tools_ready("checkov", &[KUBECTL, CHECKOV]) {
+    if !can_run(&[Need::Checkov]) {
         return;
     }
     let (accepted, mut failures) = match accepted_checks(&security_doc()) {
         Ok(accepted) => (accepted, Vec::new()),
         Err(errors) => (BTreeMap::new(), errors),
     };
-    let stream =
-        kustomize_overlay(CHECKOV_ENV).expect("kubectl kustomize builds the production overlay");
+    let stream = render(CHECKOV_ENV).expect("mcpstack renders the production overlay");
     let documents = documents(&stream).expect("the production overlay is YAML");
     let scan = checkov(&stream, &format!("{CHECKOV_ENV}.yaml")).expect("checkov scans");
     if failures.is_empty() {
@@ -426,7 +419,7 @@ fn review_reports_unaccepted_and_stale_checks() {
 
 #[test]
 fn checkov_reports_a_privileged_deployment() {
-    if !tools_ready("checkov self-check", &[CHECKOV]) {
+    if !can_run(&[Need::Checkov]) {
         return;
     }
     let text = serde_json::to_string_pretty(&noncompliant_deployment()).expect("serialize");
