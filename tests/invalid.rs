@@ -114,7 +114,12 @@ fn is_code(text: &str) -> bool {
 /// The errors of a case's `expected.txt`; a malformed file fails the case.
 fn expected_errors(case: &Path) -> Vec<Expected> {
     let text = fs::read_to_string(case.join("expected.txt")).expect("the case has expected.txt");
-    parse_expected(&text).unwrap_or_else(|error| panic!("{}/expected.txt: {error}", case.display()))
+    parse_expected(&text).unwrap_or_else(|error| {
+        panic!(
+            "tests/fixtures/invalid/{}/expected.txt: {error}",
+            case_name(case)
+        )
+    })
 }
 
 /// Every error `mcpstack` printed, as code and `FILE:LINE`: a header line
