@@ -158,6 +158,16 @@ impl Need {
         }
     }
 
+    /// How to provide it.
+    fn remedy(self) -> &'static str {
+        match self {
+            Need::Kubectl => "install kubectl with Kustomize v5",
+            Need::Checkov => "install checkov as .ci/run does",
+            Need::KubernetesValidate => "install kubernetes-validate as .ci/run does",
+            Need::CrdSchemas => "put the CRD JSON schemas in ../shared/schemas/crds",
+        }
+    }
+
     /// Why it is not available, or `None` when it is. A tool counts as available when
     /// it is on PATH: a tool that is there but broken fails the test that runs it.
     pub fn missing(self) -> Option<String> {
@@ -221,17 +231,26 @@ fn prerequisites(part: Option<&str>, needs: &[Need]) -> bool {
         .map(|(need, why)| format!("{} ({why})", need.name()))
         .collect::<Vec<_>>()
         .join(", ");
-    let refused: Vec<&str> = missing
+    let refused: Vec<Need> = missing
         .iter()
-        .map(|(need, _)| need.name())
-        .filter(|name| !allowed.contains(name))
+        .map(|(need, _)| *need)
+        .filter(|need| !allowed.contains(&need.name()))
         .collect();
     assert!(
         refused.is_empty(),
-        "{test} needs {reasons}{}. Install what is missing (.ci/run shows how), or allow \
-         the skip explicitly with {ALLOW_SKIP}={} (a comma-separated list of {}, or `all`)",
+        "{test} needs {reasons}{}. Either {}, or allow the skip explicitly with \
+         {ALLOW_SKIP}={} (a comma-separated list of {}, or `all`)",
         part.map(|part| format!(" for {part}")).unwrap_or_default(),
-        refused.join(","),
+        refused
+            .iter()
+            .map(|need| need.remedy())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        refused
+            .iter()
+            .map(|need| need.name())
+            .collect::<Vec<_>>()
+            .join(","),
         Need::ALL.map(Need::name).join(", ")
     );
     let what = match part {
