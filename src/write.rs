@@ -193,7 +193,9 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(error);
         }
+        pause_for_tests(PAUSE_BEFORE_SWAP);
         swap(&staging, &root.join(GENERATED_DIR))?;
+        pause_for_tests(PAUSE_AFTER_SWAP);
         // The staging folder now holds the old tree.
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -205,6 +207,20 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
         unchanged: plan.unchanged.len(),
         removed: plan.extra.len(),
     })
+}
+
+/// Test hooks for tests/kill.rs, never set otherwise: with the variable set to a file
+/// path, a build creates that file just before (or just after) the swap and then
+/// sleeps, so that the test kills it at a known point.
+const PAUSE_BEFORE_SWAP: &str = "MCPSTACK_TEST_PAUSE_BEFORE_SWAP";
+const PAUSE_AFTER_SWAP: &str = "MCPSTACK_TEST_PAUSE_AFTER_SWAP";
+
+fn pause_for_tests(variable: &str) {
+    if let Some(signal) = std::env::var_os(variable)
+        && std::fs::write(&signal, b"").is_ok()
+    {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
 }
 
 /// Name prefix of the folder a build stages `generated/` in, beside it.

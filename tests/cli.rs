@@ -9,8 +9,8 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use common::{
-    code, copy_folders, files, kubectl_ready, kustomize, mcpstack, parse_stream, project_root, run,
-    stderr, stdout,
+    Need, can_run, code, copy_folders, environments, files, kustomize, mcpstack, parse_stream,
+    project_root, run, stderr, stdout,
 };
 
 /// A copy of the example project (specs, and optionally its committed output).
@@ -204,19 +204,6 @@ fn rendered_environments_match_snapshots() {
     }
 }
 
-fn environments() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(project_root().join("environments"))
-        .expect("environments")
-        .map(|e| e.expect("entry").path())
-        // Spec files only: environments/templates/ holds the review template.
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml"))
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .filter(|name| name != "stack")
-        .collect();
-    names.sort();
-    names
-}
-
 // --- Equivalence with kubectl kustomize ---------------------------------------------
 
 type ObjectKey = (String, String, String, String);
@@ -252,7 +239,7 @@ fn kustomize_objects(dir: &Path) -> BTreeMap<ObjectKey, Json> {
 
 #[test]
 fn kustomize_builds_equal_render_for_every_environment_and_unit() {
-    if !kubectl_ready("kustomize equivalence") {
+    if !can_run(&[Need::Kubectl]) {
         return;
     }
     let root = project_root();
@@ -337,4 +324,30 @@ fn every_spec_file_names_the_editor_schema() {
             .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
     }
+}
+
+// --- Tests that need tools: the skip policy ------------------------------------------
+
+#[test]
+fn allowed_skips_are_named_exactly() {
+    let parse = common::parse_allowed_skips;
+    assert_eq!(parse(""), Ok(vec![]), "unset or empty allows nothing");
+    assert_eq!(
+        parse(" kubectl ,crd-schemas"),
+        Ok(vec!["kubectl", "crd-schemas"])
+    );
+    assert_eq!(
+        parse("all"),
+        Ok(vec![
+            "kubectl",
+            "checkov",
+            "kubernetes-validate",
+            "crd-schemas"
+        ])
+    );
+    let typo = parse("kubectl,kubernetes_validate").expect_err("a typo is an error");
+    assert!(
+        typo.contains("`kubernetes_validate` is not one of"),
+        "{typo}"
+    );
 }

@@ -1,10 +1,11 @@
-//! Conformance of the committed output with the real API schemas: every object that
-//! `kubectl kustomize generated/overlays/ENV` builds, checked by `kubernetes-validate`
-//! (Kubernetes kinds) or against its CRD's JSON schema, and every Flux object under
+//! Conformance of the committed output with the real API schemas: every object of every
+//! environment (`mcpstack render ENV`, which tests/cli.rs holds equal to `kubectl
+//! kustomize generated/overlays/ENV`), checked by `kubernetes-validate` (Kubernetes
+//! kinds) or against its CRD's JSON schema, and every Flux object under
 //! `generated/flux/ENV/` checked against its CRD's JSON schema.
 //!
-//! Missing tools or schemas fail these tests in CI (`CI` set and non-empty) and skip
-//! them elsewhere, with a note on stderr.
+//! A missing `kubernetes-validate` or missing CRD schemas fail these tests, unless
+//! `MCPSTACK_ALLOW_SKIP` allows the skip (see tests/common/mod.rs).
 
 mod common;
 
@@ -15,13 +16,12 @@ use std::process::{Command, Output};
 use serde_json::{Value as Json, json};
 
 use common::{
-    KUBECTL, can_run, describe, missing_tools, output_text, overlay_documents,
-    overlay_environments, parse_stream, project_root, subdirectories,
+    KUBERNETES_VALIDATE, Need, can_run, can_run_part, crd_schemas_dir, describe, environments,
+    output_text, parse_stream, project_root, rendered_documents, subdirectories,
 };
 
 /// The Kubernetes release whose API schemas the objects must satisfy.
 const KUBERNETES_VERSION: &str = "1.33.0";
-const KUBERNETES_VALIDATE: &str = "kubernetes-validate";
 /// The temporary file of custom objects' metadata, checked by `kubernetes-validate`.
 const METADATA_PROBES: &str = "custom-objects.metadata.yaml";
 
@@ -29,34 +29,43 @@ const METADATA_PROBES: &str = "custom-objects.metadata.yaml";
 
 #[test]
 fn overlay_objects_conform_to_their_schemas() {
-    if !ready("overlay conformance", &[KUBECTL, KUBERNETES_VALIDATE], true) {
+    if !can_run(&[Need::KubernetesValidate]) {
         return;
     }
-    let mut crds = CrdSchemas::new(crds_dir());
+    // Without the CRD schemas, Kubernetes kinds and custom objects' metadata are still
+    // checked.
+    let mut crds = can_run_part(
+        "the check of custom objects against their CRD schemas",
+        &[Need::CrdSchemas],
+    )
+    .then(|| CrdSchemas::new(crd_schemas_dir()));
     let mut kubernetes = Batch::default();
     let mut failures = Vec::new();
-    for env in &overlay_environments() {
-        let documents = match overlay_documents(env) {
+    for env in &environments() {
+        let documents = match rendered_documents(env) {
             Ok(documents) => documents,
             Err(error) => {
-                failures.push(format!("generated/overlays/{env}: {error}"));
+                failures.push(format!("{env}: {error}"));
                 continue;
             }
         };
-        assert!(
-            !documents.is_empty(),
-            "generated/overlays/{env} builds no objects"
-        );
+        assert!(!documents.is_empty(), "{env} renders no objects");
         let file = format!("{env}.yaml");
         for document in documents {
+            if is_kubernetes_kind(&document.object) {
+                kubernetes.add(&file, document.text);
+                continue;
+            }
+            kubernetes.add(METADATA_PROBES, object_meta_probe(&document.object));
+            let Some(crds) = crds.as_mut() else {
+                continue;
+            };
             match crds.schema_path(&document.object) {
-                Ok(None) => kubernetes.add(&file, document.text),
-                Ok(Some(schema)) => {
-                    let place = format!("generated/overlays/{env}: {}", describe(&document.object));
+                Ok(schema) => {
+                    let place = format!("{env}: {}", describe(&document.object));
                     failures.extend(crds.validate(&schema, &document.object, &place));
-                    kubernetes.add(METADATA_PROBES, object_meta_probe(&document.object));
                 }
-                Err(error) => failures.push(format!("generated/overlays/{env}: {error}")),
+                Err(error) => failures.push(format!("{env}: {error}")),
             }
         }
     }
@@ -66,10 +75,10 @@ fn overlay_objects_conform_to_their_schemas() {
 
 #[test]
 fn flux_objects_conform_to_their_crd_schemas() {
-    if !ready("flux conformance", &[], true) {
+    if !can_run(&[Need::CrdSchemas]) {
         return;
     }
-    let mut crds = CrdSchemas::new(crds_dir());
+    let mut crds = CrdSchemas::new(crd_schemas_dir());
     let mut metadata = Batch::default();
     let mut failures = Vec::new();
     let files = flux_files();
@@ -86,16 +95,18 @@ fn flux_objects_conform_to_their_crd_schemas() {
         for object in objects {
             let place = format!("{name}: {}", describe(&object));
             match crds.schema_path(&object) {
-                Ok(Some(schema)) => {
+                Ok(schema) => {
                     failures.extend(crds.validate(&schema, &object, &place));
                     metadata.add(METADATA_PROBES, object_meta_probe(&object));
                 }
-                Ok(None) => failures.push(format!("{place}: no CRD schema for this group")),
                 Err(error) => failures.push(format!("{name}: {error}")),
             }
         }
     }
-    if ready("flux metadata conformance", &[KUBERNETES_VALIDATE], false) {
+    if can_run_part(
+        "the metadata check of custom objects",
+        &[Need::KubernetesValidate],
+    ) {
         failures.extend(metadata.validate().err());
     }
     assert!(failures.is_empty(), "{}", report(&failures));
@@ -122,15 +133,51 @@ fn crd_schema_names_follow_the_naming_rule() {
 }
 
 #[test]
-fn crd_schema_rejects_an_unknown_field() {
-    if !ready("crd schema self-check", &[], true) {
+fn kubernetes_kinds_are_told_from_custom_objects() {
+    let kubernetes = |api_version: &str| {
+        is_kubernetes_kind(&json!({"apiVersion": api_version, "kind": "Sample"}))
+    };
+    for api_version in ["v1", "apps/v1", "networking.k8s.io/v1", "policy/v1"] {
+        assert!(
+            kubernetes(api_version),
+            "{api_version} is a Kubernetes group"
+        );
+    }
+    for api_version in [
+        "gateway.networking.k8s.io/v1",
+        "helm.toolkit.fluxcd.io/v2",
+        "example.com/v1",
+        "",
+    ] {
+        assert!(!kubernetes(api_version), "{api_version} is not");
+    }
+}
+
+#[test]
+fn crd_schema_lookup_rejects_a_group_without_schemas() {
+    if !can_run(&[Need::CrdSchemas]) {
         return;
     }
-    let mut crds = CrdSchemas::new(crds_dir());
+    let crds = CrdSchemas::new(crd_schemas_dir());
+    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget"});
+    let error = crds
+        .schema_path(&widget)
+        .expect_err("example.com has no CRD schemas");
+    assert!(
+        error.contains("no CRD schemas for the group example.com"),
+        "{error}"
+    );
+}
+
+#[test]
+fn crd_schema_rejects_an_unknown_field() {
+    if !can_run(&[Need::CrdSchemas]) {
+        return;
+    }
+    let mut crds = CrdSchemas::new(crd_schemas_dir());
     let mut object = flux_kustomization();
     let schema = crds
         .schema_path(&object)
-        .expect("schema lookup")
         .expect("a Flux Kustomization schema");
     let valid = crds.validate(&schema, &object, "valid");
     assert!(valid.is_empty(), "the sample must be valid: {valid:?}");
@@ -147,10 +194,10 @@ fn crd_schema_rejects_an_unknown_field() {
 
 #[test]
 fn crd_schema_lookup_rejects_an_unserved_version() {
-    if !ready("crd schema self-check", &[], true) {
+    if !can_run(&[Need::CrdSchemas]) {
         return;
     }
-    let crds = CrdSchemas::new(crds_dir());
+    let crds = CrdSchemas::new(crd_schemas_dir());
     let mut object = flux_kustomization();
     object["apiVersion"] = json!("kustomize.toolkit.fluxcd.io/v1beta2");
     let error = crds
@@ -161,11 +208,7 @@ fn crd_schema_lookup_rejects_an_unserved_version() {
 
 #[test]
 fn kubernetes_validate_rejects_an_unknown_field() {
-    if !ready(
-        "kubernetes-validate self-check",
-        &[KUBERNETES_VALIDATE],
-        false,
-    ) {
+    if !can_run(&[Need::KubernetesValidate]) {
         return;
     }
     let mut deployment = deployment();
@@ -188,11 +231,7 @@ fn kubernetes_validate_rejects_an_unknown_field() {
 
 #[test]
 fn kubernetes_validate_check_rejects_kinds_it_has_no_schema_for() {
-    if !ready(
-        "kubernetes-validate self-check",
-        &[KUBERNETES_VALIDATE],
-        false,
-    ) {
+    if !can_run(&[Need::KubernetesValidate]) {
         return;
     }
     let widget = json!({
@@ -206,22 +245,6 @@ fn kubernetes_validate_check_rejects_kinds_it_has_no_schema_for() {
     assert!(output.status.success(), "{}", output_text(&output));
     let error = check_validation(&output, 1).expect_err("an unchecked object is a failure");
     assert!(error.contains("Couldn't find schema"), "{error}");
-}
-
-// --- Prerequisites -------------------------------------------------------------------
-
-fn crds_dir() -> PathBuf {
-    project_root().join("../shared/schemas/crds")
-}
-
-/// Whether `tools` are on PATH and, when `crds`, the CRD schemas exist; anything
-/// missing fails the test in CI and otherwise skips it (see [`can_run`]).
-fn ready(test: &str, tools: &[&str], crds: bool) -> bool {
-    let mut missing = missing_tools(tools);
-    if crds && !crds_dir().is_dir() {
-        missing.push("../shared/schemas/crds (from the project root) does not exist".into());
-    }
-    can_run(test, &missing)
 }
 
 // --- Generated output ----------------------------------------------------------------
@@ -268,6 +291,27 @@ fn report(failures: &[String]) -> String {
 
 // --- CRD schemas ---------------------------------------------------------------------
 
+/// The API groups of the Kubernetes kinds mcpstack emits, checked by
+/// `kubernetes-validate`; `""` is the core group (`apiVersion: v1`). Objects of every
+/// other group are custom objects, checked against their CRD's schema. A Kubernetes
+/// kind of a group missing here is reported as having no CRD schema: add its group.
+const KUBERNETES_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "autoscaling",
+    "batch",
+    "policy",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+];
+
+/// Whether an object is of a Kubernetes kind rather than a custom one.
+fn is_kubernetes_kind(object: &Json) -> bool {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    !api_version.is_empty() && KUBERNETES_GROUPS.contains(&group)
+}
+
 /// The CRD schema file of a kind, relative to the schema folder, by the folder's naming
 /// rule `{group}/{kind lowercased}_{version}.json`; `None` for the core group (`v1`).
 fn crd_schema_name(api_version: &str, kind: &str) -> Option<String> {
@@ -289,19 +333,20 @@ impl CrdSchemas {
         }
     }
 
-    /// The schema file of an object's kind; `None` when its group has no CRD schemas
-    /// here (a Kubernetes kind, left to `kubernetes-validate`), an error when the group
-    /// has some but not this kind and version.
-    fn schema_path(&self, object: &Json) -> Result<Option<PathBuf>, String> {
+    /// The schema file of a custom object's kind; an error when there is none.
+    fn schema_path(&self, object: &Json) -> Result<PathBuf, String> {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let kind = object["kind"].as_str().unwrap_or_default();
         let Some(name) = crd_schema_name(api_version, kind) else {
-            return Ok(None);
+            return Err(format!(
+                "{}: a core kind has no CRD schema",
+                describe(object)
+            ));
         };
         let path = self.dir.join(&name);
         let group = path.parent().expect("a schema file has a group folder");
         if path.is_file() {
-            Ok(Some(path))
+            Ok(path)
         } else if group.is_dir() {
             Err(format!(
                 "{}: no CRD schema {name}; the group has {}",
@@ -309,7 +354,12 @@ impl CrdSchemas {
                 json_files(group).join(", ")
             ))
         } else {
-            Ok(None)
+            Err(format!(
+                "{}: no CRD schemas for the group {} (a Kubernetes group must be listed in \
+                 KUBERNETES_GROUPS)",
+                describe(object),
+                api_version.rsplit_once('/').map_or("", |(group, _)| group)
+            ))
         }
     }
 

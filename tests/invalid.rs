@@ -1,6 +1,17 @@
 //! Invalid specs as data: every folder under `tests/fixtures/invalid/` is a project that
-//! `mcpstack build` must refuse with exit code 2, reporting each `file:line` listed in
-//! its `expected.txt`, writing nothing, and printing the diagnostics in its snapshot.
+//! `mcpstack build` must refuse with exit code 2, reporting each diagnostic listed in its
+//! `expected.txt`, writing nothing, and printing the diagnostics in its snapshot.
+//!
+//! `expected.txt` lists the errors the case is about, one a line, as `CODE FILE:LINE`:
+//! an `error[CODE]` whose `-->` location is on that line of that file, e.g.
+//!
+//! ```text
+//! # `replicas: "3"`, a quoted number
+//! wrong-type environments/staging.yaml:6
+//! ```
+//!
+//! Blank lines and `#` comments are skipped; a case must list at least one error, and a
+//! line without a code fails the case.
 
 mod common;
 
@@ -44,21 +55,90 @@ fn case_name(case: &Path) -> String {
         .into_owned()
 }
 
-/// The `file:line` locations of a case; blank lines and `#` comments are skipped.
-fn expected_locations(case: &Path) -> Vec<String> {
+/// An error a case expects: its code and where it points, `FILE:LINE`.
+#[derive(Debug, PartialEq, Eq)]
+struct Expected {
+    code: String,
+    location: String,
+}
+
+/// The errors an `expected.txt` lists: every line but blank lines and `#` comments is
+/// `CODE FILE:LINE`. Any other line, or no error at all, is an error.
+fn parse_expected(text: &str) -> Result<Vec<Expected>, String> {
+    let mut expected = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let number = index + 1;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [code, location] = fields[..] else {
+            return Err(format!(
+                "line {number}: `{line}` is not `CODE FILE:LINE` (e.g. `wrong-type \
+                 environments/stack.yaml:7`)"
+            ));
+        };
+        if !is_code(code) {
+            return Err(format!(
+                "line {number}: `{code}` is not a diagnostic code (lowercase words joined \
+                 by `-`); the line must be `CODE FILE:LINE`"
+            ));
+        }
+        let line_number = location.rsplit_once(':').map(|(_, n)| n);
+        if !line_number.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(format!("line {number}: `{location}` is not `FILE:LINE`"));
+        }
+        expected.push(Expected {
+            code: code.to_owned(),
+            location: location.to_owned(),
+        });
+    }
+    if expected.is_empty() {
+        return Err("lists no error (`CODE FILE:LINE`)".to_owned());
+    }
+    Ok(expected)
+}
+
+/// `wrong-type`, `yaml-syntax`: lowercase ASCII words and digits joined by `-`.
+fn is_code(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// The errors of a case's `expected.txt`; a malformed file fails the case.
+fn expected_errors(case: &Path) -> Vec<Expected> {
     let text = fs::read_to_string(case.join("expected.txt")).expect("the case has expected.txt");
-    let locations: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_owned)
-        .collect();
-    assert!(
-        !locations.is_empty(),
-        "{}: expected.txt lists no location",
-        case.display()
-    );
-    locations
+    parse_expected(&text).unwrap_or_else(|error| {
+        panic!(
+            "tests/fixtures/invalid/{}/expected.txt: {error}",
+            case_name(case)
+        )
+    })
+}
+
+/// Every error `mcpstack` printed, as code and `FILE:LINE`: a header line
+/// `error[CODE]: message` followed by the line ` --> FILE:LINE:COLUMN`.
+fn reported_errors(stderr: &str) -> Vec<Expected> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    lines
+        .windows(2)
+        .filter_map(|pair| {
+            let code = pair[0].strip_prefix("error[")?.split_once("]: ")?.0;
+            let place = pair[1].trim_start().strip_prefix("--> ")?;
+            let (location, column) = place.rsplit_once(':')?;
+            column.parse::<usize>().ok()?;
+            Some(Expected {
+                code: code.to_owned(),
+                location: location.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// A fresh project: the case's `environments/` plus a generated sentinel file.
@@ -112,10 +192,18 @@ fn check(case: &Path) {
         Some(INVALID),
         "{name}: expected exit code {INVALID}; stderr:\n{stderr}"
     );
-    for location in expected_locations(case) {
+    let reported = reported_errors(&stderr);
+    for expected in expected_errors(case) {
+        let here: Vec<&str> = reported
+            .iter()
+            .filter(|r| r.location == expected.location)
+            .map(|r| r.code.as_str())
+            .collect();
         assert!(
-            stderr.contains(&format!("--> {location}:")),
-            "{name}: no diagnostic at {location}; stderr:\n{stderr}"
+            here.contains(&expected.code.as_str()),
+            "{name}: no error[{}] at {}; the errors there: {here:?}; stderr:\n{stderr}",
+            expected.code,
+            expected.location
         );
     }
     let changed = changed(&before, &files(root.path()));
@@ -142,5 +230,64 @@ fn invalid_specs_are_refused_and_nothing_is_written() {
         failed.len(),
         cases.len(),
         failed.join(", ")
+    );
+}
+
+// --- Self-checks: the harness can fail ------------------------------------------------
+
+#[test]
+fn expected_files_need_a_code_on_every_line() {
+    let good = parse_expected("# a comment\n\nwrong-type environments/stack.yaml:7\n");
+    assert_eq!(
+        good,
+        Ok(vec![Expected {
+            code: "wrong-type".to_owned(),
+            location: "environments/stack.yaml:7".to_owned(),
+        }])
+    );
+    for (text, problem) in [
+        (
+            "# wrong-type: a code only in a comment\nenvironments/stack.yaml:7\n",
+            "is not `CODE FILE:LINE`",
+        ),
+        (
+            "environments/stack.yaml:7 wrong-type\n",
+            "is not a diagnostic code",
+        ),
+        (
+            "error[wrong-type] environments/stack.yaml:7\n",
+            "is not a diagnostic code",
+        ),
+        ("wrong-type environments/stack.yaml\n", "is not `FILE:LINE`"),
+        ("# only comments\n", "lists no error"),
+    ] {
+        let error = parse_expected(text).expect_err(text);
+        assert!(error.contains(problem), "{text:?}: {error}");
+    }
+}
+
+#[test]
+fn reported_errors_pair_each_code_with_its_location() {
+    let stderr = "error[wrong-type]: expected an integer, found string\n \
+                  --> environments/staging.yaml:6:15\n  |\n6 |     replicas: \"3\"\n\n\
+                  error[unknown-port]: no such port\n  --> environments/stack.yaml:11:9\n\n\
+                  warning[mutable-tag]: a tag\n --> environments/staging.yaml:9:3\n\n\
+                  mcpstack: 2 error(s); nothing was written\n";
+    let pairs: Vec<(String, String)> = reported_errors(stderr)
+        .into_iter()
+        .map(|e| (e.code, e.location))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            (
+                "wrong-type".to_owned(),
+                "environments/staging.yaml:6".to_owned()
+            ),
+            (
+                "unknown-port".to_owned(),
+                "environments/stack.yaml:11".to_owned()
+            ),
+        ]
     );
 }

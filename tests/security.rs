@@ -1,33 +1,35 @@
-//! Security of the committed output: every pod template that `kubectl kustomize
-//! generated/overlays/ENV` builds meets the Pod Security Standards "restricted" profile
+//! Security of the committed output: every pod template of every environment (`mcpstack
+//! render ENV`, which tests/cli.rs holds equal to `kubectl kustomize
+//! generated/overlays/ENV`) meets the Pod Security Standards "restricted" profile
 //! (checked here, control by control), every workload lands in a Namespace of its own
-//! overlay that enforces that profile, and checkov finds nothing in the production
-//! overlay that `docs/security.md` does not accept with a reason.
+//! overlay that enforces that profile, and checkov finds nothing in any environment that
+//! `docs/security.md` does not accept, for that check and that object, with a reason.
 //!
-//! Missing tools fail these tests in CI (`CI` set and non-empty) and skip them elsewhere,
-//! with a note on stderr.
+//! A missing checkov fails the checkov tests, unless `MCPSTACK_ALLOW_SKIP` allows the
+//! skip (see tests/common/mod.rs).
 
 mod common;
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use serde_json::{Value as Json, json};
 
 use common::{
-    Document, KUBECTL, describe, documents, kustomize_overlay, overlay_documents,
-    overlay_environments, project_root, tools_ready,
+    CHECKOV, Document, Need, can_run, describe, documents, environments, project_root, render,
+    rendered_documents,
 };
 
-const CHECKOV: &str = "checkov";
+/// An accepted finding: a check ID and the object it is accepted for, `Kind/name`.
+type Acceptance = (String, String);
+
 /// The checkov release `.ci/run` installs (keep the two in step): the accepted checks in
 /// `docs/security.md` were reviewed against its findings.
 const CHECKOV_VERSION: &str = "3.3.30";
-/// The environment checkov scans.
-const CHECKOV_ENV: &str = "production";
 /// The document that lists the accepted checkov checks, relative to the project root.
 const SECURITY_DOC: &str = "docs/security.md";
-/// The heading of the section of `SECURITY_DOC` whose table lists the accepted checks.
+/// The heading of the section of `SECURITY_DOC` whose table lists the accepted findings.
 const ACCEPTED_HEADING: &str = "## Accepted checkov findings";
 /// The shortest reason accepted for a check: a sentence, not "n/a".
 const MIN_REASON_CHARS: usize = 40;
@@ -38,21 +40,18 @@ const ENFORCE_LABEL: &str = "pod-security.kubernetes.io/enforce";
 
 #[test]
 fn pod_templates_meet_the_restricted_profile() {
-    if !tools_ready("restricted profile", &[KUBECTL]) {
-        return;
-    }
     let mut failures = Vec::new();
     let mut templates = 0;
-    for env in overlay_environments() {
-        let documents = match overlay_documents(&env) {
+    for env in environments() {
+        let documents = match rendered_documents(&env) {
             Ok(documents) => documents,
             Err(error) => {
-                failures.push(format!("generated/overlays/{env}: {error}"));
+                failures.push(format!("{env}: {error}"));
                 continue;
             }
         };
         for document in &documents {
-            let place = format!("generated/overlays/{env}: {}", describe(&document.object));
+            let place = format!("{env}: {}", describe(&document.object));
             match pod_template(&document.object) {
                 Ok(Some(template)) => {
                     templates += 1;
@@ -66,7 +65,7 @@ fn pod_templates_meet_the_restricted_profile() {
     }
     assert!(
         templates > 0 || !failures.is_empty(),
-        "generated/overlays builds no pod templates: nothing was checked"
+        "no environment renders a pod template: nothing was checked"
     );
     assert!(
         failures.is_empty(),
@@ -80,18 +79,15 @@ fn pod_templates_meet_the_restricted_profile() {
 
 #[test]
 fn workloads_run_in_namespaces_that_enforce_restricted() {
-    if !tools_ready("namespace enforcement", &[KUBECTL]) {
-        return;
-    }
     let mut failures = Vec::new();
-    for env in overlay_environments() {
-        match overlay_documents(&env) {
+    for env in environments() {
+        match rendered_documents(&env) {
             Ok(documents) => failures.extend(
                 enforcement_gaps(&documents)
                     .into_iter()
-                    .map(|gap| format!("generated/overlays/{env}: {gap}")),
+                    .map(|gap| format!("{env}: {gap}")),
             ),
-            Err(error) => failures.push(format!("generated/overlays/{env}: {error}")),
+            Err(error) => failures.push(format!("{env}: {error}")),
         }
     }
     assert!(
@@ -102,27 +98,41 @@ fn workloads_run_in_namespaces_that_enforce_restricted() {
 }
 
 #[test]
-fn checkov_finds_only_accepted_checks_in_production() {
-    if !tools_ready("checkov", &[KUBECTL, CHECKOV]) {
+fn checkov_finds_only_accepted_findings_in_any_environment() {
+    if !can_run(&[Need::Checkov]) {
         return;
     }
-    let (accepted, mut failures) = match accepted_checks(&security_doc()) {
+    let (accepted, mut failures) = match accepted_findings(&security_doc()) {
         Ok(accepted) => (accepted, Vec::new()),
         Err(errors) => (BTreeMap::new(), errors),
     };
-    let stream =
-        kustomize_overlay(CHECKOV_ENV).expect("kubectl kustomize builds the production overlay");
-    let documents = documents(&stream).expect("the production overlay is YAML");
-    let scan = checkov(&stream, &format!("{CHECKOV_ENV}.yaml")).expect("checkov scans");
+    let mut files = Vec::new();
+    let mut documents_of = BTreeMap::new();
+    for env in environments() {
+        let stream = render(&env).unwrap_or_else(|error| panic!("{error}"));
+        let file = format!("{env}.yaml");
+        let objects = documents(&stream).unwrap_or_else(|e| panic!("{env} renders YAML: {e}"));
+        documents_of.insert(file.clone(), objects);
+        files.push((file, stream));
+    }
+    let scan = checkov(&files).expect("checkov scans");
+    for file in documents_of.keys() {
+        assert!(
+            scan.files.contains(file),
+            "checkov reported nothing on {file}, only on {:?}",
+            scan.files
+        );
+    }
     if failures.is_empty() {
-        failures.extend(review(&scan.findings, &accepted, &documents));
+        failures.extend(review(&scan.findings, &accepted, &documents_of));
     }
     assert!(
         failures.is_empty(),
-        "{}\n\n(checkov {} on generated/overlays/{CHECKOV_ENV}; {SECURITY_DOC} was reviewed \
-         against checkov {CHECKOV_VERSION}, the version .ci/run installs. Fix the generator, \
-         or accept a check in the table under \"{ACCEPTED_HEADING}\" with the reason it \
-         does not apply or cannot be met yet.)",
+        "{}\n\n(checkov {} on the objects of every environment, as `mcpstack render ENV` \
+         prints them; {SECURITY_DOC} was reviewed against checkov {CHECKOV_VERSION}, the \
+         version .ci/run installs. Fix the generator or the spec, or accept the finding in \
+         the table under \"{ACCEPTED_HEADING}\", for that check and object, with the reason \
+         it does not apply or cannot be met yet.)",
         report("checkov finding(s) to act on", &failures),
         scan.version
     );
@@ -356,81 +366,156 @@ fn namespace_check_rejects_workloads_outside_restricted_namespaces() {
 }
 
 #[test]
-fn security_doc_accepts_checks_only_with_reasons() {
-    let accepted = accepted_checks(&security_doc())
+fn security_doc_accepts_findings_only_with_resources_and_reasons() {
+    let accepted = accepted_findings(&security_doc())
         .unwrap_or_else(|errors| panic!("{SECURITY_DOC}:\n{}", errors.join("\n")));
-    for (check, reason) in &accepted {
+    assert!(!accepted.is_empty(), "{SECURITY_DOC} accepts no finding");
+    for ((check, resource), reason) in &accepted {
+        assert!(is_resource(resource), "{check}: {resource}");
         assert!(reason.len() >= MIN_REASON_CHARS, "{check}: {reason}");
     }
 }
 
 #[test]
-fn accepted_table_rejects_rows_without_reasons_and_duplicates() {
+fn accepted_table_rejects_rows_without_resources_or_reasons_and_duplicates() {
+    let reason = "Needed: the one service that declares apiAccess talks to the API server.";
     let doc = format!(
-        "# Security\n\n| CKV_K8S_1 | outside the section, ignored |\n\n{ACCEPTED_HEADING}\n\n\
-         | check | reason |\n|---|---|\n\
-         | `CKV_K8S_38` | Needed: the one service that declares apiAccess talks to the API server. |\n\
-         | CKV_K8S_22 |  |\n\
-         | CKV_K8S_40 | n/a |\n\
-         | CKV_K8S_38 | Listed twice, which hides which reason holds for the check. |\n\
-         | readOnly | not a check ID, so nothing the test could match against findings |\n\
-         \n## Next\n\n| CKV_K8S_99 | outside the section, ignored |\n"
+        "# Security\n\n| CKV_K8S_1 | Deployment/a | outside the section, ignored |\n\n\
+         {ACCEPTED_HEADING}\n\n| check | resources | reason |\n|---|---|---|\n\
+         | `CKV_K8S_38` | `Deployment/edge-mcp` | {reason} |\n\
+         | CKV_K8S_22 | Deployment/gateway |  |\n\
+         | CKV_K8S_40 | Deployment/gateway | n/a |\n\
+         | CKV_K8S_38 | Deployment/edge-mcp, Deployment/gateway | {reason} |\n\
+         | CKV_K8S_35 |  | {reason} |\n\
+         | CKV_K8S_43 | gateway | {reason} |\n\
+         | CKV_K8S_15 | {reason} |\n\
+         | readOnly | Deployment/gateway | {reason} |\n\
+         \n## Next\n\n| CKV_K8S_99 | Deployment/a | outside the section, ignored |\n"
     );
-    let errors = accepted_checks(&doc).expect_err("broken rows are errors");
+    let errors = accepted_findings(&doc).expect_err("broken rows are errors");
     let text = errors.join("\n");
-    assert!(text.contains("CKV_K8S_22: no reason"), "{text}");
-    assert!(text.contains("CKV_K8S_40: the reason"), "{text}");
-    assert!(text.contains("CKV_K8S_38: listed twice"), "{text}");
-    assert!(
-        text.contains("`readOnly` is not a checkov check ID"),
-        "{text}"
-    );
-    assert_eq!(errors.len(), 4, "{text}");
+    for expected in [
+        "CKV_K8S_22: no reason",
+        "CKV_K8S_40: the reason",
+        "CKV_K8S_38 for Deployment/edge-mcp: listed twice",
+        "CKV_K8S_35: no resource given",
+        "CKV_K8S_43: `gateway` is not an object as `Kind/name`",
+        "CKV_K8S_15: `Needed: the one service",
+        "`readOnly` is not a checkov check ID",
+    ] {
+        assert!(text.contains(expected), "{expected}:\n{text}");
+    }
+    assert_eq!(errors.len(), 7, "{text}");
 
-    let missing = accepted_checks("# Security\n").expect_err("no section");
+    let missing = accepted_findings("# Security\n").expect_err("no section");
     assert!(missing[0].contains(ACCEPTED_HEADING), "{missing:?}");
 
     let good = format!(
-        "{ACCEPTED_HEADING}\n\n| check | reason |\n|---|---|\n\
-         | `CKV_K8S_38` | Needed: the one service that declares apiAccess talks to the API server. |\n"
+        "{ACCEPTED_HEADING}\n\n| check | resources | reason |\n|---|---|---|\n\
+         | `CKV_K8S_38` | `Deployment/edge-mcp` | {reason} |\n\
+         | CKV_K8S_35 | Deployment/edge-mcp, Deployment/gateway | {reason} |\n"
     );
-    let accepted = accepted_checks(&good).expect("a well-formed table");
-    assert_eq!(accepted.keys().collect::<Vec<_>>(), ["CKV_K8S_38"]);
+    let accepted = accepted_findings(&good).expect("a well-formed table");
+    let keys: Vec<(&str, &str)> = accepted
+        .keys()
+        .map(|(check, resource)| (check.as_str(), resource.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("CKV_K8S_35", "Deployment/edge-mcp"),
+            ("CKV_K8S_35", "Deployment/gateway"),
+            ("CKV_K8S_38", "Deployment/edge-mcp"),
+        ]
+    );
 }
 
 #[test]
-fn review_reports_unaccepted_and_stale_checks() {
-    let documents = as_documents(&[hardened_deployment()]);
-    let finding = |check: &str| Finding {
+fn review_accepts_a_finding_only_for_the_objects_named() {
+    let mut other = hardened_deployment();
+    other["metadata"]["name"] = json!("other");
+    let documents = BTreeMap::from([
+        (
+            "staging.yaml".to_owned(),
+            as_documents(&[hardened_deployment(), other.clone()]),
+        ),
+        ("production.yaml".to_owned(), as_documents(&[other])),
+    ]);
+    let finding = |check: &str, file: &str, line: usize| Finding {
         check: check.to_owned(),
         name: "a check".to_owned(),
-        resource: "Deployment.default.sample".to_owned(),
-        line: Some(1),
+        resource: "Deployment.default.unused".to_owned(),
+        file: file.to_owned(),
+        line: Some(line),
     };
-    let findings = [finding("CKV_K8S_40"), finding("CKV_K8S_35")];
+    let findings = [
+        finding("CKV_K8S_35", "staging.yaml", 1),
+        finding("CKV_K8S_35", "staging.yaml", 2),
+        finding("CKV_K8S_35", "production.yaml", 1),
+        finding("CKV_K8S_40", "staging.yaml", 1),
+    ];
+    let accept = |check: &str, resource: &str| {
+        (
+            (check.to_owned(), resource.to_owned()),
+            "accepted for a reason".to_owned(),
+        )
+    };
     let accepted = BTreeMap::from([
-        ("CKV_K8S_35".to_owned(), "accepted for a reason".to_owned()),
-        ("CKV_K8S_22".to_owned(), "accepted for a reason".to_owned()),
+        accept("CKV_K8S_35", "Deployment/sample"),
+        accept("CKV_K8S_22", "Deployment/sample"),
+        accept("CKV_K8S_40", "Deployment/other"),
     ]);
     let failures = review(&findings, &accepted, &documents);
-    assert_eq!(failures.len(), 2, "{failures:?}");
+    let text = failures.join("\n");
+    assert_eq!(failures.len(), 5, "{text}");
+    // Accepted for `sample`, found on `other` in two environments.
     assert!(
-        failures[0].starts_with("CKV_K8S_40 (a check): apps/v1 Deployment default/sample"),
-        "{failures:?}"
+        failures[0].starts_with(
+            "CKV_K8S_35 (a check): staging.yaml: apps/v1 Deployment default/other: not accepted"
+        ) && failures[0].contains("`| CKV_K8S_35 | Deployment/other | REASON |`"),
+        "{text}"
     );
     assert!(
-        failures[1].contains("CKV_K8S_22 is accepted") && failures[1].contains("stale"),
-        "{failures:?}"
+        failures[1]
+            .starts_with("CKV_K8S_35 (a check): production.yaml: apps/v1 Deployment default/other"),
+        "{text}"
     );
+    assert!(
+        failures[2]
+            .starts_with("CKV_K8S_40 (a check): staging.yaml: apps/v1 Deployment default/sample"),
+        "{text}"
+    );
+    assert!(
+        failures[3].contains("CKV_K8S_22 is accepted") && failures[3].contains("stale"),
+        "{text}"
+    );
+    assert!(
+        failures[4].contains("CKV_K8S_40 is accepted") && failures[4].contains("Deployment/other"),
+        "{text}"
+    );
+}
+
+#[test]
+fn scanned_objects_fall_back_to_checkov_resource_ids() {
+    let finding = Finding {
+        check: "CKV_K8S_35".to_owned(),
+        name: "a check".to_owned(),
+        resource: "Deployment.mcp-staging.gateway.v2".to_owned(),
+        file: "unknown.yaml".to_owned(),
+        line: Some(3),
+    };
+    let object = scanned_object(&finding, &BTreeMap::new());
+    assert_eq!(object.resource, "Deployment/gateway.v2");
 }
 
 #[test]
 fn checkov_reports_a_privileged_deployment() {
-    if !tools_ready("checkov self-check", &[CHECKOV]) {
+    if !can_run(&[Need::Checkov]) {
         return;
     }
     let text = serde_json::to_string_pretty(&noncompliant_deployment()).expect("serialize");
-    let scan = checkov(&text, "sample.yaml").expect("checkov scans the sample");
+    let scan = checkov(&[("sample.yaml".to_owned(), text)]).expect("checkov scans the sample");
+    assert!(scan.files.contains("sample.yaml"), "{:?}", scan.files);
     let checks: BTreeSet<&str> = scan.findings.iter().map(|f| f.check.as_str()).collect();
     for expected in ["CKV_K8S_16", "CKV_K8S_19", "CKV_K8S_20"] {
         assert!(
@@ -451,10 +536,17 @@ fn checkov_report_without_results_is_an_error() {
 
     let report = json!({
         "check_type": "kubernetes",
-        "results": {"failed_checks": [{
-            "check_id": "CKV_K8S_40", "check_name": "high UID",
-            "resource": "Deployment.default.sample", "file_line_range": [3, 9],
-        }]},
+        "results": {
+            "failed_checks": [{
+                "check_id": "CKV_K8S_40", "check_name": "high UID",
+                "resource": "Deployment.default.sample", "file_path": "/staging.yaml",
+                "file_line_range": [3, 9],
+            }],
+            "passed_checks": [{
+                "check_id": "CKV_K8S_22", "resource": "Deployment.default.other",
+                "file_path": "/production.yaml", "file_line_range": [1, 2],
+            }],
+        },
         "summary": {"passed": 10, "failed": 1, "skipped": 0, "parsing_errors": 0,
                     "resource_count": 1, "checkov_version": "3.3.30"},
     });
@@ -462,6 +554,11 @@ fn checkov_report_without_results_is_an_error() {
     assert_eq!(scan.version, "3.3.30");
     assert_eq!(scan.findings.len(), 1);
     assert_eq!(scan.findings[0].line, Some(3));
+    assert_eq!(scan.findings[0].file, "staging.yaml");
+    assert_eq!(
+        scan.files.iter().collect::<Vec<_>>(),
+        ["production.yaml", "staging.yaml"]
+    );
 }
 
 // --- Helpers -------------------------------------------------------------------------
@@ -956,6 +1053,8 @@ struct Finding {
     check: String,
     name: String,
     resource: String,
+    /// The scanned file, relative to the scanned folder.
+    file: String,
     /// The first line of the object in the scanned file.
     line: Option<usize>,
 }
@@ -965,15 +1064,20 @@ struct Finding {
 struct Scan {
     version: String,
     findings: Vec<Finding>,
+    /// The files checkov reported any check on, passed or failed.
+    files: BTreeSet<String>,
 }
 
-/// Run checkov's Kubernetes checks on a YAML stream, written to `file` in a temporary
-/// folder. `--skip-download` keeps it offline (no guideline or policy download).
-fn checkov(stream: &str, file: &str) -> Result<Scan, String> {
+/// Run checkov's Kubernetes checks on YAML streams, each `(file name, stream)` written
+/// to a temporary folder that checkov scans. `--skip-download` keeps it offline (no
+/// guideline or policy download).
+fn checkov(files: &[(String, String)]) -> Result<Scan, String> {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join(file), stream).expect("write the scanned file");
+    for (file, stream) in files {
+        std::fs::write(dir.path().join(file), stream).expect("write a scanned file");
+    }
     let output = Command::new(CHECKOV)
-        .args(["--framework", "kubernetes", "--file", file])
+        .args(["--framework", "kubernetes", "--directory", "."])
         .args([
             "--output",
             "json",
@@ -1007,6 +1111,7 @@ fn parse_checkov(output: &Json) -> Result<Scan, String> {
     let mut scan = Scan {
         version: String::new(),
         findings: Vec::new(),
+        files: BTreeSet::new(),
     };
     for report in reports {
         let summary = if report["summary"].is_object() {
@@ -1034,9 +1139,18 @@ fn parse_checkov(output: &Json) -> Result<Scan, String> {
                 failed.len()
             ));
         }
+        let passed = items(&report["results"]["passed_checks"]);
+        scan.files.extend(passed.map(file_path));
+        scan.files.extend(failed.iter().map(|f| f.file.clone()));
         scan.findings.extend(failed);
     }
     Ok(scan)
+}
+
+/// The file of a check, relative to the scanned folder (checkov writes `/NAME`).
+fn file_path(check: &Json) -> String {
+    let path = check["file_path"].as_str().unwrap_or("?");
+    path.trim_start_matches('/').to_owned()
 }
 
 fn finding(check: &Json) -> Finding {
@@ -1045,57 +1159,94 @@ fn finding(check: &Json) -> Finding {
         check: text("check_id"),
         name: text("check_name"),
         resource: text("resource"),
+        file: file_path(check),
         line: check["file_line_range"][0]
             .as_u64()
             .and_then(|line| usize::try_from(line).ok()),
     }
 }
 
-/// Findings not accepted in the security doc, then accepted checks that no longer fail.
+/// Findings not accepted in the security doc for their object, then accepted findings
+/// that no longer occur in any environment. `documents` holds the objects of each
+/// scanned file.
 fn review(
     findings: &[Finding],
-    accepted: &BTreeMap<String, String>,
-    documents: &[Document],
+    accepted: &BTreeMap<Acceptance, String>,
+    documents: &BTreeMap<String, Vec<Document>>,
 ) -> Vec<String> {
-    let mut failures: Vec<String> = findings
-        .iter()
-        .filter(|finding| !accepted.contains_key(&finding.check))
-        .map(|finding| {
-            format!(
-                "{} ({}): {}: not accepted in {SECURITY_DOC}",
+    let mut failures = Vec::new();
+    let mut occurring = BTreeSet::new();
+    for finding in findings {
+        let object = scanned_object(finding, documents);
+        let key = (finding.check.clone(), object.resource.clone());
+        if !accepted.contains_key(&key) {
+            failures.push(format!(
+                "{} ({}): {}: {}: not accepted in {SECURITY_DOC} (accept it with a row \
+                 `| {} | {} | REASON |`)",
                 finding.check,
                 finding.name,
-                scanned_object(finding, documents)
+                finding.file,
+                object.described,
+                finding.check,
+                object.resource
+            ));
+        }
+        occurring.insert(key);
+    }
+    failures.extend(accepted.keys().filter(|key| !occurring.contains(*key)).map(
+        |(check, resource)| {
+            format!(
+                "{check} is accepted in {SECURITY_DOC} for {resource}, but fails on it in \
+                 no environment: remove the acceptance (stale)"
             )
-        })
-        .collect();
-    let failing: BTreeSet<&str> = findings.iter().map(|f| f.check.as_str()).collect();
-    failures.extend(
-        accepted
-            .keys()
-            .filter(|check| !failing.contains(check.as_str()))
-            .map(|check| {
-                format!(
-                    "{check} is accepted in {SECURITY_DOC} but no longer fails: remove its \
-                     row (stale)"
-                )
-            }),
-    );
+        },
+    ));
     failures
 }
 
-/// The object a finding is about, named like other messages: found by the line checkov
-/// reports, or else checkov's own resource name.
-fn scanned_object(finding: &Finding, documents: &[Document]) -> String {
-    finding
-        .line
-        .and_then(|line| documents.iter().rev().find(|d| d.line <= line))
-        .map_or_else(|| finding.resource.clone(), |d| describe(&d.object))
+/// The object a finding is about: `Kind/name`, as the table names it, and a longer
+/// description for messages.
+struct ScannedObject {
+    resource: String,
+    described: String,
 }
 
-/// The accepted checks of the security doc, check ID to reason: the rows of the table
-/// in its `ACCEPTED_HEADING` section. Every problem with a row is an error.
-fn accepted_checks(doc: &str) -> Result<BTreeMap<String, String>, Vec<String>> {
+/// The object of a finding: the document of its file that holds the line checkov
+/// reports, or else what checkov's resource ID (`Kind.namespace.name`) says.
+fn scanned_object(finding: &Finding, documents: &BTreeMap<String, Vec<Document>>) -> ScannedObject {
+    let document = finding.line.and_then(|line| {
+        documents
+            .get(&finding.file)?
+            .iter()
+            .rev()
+            .find(|d| d.line <= line)
+    });
+    if let Some(document) = document {
+        let object = &document.object;
+        let field = |value: &Json| value.as_str().unwrap_or("?").to_owned();
+        return ScannedObject {
+            resource: format!(
+                "{}/{}",
+                field(&object["kind"]),
+                field(&object["metadata"]["name"])
+            ),
+            described: describe(object),
+        };
+    }
+    let mut parts = finding.resource.splitn(3, '.');
+    let kind = parts.next().unwrap_or("?");
+    let name = parts.nth(1).unwrap_or("?");
+    ScannedObject {
+        resource: format!("{kind}/{name}"),
+        described: finding.resource.clone(),
+    }
+}
+
+/// The accepted findings of the security doc, `(check ID, Kind/name)` to reason: the
+/// rows of the table in its `ACCEPTED_HEADING` section, `| check | resources | reason |`,
+/// where resources lists one or more `Kind/name`, separated by commas. Every problem
+/// with a row is an error.
+fn accepted_findings(doc: &str) -> Result<BTreeMap<Acceptance, String>, Vec<String>> {
     let Some(section) = section(doc, ACCEPTED_HEADING) else {
         return Err(vec![format!(
             "{SECURITY_DOC} has no \"{ACCEPTED_HEADING}\" section"
@@ -1108,9 +1259,16 @@ fn accepted_checks(doc: &str) -> Result<BTreeMap<String, String>, Vec<String>> {
             continue;
         }
         match accepted_row(&cells) {
-            Ok((check, reason)) => {
-                if accepted.insert(check.clone(), reason).is_some() {
-                    errors.push(format!("{check}: listed twice"));
+            Ok((check, resources, reason)) => {
+                for resource in resources {
+                    match accepted.entry((check.clone(), resource)) {
+                        Entry::Occupied(entry) => {
+                            errors.push(format!("{check} for {}: listed twice", entry.key().1));
+                        }
+                        Entry::Vacant(entry) => {
+                            entry.insert(reason.clone());
+                        }
+                    }
                 }
             }
             Err(error) => errors.push(error),
@@ -1150,15 +1308,34 @@ fn is_header(cells: &[String]) -> bool {
             .all(|cell| !cell.is_empty() && cell.chars().all(|c| matches!(c, '-' | ':')))
 }
 
-/// A row's check ID and reason.
-fn accepted_row(cells: &[String]) -> Result<(String, String), String> {
+/// A row's check ID, the objects it accepts the check for, and the reason.
+fn accepted_row(cells: &[String]) -> Result<(String, Vec<String>, String), String> {
     let check = cells[0].trim_matches('`').to_owned();
     if !is_check_id(&check) {
         return Err(format!(
             "`{check}` is not a checkov check ID (e.g. CKV_K8S_22)"
         ));
     }
-    let reason = cells[1..].join(" | ").trim().to_owned();
+    let Some(resources) = cells.get(1) else {
+        return Err(format!("{check}: no resources and no reason given"));
+    };
+    let resources: Vec<String> = resources
+        .split(',')
+        .map(|resource| resource.trim().trim_matches('`').to_owned())
+        .filter(|resource| !resource.is_empty())
+        .collect();
+    if resources.is_empty() {
+        return Err(format!(
+            "{check}: no resource given; name the objects the check is accepted for, as \
+             `Kind/name`"
+        ));
+    }
+    if let Some(bad) = resources.iter().find(|r| !is_resource(r)) {
+        return Err(format!(
+            "{check}: `{bad}` is not an object as `Kind/name` (e.g. Deployment/gateway)"
+        ));
+    }
+    let reason = cells[2..].join(" | ").trim().to_owned();
     if reason.is_empty() {
         return Err(format!("{check}: no reason given"));
     }
@@ -1167,7 +1344,20 @@ fn accepted_row(cells: &[String]) -> Result<(String, String), String> {
             "{check}: the reason \"{reason}\" is too short to say why the check is accepted"
         ));
     }
-    Ok((check, reason))
+    Ok((check, resources, reason))
+}
+
+/// `Deployment/gateway`: a kind (a capitalized word) and an object name.
+fn is_resource(text: &str) -> bool {
+    let Some((kind, name)) = text.split_once('/') else {
+        return false;
+    };
+    kind.starts_with(|c: char| c.is_ascii_uppercase())
+        && kind.chars().all(|c| c.is_ascii_alphanumeric())
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
 }
 
 /// `CKV_K8S_22`, `CKV2_K8S_6`: `CKV`, optional digits, `_`, a word, `_`, digits.

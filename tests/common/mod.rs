@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests: running the `mcpstack` binary, temporary
-//! project copies, file listings, YAML streams, and the tools some tests need.
+//! project copies, file listings, YAML streams, the rendered environments, and the
+//! policy for tests whose tools or schemas are missing (fail, unless
+//! `MCPSTACK_ALLOW_SKIP` allows the skip).
 
 // Each test binary compiles this module on its own and uses only some of it; the rest
 // would be reported as dead code in every binary that does not use it.
@@ -14,7 +16,6 @@ use serde_json::Value as Json;
 
 /// A well-formed image digest, for pins.
 pub const DIGEST: &str = "sha256:abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
-pub const KUBECTL: &str = "kubectl";
 
 // --- The binary ----------------------------------------------------------------------
 
@@ -118,7 +119,76 @@ pub fn subdirectories(dir: &Path) -> Vec<String> {
     names
 }
 
-// --- Tools ---------------------------------------------------------------------------
+// --- Prerequisites: tools and schemas from outside the repository ------------------
+
+/// The environment variable that lets tests skip when a prerequisite is missing: a
+/// comma-separated list of [`Need`] names (`kubectl`, `checkov`, `kubernetes-validate`,
+/// `crd-schemas`), or `all`. Unset or empty, nothing may be skipped: a test whose
+/// prerequisite is missing fails.
+pub const ALLOW_SKIP: &str = "MCPSTACK_ALLOW_SKIP";
+
+/// Something from outside the repository that some tests need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// `kubectl` (with Kustomize v5): the equivalence tests build the overlays with it.
+    Kubectl,
+    /// `checkov`: the security scan of the rendered environments.
+    Checkov,
+    /// `kubernetes-validate`: conformance with the Kubernetes API schemas.
+    KubernetesValidate,
+    /// The CRD JSON schemas beside the repository, in `../shared/schemas/crds`.
+    CrdSchemas,
+}
+
+impl Need {
+    pub const ALL: [Need; 4] = [
+        Need::Kubectl,
+        Need::Checkov,
+        Need::KubernetesValidate,
+        Need::CrdSchemas,
+    ];
+
+    /// The name [`ALLOW_SKIP`] lists it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Need::Kubectl => "kubectl",
+            Need::Checkov => "checkov",
+            Need::KubernetesValidate => "kubernetes-validate",
+            Need::CrdSchemas => "crd-schemas",
+        }
+    }
+
+    /// How to provide it.
+    fn remedy(self) -> &'static str {
+        match self {
+            Need::Kubectl => "install kubectl with Kustomize v5",
+            Need::Checkov => "install checkov as .ci/run does",
+            Need::KubernetesValidate => "install kubernetes-validate as .ci/run does",
+            Need::CrdSchemas => "put the CRD JSON schemas in ../shared/schemas/crds",
+        }
+    }
+
+    /// Why it is not available, or `None` when it is. A tool counts as available when
+    /// it is on PATH: a tool that is there but broken fails the test that runs it.
+    pub fn missing(self) -> Option<String> {
+        match self {
+            Need::Kubectl => missing_tool(KUBECTL),
+            Need::Checkov => missing_tool(CHECKOV),
+            Need::KubernetesValidate => missing_tool(KUBERNETES_VALIDATE),
+            Need::CrdSchemas => (!crd_schemas_dir().is_dir())
+                .then(|| "no folder ../shared/schemas/crds beside the project root".to_owned()),
+        }
+    }
+}
+
+pub const KUBECTL: &str = "kubectl";
+pub const CHECKOV: &str = "checkov";
+pub const KUBERNETES_VALIDATE: &str = "kubernetes-validate";
+
+/// The CRD JSON schemas, `{group}/{kind}_{version}.json`, kept beside the repository.
+pub fn crd_schemas_dir() -> PathBuf {
+    project_root().join("../shared/schemas/crds")
+}
 
 /// Whether `tool` is a file in one of the folders on PATH.
 pub fn on_path(tool: &str) -> bool {
@@ -127,35 +197,145 @@ pub fn on_path(tool: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(&file).is_file()))
 }
 
-/// One line for each of `tools` that is not on PATH.
-pub fn missing_tools(tools: &[&str]) -> Vec<String> {
-    tools
-        .iter()
-        .filter(|tool| !on_path(tool))
-        .map(|tool| format!("`{tool}` is not on PATH"))
-        .collect()
+fn missing_tool(tool: &str) -> Option<String> {
+    (!on_path(tool)).then(|| "not on PATH".to_owned())
 }
 
-/// Whether `test` can run: true when nothing is `missing`. Otherwise the test fails in
-/// CI (`CI` set and non-empty) and elsewhere is skipped with a note on stderr.
-pub fn can_run(test: &str, missing: &[String]) -> bool {
+/// Whether the calling test can run: true when every one of `needs` is available.
+/// Otherwise the test fails, naming what is missing, unless [`ALLOW_SKIP`] allows
+/// skipping for each missing one; then it prints a `skipped:` line on stderr and
+/// returns false, and the test returns early.
+pub fn can_run(needs: &[Need]) -> bool {
+    prerequisites(None, needs)
+}
+
+/// [`can_run`] for a part of the calling test, described by `part` (e.g. "the
+/// kustomize comparison"): false when that part is to be left out.
+pub fn can_run_part(part: &str, needs: &[Need]) -> bool {
+    prerequisites(Some(part), needs)
+}
+
+/// The one place that decides whether a missing prerequisite fails a test or skips it.
+fn prerequisites(part: Option<&str>, needs: &[Need]) -> bool {
+    let allowed = allowed_skips().unwrap_or_else(|error| panic!("{error}"));
+    let missing: Vec<(Need, String)> = needs
+        .iter()
+        .filter_map(|need| need.missing().map(|why| (*need, why)))
+        .collect();
     if missing.is_empty() {
         return true;
     }
-    let missing = missing.join("; ");
-    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty());
+    let test = test_name();
+    let reasons = missing
+        .iter()
+        .map(|(need, why)| format!("{} ({why})", need.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let refused: Vec<Need> = missing
+        .iter()
+        .map(|(need, _)| *need)
+        .filter(|need| !allowed.contains(&need.name()))
+        .collect();
     assert!(
-        !in_ci,
-        "{test}: {missing}; CI is set, so this cannot be skipped"
+        refused.is_empty(),
+        "{test} needs {reasons}{}. Either {}, or allow the skip explicitly with \
+         {ALLOW_SKIP}={} (a comma-separated list of {}, or `all`)",
+        part.map(|part| format!(" for {part}")).unwrap_or_default(),
+        refused
+            .iter()
+            .map(|need| need.remedy())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        refused
+            .iter()
+            .map(|need| need.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        Need::ALL.map(Need::name).join(", ")
     );
-    // Written to stderr directly: the test harness captures `eprintln!` of passing tests.
-    let _ = writeln!(std::io::stderr(), "note: skipping {test}: {missing}");
+    let what = match part {
+        Some(part) => format!("{test}, {part} only"),
+        None => test,
+    };
+    let setting = std::env::var(ALLOW_SKIP).unwrap_or_default();
+    let line = format!("skipped: {what}: needs {reasons}; allowed by {ALLOW_SKIP}={setting}\n");
+    // Written to stderr directly, not with `eprintln!`: the test harness captures what
+    // the print macros write in a test that passes, so the line would never be seen.
+    // One write, so that lines of tests running at once do not interleave.
+    let _ = std::io::stderr().write_all(line.as_bytes());
     false
 }
 
-/// Whether `tools` are all on PATH, as [`can_run`] decides for `test`.
-pub fn tools_ready(test: &str, tools: &[&str]) -> bool {
-    can_run(test, &missing_tools(tools))
+/// The names of the prerequisites [`ALLOW_SKIP`] allows to be missing: all of them for
+/// `all`. An unknown name is an error, so that a typo does not go unnoticed.
+pub fn allowed_skips() -> Result<Vec<&'static str>, String> {
+    let setting = std::env::var(ALLOW_SKIP).unwrap_or_default();
+    parse_allowed_skips(&setting)
+}
+
+/// [`allowed_skips`] of a setting.
+pub fn parse_allowed_skips(setting: &str) -> Result<Vec<&'static str>, String> {
+    let mut allowed = Vec::new();
+    for item in setting.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if item == "all" {
+            allowed.extend(Need::ALL.map(Need::name));
+        } else if let Some(need) = Need::ALL.iter().find(|need| need.name() == item) {
+            allowed.push(need.name());
+        } else {
+            return Err(format!(
+                "{ALLOW_SKIP}={setting}: `{item}` is not one of {} or `all`",
+                Need::ALL.map(Need::name).join(", ")
+            ));
+        }
+    }
+    Ok(allowed)
+}
+
+/// The running test as `binary::test`: the test harness names each test's thread after
+/// the test.
+pub fn test_name() -> String {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    format!("{}::{test}", env!("CARGO_CRATE_NAME"))
+}
+
+// --- The rendered environments ---------------------------------------------------------
+
+/// The environments of the example stack: every `environments/*.yaml` but
+/// `stack.yaml`, sorted; at least one. (`environments/templates/` holds the review
+/// template, one folder down.)
+pub fn environments() -> Vec<String> {
+    let dir = project_root().join("environments");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read environments/")
+        .map(|entry| entry.expect("folder entry").path())
+        .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "yaml"))
+        .filter_map(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|name| name != "stack")
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no environments under environments/");
+    names
+}
+
+/// The YAML stream `mcpstack render ENV` prints for the example stack: the objects
+/// `kubectl kustomize generated/overlays/ENV` builds (tests/cli.rs holds the two equal,
+/// and that generated/ is up to date).
+pub fn render(env: &str) -> Result<String, String> {
+    let output = mcpstack(&project_root(), &["render", env]);
+    if code(&output) != 0 {
+        return Err(format!(
+            "mcpstack render {env} exited {}: {}",
+            code(&output),
+            stderr(&output)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("mcpstack render {env}: {e}"))
+}
+
+/// The documents `mcpstack render ENV` prints.
+pub fn rendered_documents(env: &str) -> Result<Vec<Document>, String> {
+    documents(&render(env)?)
 }
 
 // --- kubectl kustomize ---------------------------------------------------------------
@@ -176,27 +356,6 @@ pub fn kustomize(dir: &Path) -> Result<String, String> {
         ));
     }
     String::from_utf8(output.stdout).map_err(|e| format!("kubectl kustomize output: {e}"))
-}
-
-/// The environments of the committed output: the folders under `generated/overlays`,
-/// sorted; at least one.
-pub fn overlay_environments() -> Vec<String> {
-    let names = subdirectories(&project_root().join("generated/overlays"));
-    assert!(
-        !names.is_empty(),
-        "no environments under generated/overlays"
-    );
-    names
-}
-
-/// The YAML stream `kubectl kustomize generated/overlays/ENV` prints.
-pub fn kustomize_overlay(env: &str) -> Result<String, String> {
-    kustomize(&Path::new("generated/overlays").join(env))
-}
-
-/// The documents `kubectl kustomize generated/overlays/ENV` builds.
-pub fn overlay_documents(env: &str) -> Result<Vec<Document>, String> {
-    documents(&kustomize_overlay(env)?)
 }
 
 // --- YAML ----------------------------------------------------------------------------
@@ -259,19 +418,4 @@ pub fn describe(object: &Json) -> String {
         field(&object["apiVersion"]),
         field(&object["kind"])
     )
-}
-
-/// Whether `kubectl` runs (`kubectl version --client`); when it does not, [`can_run`]
-/// fails `test` in CI and skips it elsewhere.
-pub fn kubectl_ready(test: &str) -> bool {
-    let runs = Command::new(KUBECTL)
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let missing = if runs {
-        vec![]
-    } else {
-        vec![format!("`{KUBECTL} version --client` does not run")]
-    };
-    can_run(test, &missing)
 }
