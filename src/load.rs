@@ -43,9 +43,14 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
     let mut diagnostics = Vec::new();
     let mut stack = None;
     let mut environments = Vec::new();
-    for path in spec_files(&dir)? {
+    for (path, kind) in spec_files(&dir)? {
         let name = file_name(&path);
         let display = format!("{ENVIRONMENTS_DIR}/{name}");
+        if let Some(diagnostic) = refused_file(kind, &name) {
+            let file = sources.add(display, String::new());
+            diagnostics.push(diagnostic.at(start(file)));
+            continue;
+        }
         let parsed = match read(&path)? {
             Contents::Text(text) => {
                 let file = sources.add(display, text);
@@ -79,6 +84,7 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
                 continue;
             }
         };
+        diagnostics.extend(yaml11_chart_values(&document, &sources));
         match name.strip_suffix(".yaml") {
             Some("stack") => stack = Some(document),
             Some(env) => environments.push((env.to_owned(), document)),
@@ -104,19 +110,154 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
     }))
 }
 
-/// `environments/*.yaml`, sorted by name.
-fn spec_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+/// What a YAML file in `environments/` is, as far as loading goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SpecFile {
+    /// A `.yaml` file: a spec.
+    Spec,
+    /// A `.yml` file: meant as a spec, but never read.
+    OtherExtension,
+    /// A symbolic link: it could make a build read files outside the project.
+    Link,
+}
+
+/// `environments/*.yaml` (and `*.yml`, to be refused), sorted by name.
+fn spec_files(dir: &Path) -> Result<Vec<(PathBuf, SpecFile)>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::io(dir, source))?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| Error::io(dir, source))?;
         let path = entry.path();
-        if path.extension().is_some_and(|ext| ext == "yaml") && path.is_file() {
-            files.push(path);
+        let extension = path.extension().and_then(|e| e.to_str());
+        if !matches!(extension, Some("yaml" | "yml")) {
+            continue;
         }
+        let file_type = entry
+            .file_type()
+            .map_err(|source| Error::io(&path, source))?;
+        let kind = match (file_type.is_symlink(), extension) {
+            (true, _) => SpecFile::Link,
+            (false, _) if !file_type.is_file() => continue,
+            (false, Some("yml")) => SpecFile::OtherExtension,
+            (false, _) => SpecFile::Spec,
+        };
+        files.push((path, kind));
     }
     files.sort();
     Ok(files)
+}
+
+/// Why a file of `environments/` is not read, if it is not.
+fn refused_file(kind: SpecFile, name: &str) -> Option<Diagnostic> {
+    match kind {
+        SpecFile::Spec => None,
+        SpecFile::OtherExtension => Some(
+            Diagnostic::error("spec-file-name", format!("`{name}` is not read: spec files end in `.yaml`"))
+                .help(format!("rename it to `{}.yaml`", name.trim_end_matches(".yml"))),
+        ),
+        SpecFile::Link => Some(
+            Diagnostic::error("spec-file-link", format!("`{name}` is a symbolic link"))
+                .expected("a regular file inside environments/")
+                .help("a link could make a build read files outside the project; copy the file instead"),
+        ),
+    }
+}
+
+/// Plain (unquoted) scalars in chart values that YAML 1.1 reads differently from YAML
+/// 1.2. mcpstack reads specs as YAML 1.2, where `no`, `on` and `0755` are strings; Helm
+/// reads values files as YAML 1.1, where they are `false`, `true` and 493. A chart
+/// handed the string `"no"` treats it as true, the opposite of what was meant.
+fn yaml11_chart_values(document: &Document, sources: &Sources) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let charts = document.root.get("charts").and_then(Node::mapping);
+    for (chart, entry) in charts.into_iter().flatten() {
+        let Some(values) = entry.node.get("values") else {
+            continue;
+        };
+        let path = node::FieldPath::root()
+            .key("charts")
+            .key(chart)
+            .key("values");
+        let mut stack = vec![(values, path)];
+        while let Some((node, path)) = stack.pop() {
+            match &node.value {
+                node::Value::Mapping(map) => {
+                    stack.extend(map.iter().map(|(k, e)| (&e.node, path.key(k))));
+                }
+                node::Value::Sequence(items) => {
+                    stack.extend(items.iter().enumerate().map(|(i, n)| (n, path.index(i))));
+                }
+                node::Value::String(text) if !quoted(node.span, sources) => {
+                    if let Some((meaning, fix)) = yaml11_meaning(text) {
+                        out.push(
+                            Diagnostic::error(
+                                "yaml11-value",
+                                format!("`{text}` is a string to mcpstack, but Helm reads it as {meaning}"),
+                            )
+                            .at(node.span)
+                            .path(path)
+                            .expected("a value that means the same in YAML 1.1 and 1.2")
+                            .help(fix),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Whether the scalar at `span` is written in quotes.
+fn quoted(span: Span, sources: &Sources) -> bool {
+    sources
+        .line(span.file, span.line)
+        .and_then(|line| line.chars().nth(span.column.saturating_sub(1) as usize))
+        .is_some_and(|c| c == '"' || c == '\'')
+}
+
+/// What YAML 1.1 reads a plain scalar as, when that differs from a string, and the fix.
+fn yaml11_meaning(text: &str) -> Option<(String, String)> {
+    let boolean = match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    };
+    if let Some(value) = boolean {
+        return Some((
+            format!("the boolean {value}"),
+            format!(
+                "write `{value}` for the boolean, or quote it (`\"{text}\"`) to keep the string"
+            ),
+        ));
+    }
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let octal =
+        digits.len() > 1 && digits.starts_with('0') && digits.chars().all(|c| c.is_ascii_digit());
+    if octal && digits.chars().all(|c| ('0'..='7').contains(&c)) {
+        let value = i64::from_str_radix(digits, 8).unwrap_or_default();
+        return Some((
+            format!("the octal number {value}"),
+            format!(
+                "write `{value}` for the number, or quote it (`\"{text}\"`) to keep the string"
+            ),
+        ));
+    }
+    let sexagesimal = digits.contains(':')
+        && digits
+            .split(':')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && digits.split(':').skip(1).all(|p| p.len() <= 2);
+    let underscored = digits.contains('_')
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && digits.starts_with(|c: char| c.is_ascii_digit());
+    if sexagesimal || underscored || octal {
+        return Some((
+            "a number".to_owned(),
+            format!("quote it (`\"{text}\"`) to keep the string, or write the number you mean"),
+        ));
+    }
+    None
 }
 
 fn file_name(path: &Path) -> String {
