@@ -10,6 +10,7 @@ use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
 use crate::merge;
 use crate::model;
+use crate::node::Node;
 use crate::parallel;
 use crate::schema;
 use crate::source::Sources;
@@ -88,6 +89,10 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     // A mistake in the stack file shows up once per environment; report it once.
     diagnostics.sort();
     diagnostics.dedup();
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(invalid(specs.sources, diagnostics));
+    }
+    diagnostics.extend(across(&specs, &stack_values, &environments));
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(invalid(specs.sources, diagnostics));
     }
@@ -188,6 +193,34 @@ fn environment(
         return Ok((found, None));
     }
     Ok((found, Some(lowered)))
+}
+
+/// The rules across environments, on environments that each passed their own.
+fn across(
+    specs: &Specs,
+    stack_values: &Values,
+    environments: &[model::Environment],
+) -> Vec<Diagnostic> {
+    let merged: Vec<Node> = specs
+        .environments
+        .iter()
+        .map(|(_, document)| merge::layer(&specs.stack.root, &document.root))
+        .collect();
+    let rendered: Vec<validate::across::Rendered<'_>> = environments
+        .iter()
+        .filter_map(|env| {
+            let index = specs
+                .environments
+                .iter()
+                .position(|(name, _)| *name == env.name)?;
+            Some(validate::across::Rendered {
+                env,
+                merged: &merged[index],
+                own: &specs.environments[index].1,
+            })
+        })
+        .collect();
+    validate::across::environments(&lower::stack_name(stack_values), &rendered)
 }
 
 fn typed(document: &Document) -> Result<Values, Diagnostic> {

@@ -987,7 +987,8 @@ pub struct Egress {
     pub cidr: String,
     /// Ranges within `cidr` that stay closed.
     pub except: Option<Vec<String>>,
-    /// TCP ports.
+    /// TCP ports; at least one (a rule without ports would open every port).
+    #[schemars(length(min = 1), extend("examples" = [[443]]))]
     pub ports: Vec<i64>,
 }
 

@@ -533,8 +533,10 @@ fn service(
         b.insert("enabled".into(), json!(rng.chance(80)));
         match rng.below(3) {
             0 => {
+                // Any higher count could exceed the replicas an environment runs, and a
+                // budget that allows no eviction is refused.
                 budget_key = Some("minAvailable");
-                b.insert("minAvailable".into(), json!(1));
+                b.insert("minAvailable".into(), json!(0));
             }
             1 => {
                 budget_key = Some("maxUnavailable");
@@ -555,9 +557,9 @@ fn service(
         if rng.chance(40) {
             p.insert("storageClassName".into(), json!("fast-ssd"));
         }
-        if rng.chance(30) {
-            p.insert("accessModes".into(), json!(["ReadWriteOnce"]));
-        }
+        // Environments may run several replicas: a ReadWriteOnce volume would be
+        // refused with more than one.
+        p.insert("accessModes".into(), json!(["ReadWriteMany"]));
         s.insert("persistence".into(), Json::Object(p));
     }
     if rng.chance(40) {
@@ -588,12 +590,8 @@ fn service(
     if exposed || rng.chance(10) {
         let mut i = Map::new();
         i.insert("enabled".into(), json!(exposed));
-        if rng.chance(25) {
-            i.insert(
-                "host".into(),
-                json!(format!("{}.explicit.example.net", unit.name)),
-            );
-        }
+        // An explicit host in the stack file would be every environment's: hosts are
+        // set per environment (below), never shared.
         if rng.chance(30) {
             i.insert("path".into(), json!(rng.pick(&["/", "/mcp", "/api/v1"])));
         }
@@ -1391,7 +1389,7 @@ fn service_overrides(
     } else if !facts.persistence && rng.chance(10) {
         o.insert(
             "persistence".into(),
-            json!({"enabled": true, "size": "2Gi", "mountPath": "/data"}),
+                        json!({"enabled": true, "size": "2Gi", "mountPath": "/data", "accessModes": ["ReadWriteMany"]}),
         );
     }
     if rng.chance(10) {
@@ -1433,7 +1431,7 @@ fn service_overrides(
             budget.insert(
                 key.into(),
                 json!(if key == "minAvailable" {
-                    json!(2)
+                    json!("0%")
                 } else {
                     json!("25%")
                 }),

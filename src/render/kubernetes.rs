@@ -67,6 +67,19 @@ pub fn objects(service: &Service, namespace: Option<&str>) -> Vec<Json> {
     out
 }
 
+/// Whether the service keeps a volume only one node may mount (ReadWriteOnce or
+/// ReadWriteOncePod).
+fn keeps_single_writer_volume(service: &Service) -> bool {
+    service.persistence.as_ref().is_some_and(|p| {
+        p.access_modes.iter().all(|m| {
+            matches!(
+                m,
+                crate::spec::AccessMode::ReadWriteOnce | crate::spec::AccessMode::ReadWriteOncePod
+            )
+        })
+    })
+}
+
 /// Labels that select a service's pods. Never change once deployed.
 pub fn selector_labels(service: &Service) -> Map<String, Json> {
     let mut labels = Map::new();
@@ -145,6 +158,11 @@ fn deployment(service: &Service, namespace: Option<&str>) -> Json {
         spec.insert("replicas".into(), json!(replicas));
     }
     spec.insert("selector".into(), match_labels(service));
+    if keeps_single_writer_volume(service) {
+        // A rolling update would start the new pod before the old one lets go of the
+        // volume, and hang on it if the new pod lands on another node.
+        spec.insert("strategy".into(), json!({ "type": "Recreate" }));
+    }
     spec.insert("template".into(), pod_template(service));
     resource("apps/v1", "Deployment", meta, Json::Object(spec))
 }

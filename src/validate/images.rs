@@ -34,10 +34,23 @@ impl Context<'_> {
                 .expected("`sha256:` followed by 64 lowercase hex digits"),
             );
         }
+        let tag = image.tag.as_deref();
+        if self.tier == Tier::Production
+            && image.digest.is_some()
+            && let Some(t) = tag.filter(|t| image::is_floating_tag(t))
+        {
+            let at = path.key("tag");
+            out.push(
+                Diagnostic::error("mutable-tag", format!("production image of `{}` names the mutable tag `{t}`", self.service))
+                    .at(self.merged.locate(&at).span)
+                    .path(at)
+                    .expected("the release tag the digest was taken from, e.g. `1.4.2`")
+                    .help("the digest decides what runs, but reviewers and the version label read the tag; name the release"),
+            );
+        }
         if image.digest.is_some() {
             return;
         }
-        let tag = image.tag.as_deref();
         if self.tier == Tier::Production {
             let shown = tag
                 .map(|t| format!("tag `{t}`"))

@@ -3,6 +3,7 @@
 //! the offending value. One file per domain: names, images, workloads, hostnames and
 //! routes, network, secrets, references between units, production policy, charts.
 
+pub mod across;
 pub mod api;
 mod charts;
 mod images;
@@ -76,6 +77,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
             .help("set `global.namespace` in the environment file"),
         );
     }
+    names::namespaces(merged, &namespace, &mut out);
     let services: BTreeMap<&str, &spec::Service> = values
         .services
         .iter()
@@ -116,6 +118,9 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.env_expansion(&mut out);
         ctx.secret_references(&declared, &mut out);
         ctx.disruption_budget(&mut out);
+        ctx.budget_allows_disruption(&mut out);
+        ctx.single_writer(&mut out);
+        ctx.api_account(&mut out);
         ctx.persistence(&mut out);
         ctx.hostname(&mut hosts, &mut out);
         ctx.routing(&mut out);
@@ -134,6 +139,12 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
             global: &global,
         };
         ctx.source(&mut out);
+        names::target_namespace(
+            merged,
+            chart_name,
+            chart.target_namespace.as_deref(),
+            &mut out,
+        );
         ctx.images(&mut out);
         ctx.hostname(&mut hosts, &mut out);
         ctx.plaintext(&mut out);

@@ -251,3 +251,92 @@ fn named_entries(root: &Node, out: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// Namespaces an environment must never take over: mcpstack labels its namespace
+/// for Pod Security `restricted`, denies all traffic in it by default, and Flux
+/// deletes it with the environment.
+const RESERVED_NAMESPACES: [&str; 5] = [
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "flux-system",
+];
+
+/// The namespaces an environment names: its own is not a system one, and the others
+/// (ingress controller, monitoring, Gateway) are namespace names at all.
+pub(super) fn namespaces(merged: &Node, namespace: &str, out: &mut Vec<Diagnostic>) {
+    let global = FieldPath::root().key("global");
+    if RESERVED_NAMESPACES.contains(&namespace) {
+        let path = global.key("namespace");
+        out.push(
+            Diagnostic::error("reserved-namespace", format!("namespace `{namespace}` belongs to the cluster"))
+                .at(merged.locate(&path).span)
+                .path(path)
+                .expected("a namespace of the environment's own, e.g. `mcp-staging`")
+                .help("mcpstack enforces restricted Pod Security and a default deny in its namespace, and Flux deletes it with the environment"),
+        );
+    }
+    let others = [
+        global.key("network").key("ingressNamespace"),
+        global.key("network").key("monitoringNamespace"),
+        global.key("gateway").key("namespace"),
+    ];
+    for path in others {
+        let Some(name) = merged.at(&path).and_then(|n| match &n.value {
+            crate::node::Value::String(s) => Some(s),
+            _ => None,
+        }) else {
+            continue;
+        };
+        if let Some(problem) = hostname::label_problem(name) {
+            out.push(
+                Diagnostic::error("invalid-name", format!("namespace `{name}` {problem}"))
+                    .at(merged.locate(&path).span)
+                    .path(path)
+                    .expected("a namespace name: a DNS label such as `ingress-nginx`"),
+            );
+        }
+    }
+    let flux_path = global.key("flux").key("path");
+    if let Some(crate::node::Value::String(path)) = merged.at(&flux_path).map(|n| &n.value)
+        && path.split('/').any(|part| part == "..")
+    {
+        out.push(
+            Diagnostic::error(
+                "invalid-path",
+                format!("Flux path `{path}` leaves the repository"),
+            )
+            .at(merged.locate(&flux_path).span)
+            .path(flux_path)
+            .expected("a path inside the repository, e.g. `./generated` or `./deploy/generated`")
+            .help(
+                "Flux reads paths inside the source it fetched; a path through `..` finds nothing",
+            ),
+        );
+    }
+}
+
+/// A chart installs into the environment's namespace or one of its own, never into
+/// one the cluster owns.
+pub(super) fn target_namespace(
+    merged: &Node,
+    chart: &str,
+    target: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(target) = target.filter(|t| RESERVED_NAMESPACES.contains(t)) else {
+        return;
+    };
+    let path = FieldPath::root()
+        .key("charts")
+        .key(chart)
+        .key("targetNamespace");
+    out.push(
+        Diagnostic::error("reserved-namespace", format!("chart `{chart}` installs into `{target}`, which belongs to the cluster"))
+            .at(merged.locate(&path).span)
+            .path(path)
+            .expected("no `targetNamespace` (the environment's namespace), or one of the stack's own")
+            .help("a chart in a system namespace escapes the environment's Pod Security and network policies"),
+    );
+}

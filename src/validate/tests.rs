@@ -407,6 +407,7 @@ fn disruption_budgets_set_one_bound() {
         "      enabled: true",
         "      minAvailable: 1",
         "      maxUnavailable: 50%",
+        "    replicas: 3",
     ];
     assert_eq!(found(&env_findings(&own)), [("disruption-budget", OWN, 5)]);
 }
@@ -666,5 +667,98 @@ fn secret_references_name_declared_secrets_and_keys() {
     assert_eq!(
         findings[1].help.as_deref(),
         Some("did you mean `database`?")
+    );
+}
+
+#[test]
+fn budgets_that_allow_no_eviction_are_refused() {
+    let budget = |bound: &str, replicas: &str| {
+        let own = [
+            "tier: staging".to_owned(),
+            "services:".to_owned(),
+            "  redis:".to_owned(),
+            format!("    replicas: {replicas}"),
+            format!("    disruptionBudget: {{enabled: true, {bound}}}"),
+        ];
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        found(&env_findings(&own))
+    };
+    assert_eq!(budget("minAvailable: 1", "2"), []);
+    assert_eq!(budget("maxUnavailable: 1", "1"), []);
+    assert_eq!(
+        budget("minAvailable: 2", "2"),
+        [("disruption-budget", OWN, 5)]
+    );
+    assert_eq!(
+        budget("minAvailable: 100%", "3"),
+        [("disruption-budget", OWN, 5)]
+    );
+    assert_eq!(
+        budget("maxUnavailable: 0", "3"),
+        [("disruption-budget", OWN, 5)]
+    );
+    assert_eq!(
+        budget("maxUnavailable: 0%", "3"),
+        [("disruption-budget", OWN, 5)]
+    );
+    assert_eq!(budget("minAvailable: 1", "0"), []);
+}
+
+#[test]
+fn a_read_write_once_volume_has_one_writer() {
+    let own = |extra: &str| {
+        let lines = [
+            "tier: staging",
+            "services:",
+            "  redis:",
+            "    persistence: {enabled: true, size: 1Gi, mountPath: /data}",
+            extra,
+        ];
+        found(&env_findings(&lines))
+    };
+    assert_eq!(own("    replicas: 1"), []);
+    assert_eq!(own("    replicas: 2"), [("single-writer-volume", OWN, 5)]);
+    assert_eq!(
+        own("    autoscaling: {enabled: true, maxReplicas: 3}"),
+        [("single-writer-volume", OWN, 5)]
+    );
+}
+
+#[test]
+fn system_namespaces_are_refused() {
+    for namespace in ["kube-system", "default", "flux-system"] {
+        let line = format!("global: {{namespace: {namespace}}}");
+        let own = ["tier: staging", line.as_str()];
+        assert_eq!(
+            found(&env_findings(&own)),
+            [("reserved-namespace", OWN, 2)],
+            "{namespace}"
+        );
+    }
+}
+
+#[test]
+fn production_names_no_mutable_tag_even_with_a_digest() {
+    let digest = format!("      digest: {DIGEST}");
+    let production = [
+        "tier: production",
+        "global:",
+        "  allowedRegistries: [docker.io]",
+        "  resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 200m, memory: 256Mi}}",
+        "  ingress: {tls: {clusterIssuer: letsencrypt-prod}}",
+        "services:",
+        "  gateway:",
+        "    replicas: 2",
+        "    disruptionBudget: {enabled: true}",
+        "    image:",
+        &digest,
+        "  redis:",
+        "    image:",
+        "      tag: latest",
+        &digest,
+    ];
+    assert_eq!(
+        found(&layered_findings("production", BASE, &production)),
+        [("mutable-tag", OWN, 14)]
     );
 }

@@ -117,6 +117,136 @@ impl Context<'_> {
         }
     }
 
+    /// The replicas a budget protects: the autoscaler's minimum, else `replicas`.
+    fn least_replicas(&self) -> i64 {
+        match self
+            .spec
+            .autoscaling
+            .as_ref()
+            .filter(|a| a.enabled.unwrap_or(false))
+        {
+            Some(a) => a.min_replicas.unwrap_or(1),
+            None => self.spec.replicas.unwrap_or(1),
+        }
+    }
+
+    /// A budget that allows no disruption blocks every node drain for good.
+    pub(super) fn budget_allows_disruption(&self, out: &mut Vec<Diagnostic>) {
+        let Some(budget) = self
+            .spec
+            .disruption_budget
+            .as_ref()
+            .filter(|b| b.enabled.unwrap_or(false))
+        else {
+            return;
+        };
+        let replicas = self.least_replicas();
+        if replicas == 0 {
+            return;
+        }
+        let path = self.path().key("disruptionBudget");
+        let blocked = match (&budget.min_available, &budget.max_unavailable) {
+            (Some(spec::IntOrPercent::Count(n)), _) if *n >= replicas => Some((
+                "minAvailable",
+                format!(
+                    "`minAvailable: {n}` with {replicas} replica(s) allows no pod to be evicted"
+                ),
+            )),
+            (Some(spec::IntOrPercent::Percent(p)), _)
+                if (percent(p) * replicas + 99) / 100 >= replicas =>
+            {
+                Some((
+                    "minAvailable",
+                    format!("`minAvailable: {p}` allows no pod to be evicted"),
+                ))
+            }
+            (_, Some(spec::IntOrPercent::Count(0))) => Some((
+                "maxUnavailable",
+                "`maxUnavailable: 0` allows no pod to be evicted".to_owned(),
+            )),
+            (_, Some(spec::IntOrPercent::Percent(p))) if percent(p) == 0 => Some((
+                "maxUnavailable",
+                format!("`maxUnavailable: {p}` allows no pod to be evicted"),
+            )),
+            _ => None,
+        };
+        if let Some((field, message)) = blocked {
+            out.push(
+                self.error("disruption-budget", path.key(field), message)
+                    .expected(format!("a budget below the {replicas} replica(s) it protects, e.g. `maxUnavailable: 1`"))
+                    .help("a budget that allows no eviction blocks node drains and cluster upgrades until someone deletes it"),
+            );
+        }
+    }
+
+    /// A ReadWriteOnce volume is mounted by one node at a time: more than one replica
+    /// (or an autoscaler that may add them) hangs on it.
+    pub(super) fn single_writer(&self, out: &mut Vec<Diagnostic>) {
+        let Some(p) = self
+            .spec
+            .persistence
+            .as_ref()
+            .filter(|p| p.enabled.unwrap_or(false))
+        else {
+            return;
+        };
+        let modes = p.access_modes.clone().unwrap_or_default();
+        let single = modes.is_empty()
+            || modes.iter().all(|m| {
+                matches!(
+                    m,
+                    spec::AccessMode::ReadWriteOnce | spec::AccessMode::ReadWriteOncePod
+                )
+            });
+        if !single {
+            return;
+        }
+        let autoscaled = self
+            .spec
+            .autoscaling
+            .as_ref()
+            .filter(|a| a.enabled.unwrap_or(false));
+        let (field, count) = match autoscaled {
+            Some(a) => ("autoscaling", a.max_replicas.unwrap_or(1)),
+            None => ("replicas", self.spec.replicas.unwrap_or(1)),
+        };
+        if count <= 1 {
+            return;
+        }
+        out.push(
+            self.error(
+                "single-writer-volume",
+                self.path().key(field),
+                format!("`{}` may run {count} replicas on a ReadWriteOnce volume", self.service),
+            )
+            .expected("one replica, or `persistence.accessModes: [ReadWriteMany]` on storage that supports it")
+            .help("a ReadWriteOnce volume attaches to one node: other replicas hang in ContainerCreating (pods on one volume roll with `Recreate`)"),
+        );
+    }
+
+    /// Role bindings go to the service's own account, never a shared one.
+    pub(super) fn api_account(&self, out: &mut Vec<Diagnostic>) {
+        let Some(account) = &self.spec.service_account else {
+            return;
+        };
+        if self.spec.api_access.is_none() || account.create.unwrap_or(true) {
+            return;
+        }
+        let path = self.path().key("serviceAccount").key("create");
+        out.push(
+            self.error(
+                "api-access-account",
+                path,
+                format!(
+                    "`{}` has API access but does not create its own service account",
+                    self.service
+                ),
+            )
+            .expected("`serviceAccount.create: true` (the default)")
+            .help("the role would be bound to an account other pods may use too"),
+        );
+    }
+
     pub(super) fn disruption_budget(&self, out: &mut Vec<Diagnostic>) {
         if let Some(budget) = &self.spec.disruption_budget
             && budget.min_available.is_some()
@@ -210,4 +340,9 @@ impl Context<'_> {
             }
         }
     }
+}
+
+/// The number of a percentage (`50%` -> 50).
+fn percent(text: &str) -> i64 {
+    text.trim_end_matches('%').parse().unwrap_or(-1)
 }
