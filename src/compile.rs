@@ -69,6 +69,7 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
         let own_path = specs.sources.file(document.file).path.clone();
         let sources = vec![stack_path.clone(), own_path];
         environment(
+            &validator,
             name,
             document,
             &specs.stack,
@@ -156,6 +157,7 @@ fn base_charts(stack: &Values, environments: &[model::Environment]) -> Vec<model
 /// they pass, lowering. A spec that the schema passed but the types refuse (a bug)
 /// comes back as `Err`.
 fn environment(
+    validator: &schema::Validator,
     name: &str,
     document: &Document,
     stack: &Document,
@@ -174,6 +176,10 @@ fn environment(
         file: document.file,
         root: merge::layer(&stack.root, &document.root),
     };
+    found.extend(validator.check_layered(&merged.root));
+    if found.iter().any(Diagnostic::is_error) {
+        return Ok((found, None));
+    }
     let values = typed(&merged)?;
     found.extend(validate::environment(name, &merged.root, document, &values));
     if found.iter().any(Diagnostic::is_error) {
@@ -238,5 +244,100 @@ fn invalid(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Invalid {
     Invalid {
         sources,
         diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Sources;
+
+    /// Specs from the stack text and `(name, text)` environment files.
+    fn specs(stack: &str, environments: &[(&str, &str)]) -> Specs {
+        let mut sources = Sources::default();
+        let file = sources.add("environments/stack.yaml".into(), stack.into());
+        let stack = Document {
+            file,
+            root: load::parse(file, stack).expect("stack parses"),
+        };
+        let environments = environments
+            .iter()
+            .map(|(name, text)| {
+                let file = sources.add(format!("environments/{name}.yaml"), (*text).into());
+                let root = load::parse(file, text).expect("environment parses");
+                ((*name).to_owned(), Document { file, root })
+            })
+            .collect();
+        Specs {
+            sources,
+            stack,
+            environments,
+        }
+    }
+
+    const STACK: &str = "services:
+  api:
+    image: {repository: org/api, tag: \"1.0\"}
+    apiAccess:
+      rules:
+        - {apiGroups: [\"\"], resources: [pods], verbs: [get]}
+    env:
+      TOKEN: {secretKeyRef: {name: creds, key: token}}
+secrets:
+  creds: {existing: true}
+";
+
+    #[test]
+    fn environment_files_stay_partial() {
+        let staging = "tier: staging
+services:
+  api:
+    apiAccess: {clusterWide: true}
+    env:
+      TOKEN: {secretKeyRef: {key: other}}
+";
+        let compiled = compile_specs(specs(STACK, &[("staging", staging)]));
+        let errors: Vec<String> = match &compiled {
+            Ok(_) => Vec::new(),
+            Err(invalid) => invalid
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect(),
+        };
+        assert_eq!(errors, Vec::<String>::new());
+    }
+
+    #[test]
+    fn required_fields_are_checked_after_layering() {
+        let review = "tier: review
+services:
+  api:
+    probes:
+      liveness: {exec: {}}
+";
+        let Err(invalid) = compile_specs(specs(STACK, &[("pr-1", review)])) else {
+            panic!("an exec probe without a command is refused");
+        };
+        let found: Vec<(&str, u32, String)> = invalid
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let span = d.span.expect("placed");
+                (
+                    d.code,
+                    span.line,
+                    d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "missing-field",
+                5,
+                "services.api.probes.liveness.exec".to_owned()
+            )]
+        );
     }
 }

@@ -62,6 +62,15 @@ pub fn text() -> String {
     text
 }
 
+/// Which violations a check reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// One spec file: everything but required fields of mappings.
+    File,
+    /// A layered environment: required fields of mappings only.
+    Layered,
+}
+
 /// Validates documents against the schema; built once per run.
 pub struct Validator {
     schema: &'static Json,
@@ -76,12 +85,24 @@ impl Validator {
         Self { schema, validator }
     }
 
-    /// Every schema violation in one file's tree, each placed at its node.
+    /// Every schema violation in one file's tree, each placed at its node. A required
+    /// field of a mapping may come from the other file once layered, so its absence is
+    /// left to [`Validator::check_layered`]; a required field of a list item is not
+    /// (lists replace whole), so it is reported here.
     pub fn check(&self, document: &Node) -> Vec<Diagnostic> {
+        self.violations(document, Scope::File)
+    }
+
+    /// The required fields of a layered tree: what neither file set.
+    pub fn check_layered(&self, document: &Node) -> Vec<Diagnostic> {
+        self.violations(document, Scope::Layered)
+    }
+
+    fn violations(&self, document: &Node, scope: Scope) -> Vec<Diagnostic> {
         let instance = document.to_json();
         let mut diagnostics = Vec::new();
         for error in self.validator.iter_errors(&instance) {
-            self.describe(document, &error, &mut diagnostics);
+            self.describe(document, &error, scope, &mut diagnostics);
         }
         diagnostics.sort();
         diagnostics.dedup();
@@ -92,10 +113,24 @@ impl Validator {
         &self,
         document: &Node,
         error: &jsonschema::ValidationError<'_>,
+        scope: Scope,
         out: &mut Vec<Diagnostic>,
     ) {
         use jsonschema::error::ValidationErrorKind as Kind;
         let path = FieldPath::from_pointer(error.instance_path().as_str());
+        let required = matches!(error.kind(), Kind::Required { .. });
+        let in_list = path.0.iter().any(|s| matches!(s, Segment::Index(_)));
+        let reported = match scope {
+            Scope::File => !required || in_list,
+            Scope::Layered => required && !in_list,
+        };
+        let nested = matches!(
+            error.kind(),
+            Kind::AnyOf { .. } | Kind::OneOfNotValid { .. }
+        );
+        if !reported && !nested {
+            return;
+        }
         let located = document.locate(&path);
         let found = document.at(&path).map(Node::kind_name).unwrap_or("nothing");
         let diagnostic = match error.kind() {
@@ -114,8 +149,11 @@ impl Validator {
                     .collect();
                 if let [errors] = branches.as_slice() {
                     for inner in *errors {
-                        self.describe(document, inner, out);
+                        self.describe(document, inner, scope, out);
                     }
+                    return;
+                }
+                if scope == Scope::Layered {
                     return;
                 }
                 Diagnostic::error("invalid-value", format!("unexpected {found} at `{path}`"))

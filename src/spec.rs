@@ -3,7 +3,10 @@
 //! Every file (the shared `stack.yaml` and each environment file) has this one shape,
 //! [`Values`], with every field optional, so that the editor schema never reports a
 //! false error on a partial environment file. Layering (see `merge`) combines them;
-//! what must be present after layering is checked by `validate`.
+//! what must be present after layering is checked by `validate`, and by the schema on
+//! the layered tree: a field the schema requires in a mapping may come from either
+//! file (fields of list items may not, since lists replace whole), so such fields are
+//! `#[serde(default)]` for the types and `#[schemars(required)]` for the schema.
 
 use std::collections::BTreeMap;
 
@@ -399,10 +402,13 @@ pub struct EnvReference {
 /// A key of a named Secret or ConfigMap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["name", "key"]))]
 pub struct KeyRef {
     /// Object name.
+    #[serde(default)]
     pub name: String,
     /// Key within it.
+    #[serde(default)]
     pub key: String,
     /// Start the container even when the key is missing.
     pub optional: Option<bool>,
@@ -486,8 +492,10 @@ pub struct TcpSocket {
 /// Command probe.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["command"]))]
 pub struct Exec {
     /// Command and arguments.
+    #[serde(default)]
     pub command: Vec<String>,
 }
 
@@ -881,8 +889,10 @@ pub struct ChartImage {
 /// Where a chart takes its hostname.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["valuePaths"]))]
 pub struct ChartHostname {
     /// Values paths the hostname is written to, e.g. `ingress.hosts[0].host`.
+    #[serde(default)]
     #[schemars(extend("examples" = [["ingress.hosts[0].host", "ingress.tls[0].hosts[0]"]]))]
     pub value_paths: Vec<String>,
     /// Hostname; default: from `global.hostPattern` with the chart's name as service.
@@ -929,12 +939,14 @@ pub struct Security {
 /// Kubernetes API access of a service.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["rules"]))]
 pub struct ApiAccess {
     /// Grant the rules in every namespace (ClusterRole) instead of the environment's
     /// own (Role).
     #[schemars(extend("default" = false))]
     pub cluster_wide: Option<bool>,
     /// RBAC rules.
+    #[serde(default)]
     pub rules: Vec<ApiRule>,
 }
 
@@ -1083,4 +1095,22 @@ impl ExternalSecret {
     pub fn synced(&self) -> bool {
         self.enabled.unwrap_or(true) && !self.existing.unwrap_or(false)
     }
+}
+
+/// Marks `fields` required in a type's schema although the type defaults them: the
+/// field must be set once layered, but either file may set it (the schema is checked
+/// per file without these, and on the layered tree with them; see `schema`).
+fn required_after_layering(schema: &mut schemars::Schema, fields: &[&str]) {
+    if let Some(properties) = schema
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for field in fields {
+            if let Some(property) = properties.get_mut(*field).and_then(|p| p.as_object_mut()) {
+                property.remove("default");
+            }
+        }
+    }
+    let required: Vec<serde_json::Value> = fields.iter().map(|f| (*f).into()).collect();
+    schema.insert("required".into(), required.into());
 }
