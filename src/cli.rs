@@ -12,9 +12,10 @@ use clap::{Parser, Subcommand};
     after_help = "Examples:\n  mcpstack build                 regenerate generated/ and the schema\n  mcpstack -C infra check        fail when infra/generated/ is stale"
 )]
 pub struct Cli {
-    /// Project root holding environments/ (default: the current directory).
-    #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]
-    pub directory: PathBuf,
+    /// Project root holding environments/ (default: the nearest folder upwards from
+    /// the current one that holds environments/, as git finds `.git`).
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
     /// How diagnostics are printed on stderr. Under GitHub Actions
     /// (`GITHUB_ACTIONS=true`) each one is also written as an `::error`/`::warning`
     /// workflow command, so it shows on the pull request's diff.

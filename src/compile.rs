@@ -10,7 +10,7 @@ use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
 use crate::merge;
 use crate::model;
-use crate::node::Node;
+use crate::node::{FieldPath, Node, Segment};
 use crate::parallel;
 use crate::schema;
 use crate::source::Sources;
@@ -229,13 +229,48 @@ fn across(
     validate::across::environments(&lower::stack_name(stack_values), &rendered)
 }
 
+/// The typed values of a tree the schema passed. What the schema cannot see (a number
+/// too large for its type) is reported at the value, with its field.
 fn typed(document: &Document) -> Result<Values, Diagnostic> {
-    serde_json::from_value(document.root.to_json()).map_err(|error| {
-        Diagnostic::error(
-            "invalid-value",
-            format!("spec does not match its schema: {error}"),
-        )
-        .at(document.root.span)
+    serde_path_to_error::deserialize(document.root.to_json()).map_err(|error| {
+        let path = FieldPath(
+            error
+                .path()
+                .iter()
+                .filter_map(|segment| match segment {
+                    serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+                    serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+                    _ => None,
+                })
+                .collect(),
+        );
+        let inner = error.inner().to_string();
+        let float = match document.root.at(&path).map(|n| &n.value) {
+            Some(crate::node::Value::Float(f)) => Some(*f),
+            _ => None,
+        };
+        let diagnostic = match float {
+            Some(f) if f.abs() >= 9.2e18 => Diagnostic::error(
+                "out-of-range",
+                format!("the number is too large for `{path}`"),
+            )
+            .expected("a whole number of at most 9223372036854775807")
+            .help("no Kubernetes field takes a number this large; e.g. `replicas: 10`"),
+            Some(f) => Diagnostic::error(
+                "wrong-type",
+                format!("`{path}` is written as a decimal number"),
+            )
+            .expected("a whole number")
+            .help(format!(
+                "write it without a decimal point or exponent, e.g. `{}`",
+                f.trunc() as i64
+            )),
+            None => Diagnostic::error(
+                "invalid-value",
+                format!("spec does not match its schema: {inner}"),
+            ),
+        };
+        diagnostic.at(document.root.locate(&path).span).path(path)
     })
 }
 

@@ -47,6 +47,10 @@ pub enum Error {
         reason: String,
     },
     Internal(String),
+    /// No `environments/` where a project was looked for.
+    NotAProject {
+        root: PathBuf,
+    },
 }
 
 impl Error {
@@ -66,6 +70,15 @@ impl std::fmt::Display for Error {
                 write!(f, "refusing to write {}: {reason}", path.display())
             }
             Error::Internal(message) => write!(f, "internal error: {message}"),
+            Error::NotAProject { root } => write!(
+                f,
+                "no {}/ folder in {}: a project keeps its specs in environments/, a \
+                 stack.yaml and one file per environment such as staging.yaml; mcpstack looks \
+                 in the current folder and those above it, or in -C DIR; start a project by \
+                 creating environments/stack.yaml",
+                crate::load::ENVIRONMENTS_DIR,
+                root.display()
+            ),
         }
     }
 }

@@ -36,9 +36,23 @@ pub enum Loaded {
     Invalid(Sources, Vec<Diagnostic>),
 }
 
+/// The project root for a command run in `start`: the nearest folder upwards that
+/// holds `environments/`.
+pub fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join(ENVIRONMENTS_DIR).is_dir())
+        .map(Path::to_path_buf)
+}
+
 /// Read and parse every `environments/*.yaml` under `root`.
 pub fn load(root: &Path) -> Result<Loaded, Error> {
     let dir = root.join(ENVIRONMENTS_DIR);
+    if !dir.is_dir() {
+        return Err(Error::NotAProject {
+            root: root.to_path_buf(),
+        });
+    }
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
     let mut stack = None;

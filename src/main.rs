@@ -49,8 +49,12 @@ fn main() -> ExitCode {
         github_annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
         deny_warnings: cli.deny_warnings,
     };
+    let root = cli.directory.unwrap_or_else(|| {
+        let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        mcpstack::load::find_root(&here).unwrap_or(here)
+    });
     let config = Config {
-        root: cli.directory,
+        root,
         command,
         reporting,
     };

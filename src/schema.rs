@@ -158,7 +158,7 @@ impl Validator {
                 }
                 Diagnostic::error("invalid-value", format!("unexpected {found} at `{path}`"))
                     .expected(expected_for(self.subschema(&path)))
-                    .help(type_help(document.at(&path)))
+                    .help(type_help(document.at(&path), self.subschema(&path)))
             }
             Kind::Type { .. } => Diagnostic::error(
                 "wrong-type",
@@ -168,7 +168,7 @@ impl Validator {
                 ),
             )
             .expected(expected_for(self.subschema(&path)))
-            .help(type_help(document.at(&path))),
+            .help(type_help(document.at(&path), self.subschema(&path))),
             Kind::Enum { options } => {
                 let choices = enum_choices(options);
                 let given = document
@@ -198,6 +198,13 @@ impl Validator {
                     format!("{given} is not in the expected format"),
                 )
                 .expected(what);
+                if let Some(text) = document.at(&path).and_then(|n| match &n.value {
+                    crate::node::Value::String(s) => Some(s.as_str()),
+                    _ => None,
+                }) && let Some(help) = quantity_help(text)
+                {
+                    d = d.help(help);
+                }
                 if path.0.last() == Some(&Segment::Key("digest".to_owned())) {
                     d = Diagnostic::error("invalid-digest", format!("{given} is not an image digest"))
                         .expected("`sha256:` followed by 64 lowercase hex digits")
@@ -366,7 +373,53 @@ fn enum_choices(options: &Json) -> String {
         .unwrap_or_default()
 }
 
-fn type_help(node: Option<&Node>) -> String {
+/// The fix for a size written the way disks and documents write them (`5GB`, `512 MB`).
+fn quantity_help(text: &str) -> Option<String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let upper = compact.to_ascii_uppercase();
+    let number = upper.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &upper[number.len()..];
+    let prefix = match unit {
+        "KB" | "KIB" => "Ki",
+        "MB" | "MIB" => "Mi",
+        "GB" | "GIB" => "Gi",
+        "TB" | "TIB" => "Ti",
+        _ => return None,
+    };
+    if number.is_empty() || number.parse::<f64>().is_err() {
+        return None;
+    }
+    Some(format!(
+        "Kubernetes writes sizes as `{number}{prefix}` (binary) or `{number}{}` (decimal), not `{text}`",
+        &prefix[..1]
+    ))
+}
+
+fn type_help(node: Option<&Node>, schema: Option<&Json>) -> String {
+    let expected = schema
+        .and_then(|s| s.get("type"))
+        .and_then(Json::as_str)
+        .unwrap_or_default();
+    match (node.map(|n| &n.value), expected) {
+        (Some(crate::node::Value::String(s)), "boolean") => {
+            let word = if matches!(
+                s.to_ascii_lowercase().as_str(),
+                "false" | "no" | "off" | "0"
+            ) {
+                "false"
+            } else {
+                "true"
+            };
+            return format!("write `{word}` without quotes: `\"{s}\"` in quotes is a string");
+        }
+        (Some(crate::node::Value::Float(f)), "integer") => {
+            return match f.fract() == 0.0 {
+                true => format!("`{f}` is too large for this field; a whole number such as `10`"),
+                false => "write a whole number, e.g. `10`".to_owned(),
+            };
+        }
+        _ => {}
+    }
     match node.map(|n| &n.value) {
         Some(
             crate::node::Value::Integer(_)
