@@ -148,3 +148,64 @@ mod read_only {
         assert_eq!(mode_of(&root.join("generated")), 0o555);
     }
 }
+
+// --- Deep input ------------------------------------------------------------------------
+
+/// Services in the long `dependsOn` chain: a recursive search over it overflowed the
+/// stack of a worker thread (2 MiB) at about this length.
+const CHAIN: usize = 11_000;
+
+/// A project of `CHAIN` services, each depending on the next; the last depends on
+/// `last_depends_on` (the first, to close a cycle, or nothing). Two environments, so
+/// that they are checked on worker threads, whose stacks are smaller than the main one.
+fn chain(last_depends_on: Option<&str>) -> tempfile::TempDir {
+    let project = tempfile::tempdir().expect("temp dir");
+    let environments = project.path().join("environments");
+    std::fs::create_dir_all(&environments).expect("mkdir");
+    let mut stack = String::from(
+        "name: chain\nglobal: {domain: example.com, network: {policies: false}}\nservices:\n",
+    );
+    for i in 0..CHAIN {
+        let next = match i + 1 < CHAIN {
+            true => format!("s{}", i + 1),
+            false => last_depends_on.unwrap_or_default().to_owned(),
+        };
+        stack.push_str(&format!(
+            "  s{i}: {{image: {{repository: team/app, tag: \"1.0\"}}, dependsOn: [{next}]}}\n"
+        ));
+    }
+    std::fs::write(environments.join("stack.yaml"), stack).expect("write");
+    std::fs::write(environments.join("staging.yaml"), "tier: staging\n").expect("write");
+    std::fs::write(environments.join("pr-1.yaml"), "tier: review\n").expect("write");
+    project
+}
+
+#[test]
+fn a_long_dependency_cycle_is_a_diagnostic_not_a_crash() {
+    let project = chain(Some("s0"));
+    let output = mcpstack(project.path(), &["validate"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.matches("error[dependency-cycle]").count(),
+        1,
+        "one cycle, reported once: {}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        err.contains(&format!("s{} -> s0", CHAIN - 1)),
+        "the cycle closes at the last service"
+    );
+    assert!(
+        err.contains("mcpstack: 1 error(s)"),
+        "{}",
+        &err[err.len().saturating_sub(500)..]
+    );
+}
+
+#[test]
+fn a_long_acyclic_dependency_chain_validates() {
+    let project = chain(None);
+    let output = mcpstack(project.path(), &["validate"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
