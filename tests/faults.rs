@@ -209,3 +209,48 @@ fn a_long_acyclic_dependency_chain_validates() {
     let output = mcpstack(project.path(), &["validate"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// A project whose chart writes its hostname at a values path of `steps` keys.
+fn deep_value_path(steps: usize) -> tempfile::TempDir {
+    let project = tempfile::tempdir().expect("temp dir");
+    let environments = project.path().join("environments");
+    std::fs::create_dir_all(&environments).expect("mkdir");
+    let path = vec!["a"; steps].join(".");
+    let stack = format!(
+        "global: {{domain: example.com, network: {{policies: false}}}}\n\
+         charts:\n  app:\n    repository: oci://registry.example.com/charts\n    chart: app\n    \
+         version: 1.0.0\n    hostname: {{valuePaths: [\"{path}\"]}}\n"
+    );
+    std::fs::write(environments.join("stack.yaml"), stack).expect("write");
+    std::fs::write(environments.join("staging.yaml"), "tier: staging\n").expect("write");
+    std::fs::write(environments.join("pr-1.yaml"), "tier: review\n").expect("write");
+    project
+}
+
+#[test]
+fn a_values_path_too_deep_to_write_is_a_diagnostic_not_a_crash() {
+    // Writing the hostname 1,000 levels deep overflowed a worker thread's stack in
+    // `build`; 100,000 levels overflowed the main thread's in `validate`.
+    for (steps, command) in [(1_000, "build"), (100_000, "validate")] {
+        let project = deep_value_path(steps);
+        let output = mcpstack(project.path(), &[command]);
+        let err = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{steps}: {}",
+            &err[err.len().saturating_sub(500)..]
+        );
+        assert!(err.contains("error[invalid-value-path]"), "{steps}");
+        assert!(err.contains("more than 64 steps"), "{steps}");
+        let headline = err.lines().next().unwrap_or_default();
+        assert!(
+            headline.len() < 300,
+            "the message shortens the path: {headline}"
+        );
+        assert!(!project.path().join("generated").exists(), "{steps}");
+    }
+    let project = deep_value_path(64);
+    let output = mcpstack(project.path(), &["build"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
