@@ -33,6 +33,9 @@ pub fn parse(path: &str) -> Result<Vec<Step>, String> {
                 return Err(format!("index {index} is larger than {MAX_INDEX}"));
             }
             steps.push(Step::Index(index));
+            if steps.len() > MAX_STEPS {
+                break;
+            }
             rest = &rest[close + 1..];
             if !rest.is_empty() && !rest.starts_with('[') {
                 return Err(format!("`{part}` has text after `]`"));
