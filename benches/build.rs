@@ -67,7 +67,8 @@ fn main() {
     let projects: Vec<TempDir> = (0..iterations).map(|_| new_project(&specs)).collect();
     let root = projects.last().expect("at least one project").path();
     let compiled = compile_or_panic(root);
-    print_counts(&compiled, &command::output(&compiled));
+    let tree = command::output(&compiled).expect("render the output tree");
+    print_counts(&compiled, &tree);
     print_timings(&time_in_process(&projects));
 
     match env_count(UNITS_VAR) {
@@ -469,7 +470,7 @@ fn build(root: &Path) -> ([Duration; 4], write::Summary) {
         .expect("read the spec files")
         .expect("the generated stack is valid");
     let compiled_at = Instant::now();
-    let tree = command::output(&compiled);
+    let tree = command::output(&compiled).expect("render the output tree");
     let output_at = Instant::now();
     let plan = write::plan(root, &tree).expect("plan the build");
     let planned_at = Instant::now();

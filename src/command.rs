@@ -136,16 +136,17 @@ fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Er
     }
 }
 
-/// The whole output: `generated/` and the schema.
-pub fn output(compiled: &Compiled) -> OutputTree {
+/// The whole output: `generated/` and the schema. `Err` is an internal error: the
+/// compiled model breaks an invariant rendering relies on.
+pub fn output(compiled: &Compiled) -> Result<OutputTree, Error> {
     let stack_source = compiled
         .sources
         .paths()
         .find(|p| p.ends_with("/stack.yaml"))
         .unwrap_or("environments/stack.yaml");
-    let mut tree = render::generated(&compiled.stack, stack_source);
+    let mut tree = render::generated(&compiled.stack, stack_source)?;
     tree.insert(schema::SCHEMA_PATH.to_owned(), schema::text());
-    tree
+    Ok(tree)
 }
 
 /// `build` (write) or `check` (compare and return the diff).
@@ -154,7 +155,7 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     let Some(compiled) = compiled(config, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
-    let tree = output(&compiled);
+    let tree = output(&compiled)?;
     // Held until the build is written (or the check compared): two runs at once wait
     // for each other instead of interleaving.
     let _lock = write::lock(&config.root, apply, err)?;

@@ -134,9 +134,13 @@ pub fn chart(
     };
     if let (Some(hostname), Scope::Environment { name: env, tier }) = (&spec.hostname, scope) {
         let host = host(name, hostname.host.as_deref(), global, env, tier);
+        // Validation refused every path that does not parse or that crosses a value of
+        // the chart's (`validate/routes.rs`), so each one here is written.
         for path in &hostname.value_paths {
             if let Ok(steps) = helm_values::parse(path) {
-                helm_values::set(&mut values, &steps, serde_json::Value::String(host.clone()));
+                let written =
+                    helm_values::set(&mut values, &steps, serde_json::Value::String(host.clone()));
+                debug_assert!(written.is_ok(), "validation passed a blocked values path");
             }
         }
     }

@@ -1,8 +1,11 @@
 //! Asking an image registry for the digest of a tag, through the OCI distribution API:
-//! `HEAD` (else `GET`) `/v2/REPOSITORY/manifests/TAG`, reading `Docker-Content-Digest`.
-//! Anonymous, with a token from the registry's bearer challenge (anonymous or with basic
-//! credentials), or with a token given in the environment. This is mcpstack's only
-//! network access: `pin --resolve` alone calls it; `build` and `check` never do.
+//! `GET /v2/REPOSITORY/manifests/TAG`, and the SHA-256 of the manifest received, which
+//! must equal the `Docker-Content-Digest` header when the registry sends one: a digest
+//! is pinned only when mcpstack has seen the bytes it names. Anonymous, with a token
+//! from the registry's bearer challenge (anonymous or with basic credentials), or with a
+//! token given in the environment. Redirects are followed only to the same host over
+//! https, or to a host listed as insecure. This is mcpstack's only network access:
+//! `pin --resolve` alone calls it; `build` and `check` never do.
 
 use std::fmt;
 use std::time::Duration;
@@ -16,7 +19,8 @@ pub const TOKEN_VAR: &str = "MCPSTACK_REGISTRY_TOKEN";
 pub const USERNAME_VAR: &str = "MCPSTACK_REGISTRY_USERNAME";
 pub const PASSWORD_VAR: &str = "MCPSTACK_REGISTRY_PASSWORD";
 /// Environment variable: `host:port,...` of registries reached over plain http (local
-/// test registries); every other registry, and its token service, must use https.
+/// test registries); every other registry, and its token service, must use https. A
+/// redirect may lead to another host only when that host is listed here.
 pub const INSECURE_VAR: &str = "MCPSTACK_REGISTRY_INSECURE";
 
 /// Media types of manifests and indexes, for `Accept`: a multi-platform tag resolves to
@@ -29,6 +33,8 @@ application/vnd.docker.distribution.manifest.v2+json";
 const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// Redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
 /// Docker Hub's names and the host its API answers on.
 const DOCKER_HUB: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
 const DOCKER_HUB_API: &str = "registry-1.docker.io";
@@ -62,10 +68,14 @@ impl Settings {
     }
 
     fn scheme(&self, host: &str) -> &'static str {
-        match self.insecure.iter().any(|h| h == host) {
+        match self.is_insecure(host) {
             true => "http",
             false => "https",
         }
+    }
+
+    fn is_insecure(&self, host: &str) -> bool {
+        self.insecure.iter().any(|h| h.eq_ignore_ascii_case(host))
     }
 }
 
@@ -143,6 +153,9 @@ pub enum Failure {
     Denied(String),
     /// The registry could not be reached, or answered something unusable.
     Transport(String),
+    /// The registry's answer cannot be trusted: a manifest that does not hash to the
+    /// digest the registry claims, or a redirect to plain http or to another host.
+    Untrusted(String),
 }
 
 impl fmt::Display for Failure {
@@ -150,32 +163,20 @@ impl fmt::Display for Failure {
         match self {
             Failure::NotFound => f.write_str("the registry has no such tag"),
             Failure::Denied(why) => write!(f, "access denied: {why}"),
-            Failure::Transport(why) => f.write_str(why),
+            Failure::Transport(why) | Failure::Untrusted(why) => f.write_str(why),
         }
     }
 }
 
-/// The digest the registry serves for `reference`'s tag.
+/// The digest the registry serves for `reference`'s tag: the SHA-256 of the manifest
+/// (or index) it sends, checked against its `Docker-Content-Digest` header.
 pub fn resolve(reference: &Reference, settings: &Settings) -> Result<String, Failure> {
     let client = Client::new(settings);
     let url = reference.manifest_url(settings);
     let mut authorization = settings.token.as_ref().map(|t| format!("Bearer {t}"));
-    let head = client.manifest(Method::Head, &url, reference, &mut authorization)?;
-    if head.status == 200
-        && let Some(digest) = head.digest
-    {
-        return checked(digest);
-    }
-    // No digest on HEAD (or no HEAD at all): GET the manifest.
-    let answer = match head.status {
-        401 | 403 | 404 => head,
-        _ => client.manifest(Method::Get, &url, reference, &mut authorization)?,
-    };
+    let answer = client.manifest(&url, reference, &mut authorization)?;
     match answer.status {
-        200 => match answer.digest {
-            Some(digest) => checked(digest),
-            None => Ok(sha256(&answer.body)),
-        },
+        200 => verified(&url, answer.digest, &answer.body),
         404 => Err(Failure::NotFound),
         401 | 403 => Err(Failure::Denied(denied_help(settings, answer.status))),
         status => Err(Failure::Transport(format!("{url} answered HTTP {status}"))),
@@ -193,6 +194,23 @@ fn denied_help(settings: &Settings, status: u16) -> String {
     format!("HTTP {status}: {given}")
 }
 
+/// The digest of a manifest received from `url`: its SHA-256, which must be the digest
+/// the registry claims for it, if it claims one.
+fn verified(url: &str, claimed: Option<String>, body: &[u8]) -> Result<String, Failure> {
+    let received = sha256(body);
+    let Some(claimed) = claimed else {
+        return Ok(received);
+    };
+    let claimed = checked(claimed)?;
+    match claimed == received {
+        true => Ok(received),
+        false => Err(Failure::Untrusted(format!(
+            "{url} sent a manifest whose digest is {received}, but its Docker-Content-Digest \
+             header says {claimed}; refusing to pin a digest that does not match what was received"
+        ))),
+    }
+}
+
 /// A digest mcpstack can pin: `sha256:` and 64 hex digits.
 fn checked(digest: String) -> Result<String, Failure> {
     match image::is_digest(&digest) {
@@ -208,12 +226,6 @@ fn sha256(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Method {
-    Head,
-    Get,
 }
 
 /// What a manifest request answered.
@@ -235,6 +247,8 @@ impl<'a> Client<'a> {
     fn new(settings: &'a Settings) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Redirects are followed by `get`, which checks where they lead.
+            .max_redirects(0)
             .timeout_global(Some(TIMEOUT))
             .user_agent(concat!("mcpstack/", env!("CARGO_PKG_VERSION")))
             .build();
@@ -248,34 +262,21 @@ impl<'a> Client<'a> {
     /// which `authorization` then keeps for the next request.
     fn manifest(
         &self,
-        method: Method,
         url: &str,
         reference: &Reference,
         authorization: &mut Option<String>,
     ) -> Result<Answer, Failure> {
-        let answer = self.request(method, url, authorization.as_deref())?;
+        let answer = self.request(url, authorization.as_deref())?;
         if answer.status != 401 || authorization.is_some() {
             return Ok(answer);
         }
         *authorization = Some(self.authorize(reference, &answer)?);
-        self.request(method, url, authorization.as_deref())
+        self.request(url, authorization.as_deref())
     }
 
-    fn request(
-        &self,
-        method: Method,
-        url: &str,
-        authorization: Option<&str>,
-    ) -> Result<Answer, Failure> {
-        let request = match method {
-            Method::Head => self.agent.head(url),
-            Method::Get => self.agent.get(url),
-        };
-        let mut request = request.header("Accept", ACCEPT);
-        if let Some(authorization) = authorization {
-            request = request.header("Authorization", authorization);
-        }
-        let mut response = request.call().map_err(|e| transport(url, &e))?;
+    fn request(&self, url: &str, authorization: Option<&str>) -> Result<Answer, Failure> {
+        let (url, mut response) = self.get(url, &[], Some(ACCEPT), authorization)?;
+        let url = url.as_str();
         let header = |name: &str| {
             response
                 .headers()
@@ -286,8 +287,8 @@ impl<'a> Client<'a> {
         let status = response.status().as_u16();
         let digest = header("docker-content-digest");
         let challenge = header("www-authenticate");
-        let body = match (method, status) {
-            (Method::Get, 200) => response
+        let body = match status {
+            200 => response
                 .body_mut()
                 .with_config()
                 .limit(MAX_MANIFEST_BYTES)
@@ -335,20 +336,16 @@ impl<'a> Client<'a> {
             .ok_or_else(|| Failure::Denied("the bearer challenge names no realm".into()))?;
         self.check_realm(realm)?;
         let default_scope = format!("repository:{}:pull", reference.repository);
-        let mut request = self
-            .agent
-            .get(realm)
-            .query("scope", challenge.param("scope").unwrap_or(&default_scope));
+        let mut query = vec![("scope", challenge.param("scope").unwrap_or(&default_scope))];
         if let Some(service) = challenge.param("service") {
-            request = request.query("service", service);
+            query.push(("service", service));
         }
-        if let Some((user, password)) = &self.settings.basic {
-            request = request.header(
-                "Authorization",
-                format!("Basic {}", base64(&format!("{user}:{password}"))),
-            );
-        }
-        let mut response = request.call().map_err(|e| transport(realm, &e))?;
+        let basic = self
+            .settings
+            .basic
+            .as_ref()
+            .map(|(user, password)| format!("Basic {}", base64(&format!("{user}:{password}"))));
+        let (_, mut response) = self.get(realm, &query, None, basic.as_deref())?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(Failure::Denied(format!(
@@ -372,6 +369,83 @@ impl<'a> Client<'a> {
             .ok_or_else(|| Failure::Transport(format!("the token service {realm} sent no token")))
     }
 
+    /// GET `url` (with `query` on the first request), following redirects that
+    /// [`Self::check_redirect`] allows, at most [`MAX_REDIRECTS`]. `authorization` is
+    /// sent only to `url`'s own host. Returns the URL that answered, and its answer.
+    fn get(
+        &self,
+        url: &str,
+        query: &[(&str, &str)],
+        accept: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<(String, ureq::http::Response<ureq::Body>), Failure> {
+        let mut current = url.to_owned();
+        for hop in 0..=MAX_REDIRECTS {
+            let mut request = self.agent.get(&current);
+            if hop == 0 {
+                for (name, value) in query {
+                    request = request.query(*name, *value);
+                }
+            }
+            if let Some(accept) = accept {
+                request = request.header("Accept", accept);
+            }
+            if let Some(authorization) = authorization
+                && same_host(url, &current)
+            {
+                request = request.header("Authorization", authorization);
+            }
+            let response = request.call().map_err(|e| transport(&current, &e))?;
+            let status = response.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Ok((current, response));
+            }
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .ok_or_else(|| {
+                    Failure::Transport(format!(
+                        "{current} answered HTTP {status} without a Location"
+                    ))
+                })?;
+            let next = join_url(&current, location);
+            self.check_redirect(url, &current, &next)?;
+            current = next;
+        }
+        Err(Failure::Transport(format!(
+            "{url}: more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    /// A redirect (from `from`, in a request to `origin`) may lead over https to the
+    /// same host, or to a host listed in [`INSECURE_VAR`]; never to plain http or to
+    /// another host otherwise, nor to a URL with credentials in it.
+    fn check_redirect(&self, origin: &str, from: &str, to: &str) -> Result<(), Failure> {
+        let refuse = |why: String| {
+            Failure::Untrusted(format!("refusing the redirect from {from} to {to}: {why}"))
+        };
+        let Some((scheme, host)) = scheme_and_host(to) else {
+            return Err(refuse("not an http(s) URL".to_owned()));
+        };
+        if host.contains('@') {
+            return Err(refuse("it carries credentials".to_owned()));
+        }
+        if self.settings.is_insecure(host) {
+            return Ok(());
+        }
+        match scheme.as_str() {
+            "https" if same_host(origin, to) => Ok(()),
+            "https" => Err(refuse(format!(
+                "{host} is another host (list it in {INSECURE_VAR} to allow it)"
+            ))),
+            _ => Err(refuse(format!(
+                "not https (list {host} in {INSECURE_VAR} if it is a local test registry)"
+            ))),
+        }
+    }
+
     /// Tokens and credentials travel over https only, unless the realm's host is one of
     /// the insecure registries.
     fn check_realm(&self, realm: &str) -> Result<(), Failure> {
@@ -392,6 +466,59 @@ impl<'a> Client<'a> {
 
 fn transport(url: &str, error: &ureq::Error) -> Failure {
     Failure::Transport(format!("{url}: {error}"))
+}
+
+/// The scheme (lowercase) and host (with port, as written) of an absolute URL.
+fn scheme_and_host(url: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    Some((scheme, host))
+}
+
+/// Whether two URLs name the same host and port (default ports included).
+fn same_host(a: &str, b: &str) -> bool {
+    let normal = |url: &str| {
+        scheme_and_host(url).map(|(scheme, host)| {
+            let host = host.to_ascii_lowercase();
+            let default = match scheme.as_str() {
+                "https" => ":443",
+                _ => ":80",
+            };
+            host.strip_suffix(default)
+                .map(str::to_owned)
+                .unwrap_or(host)
+        })
+    };
+    normal(a).is_some_and(|host| Some(host) == normal(b))
+}
+
+/// A redirect's `Location`, resolved against the URL that answered with it.
+fn join_url(base: &str, location: &str) -> String {
+    let absolute = location.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if absolute {
+        return location.to_owned();
+    }
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    if let Some(scheme_relative) = location.strip_prefix("//") {
+        return format!("{scheme}://{scheme_relative}");
+    }
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    if location.starts_with('/') {
+        return format!("{scheme}://{host}{location}");
+    }
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let folder = path.rfind('/').map_or("/", |end| &path[..=end]);
+    format!("{scheme}://{host}{folder}{location}")
 }
 
 /// A `WWW-Authenticate` challenge: scheme and parameters.
@@ -534,6 +661,98 @@ mod tests {
         assert!(client.check_realm("https://auth.docker.io/token").is_ok());
         assert!(client.check_realm("http://127.0.0.1:5000/token").is_ok());
         assert!(client.check_realm("http://auth.example.com/token").is_err());
+    }
+
+    #[test]
+    fn redirects_resolve_against_the_url_that_answered() {
+        let base = "https://r.example.com/v2/a/manifests/1?x=y";
+        assert_eq!(
+            join_url(base, "/v2/b/manifests/1"),
+            "https://r.example.com/v2/b/manifests/1"
+        );
+        assert_eq!(
+            join_url(base, "2"),
+            "https://r.example.com/v2/a/manifests/2"
+        );
+        assert_eq!(
+            join_url(base, "//cdn.example.com/m"),
+            "https://cdn.example.com/m"
+        );
+        assert_eq!(join_url(base, "http://h:80/m"), "http://h:80/m");
+        assert_eq!(
+            join_url(base, "/m?next=https://elsewhere/"),
+            "https://r.example.com/m?next=https://elsewhere/"
+        );
+        assert!(same_host(
+            "https://R.example.com:443/a",
+            "https://r.example.com/b"
+        ));
+        assert!(!same_host(
+            "https://r.example.com/a",
+            "https://r.example.com:8443/b"
+        ));
+        assert!(!same_host(
+            "https://r.example.com/a",
+            "https://cdn.example.com/a"
+        ));
+    }
+
+    #[test]
+    fn redirects_stay_on_https_and_the_same_host_unless_listed() {
+        let settings = Settings {
+            insecure: vec!["127.0.0.1:5000".into(), "mirror.test:5001".into()],
+            ..Settings::default()
+        };
+        let client = Client::new(&settings);
+        let origin = "https://r.example.com/v2/a/manifests/1";
+        let allowed = [
+            "https://r.example.com/v2/b/manifests/1",
+            "https://r.example.com:443/x",
+            "http://mirror.test:5001/v2/a/manifests/1",
+            "https://mirror.test:5001/x",
+        ];
+        for to in allowed {
+            assert_eq!(client.check_redirect(origin, origin, to), Ok(()), "{to}");
+        }
+        let refused = [
+            "http://r.example.com/v2/a/manifests/1",
+            "https://cdn.example.com/v2/a/manifests/1",
+            "https://user:pass@r.example.com/x",
+            "ftp://r.example.com/x",
+            "http://localhost:5000/x",
+        ];
+        for to in refused {
+            assert!(
+                matches!(
+                    client.check_redirect(origin, origin, to),
+                    Err(Failure::Untrusted(_))
+                ),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_manifest_must_hash_to_the_digest_the_registry_claims() {
+        let body = b"{}";
+        let digest = sha256(body);
+        assert_eq!(
+            verified("u", Some(digest.clone()), body),
+            Ok(digest.clone())
+        );
+        assert_eq!(verified("u", None, body), Ok(digest.clone()));
+        let other = format!("sha256:{}", "a".repeat(64));
+        let Err(Failure::Untrusted(message)) = verified("u", Some(other.clone()), body) else {
+            panic!("a mismatch is refused");
+        };
+        assert!(
+            message.contains(&other) && message.contains(&digest),
+            "{message}"
+        );
+        assert!(matches!(
+            verified("u", Some("md5:abc".into()), body),
+            Err(Failure::Transport(_))
+        ));
     }
 
     #[test]

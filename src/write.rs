@@ -174,8 +174,12 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
 /// the old one in a single rename. A build killed at any moment leaves either the whole
 /// old tree or the whole new one; a leftover staging folder is removed by the next
 /// build. Files outside `generated/` (the schema) are each replaced atomically.
+///
+/// Nothing marked read-only is replaced: when the build would change `generated/`, the
+/// project root, `generated/` and every folder in it must be writable, and so must every
+/// file the plan rewrites or removes (see [`refuse_read_only`]); otherwise nothing is
+/// written. Every failure after the staging folder was created removes it again.
 pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
-    remove_leftovers(root)?;
     let writes: Vec<(&String, &String)> = plan
         .missing
         .iter()
@@ -186,21 +190,28 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
         .map(|(p, _)| *p)
         .chain(plan.extra.keys())
         .any(|p| in_generated(p));
+    refuse_read_only(root, plan, touches_generated)?;
+    remove_leftovers(root)?;
+    let mut old_tree_left = None;
     if touches_generated {
         let staging = root.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-        let staged = stage(root, plan, &writes, &staging);
-        if let Err(error) = staged {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(error);
-        }
-        pause_for_tests(PAUSE_BEFORE_SWAP);
-        swap(&staging, &root.join(GENERATED_DIR))?;
-        pause_for_tests(PAUSE_AFTER_SWAP);
-        // The staging folder now holds the old tree.
-        let _ = std::fs::remove_dir_all(&staging);
+        let swapped = stage(root, plan, &writes, &staging).and_then(|()| {
+            pause_for_tests(PAUSE_BEFORE_SWAP);
+            swap(&staging, &root.join(GENERATED_DIR))?;
+            pause_for_tests(PAUSE_AFTER_SWAP);
+            Ok(())
+        });
+        // On success the staging folder holds the old tree; on failure, part of the new
+        // one. Either way it goes.
+        let removed = remove_staging(&staging);
+        swapped?;
+        old_tree_left = removed.err();
     }
     for (path, contents) in writes.iter().filter(|(p, _)| !in_generated(p)) {
         write_atomic(&root.join(path), contents)?;
+    }
+    if let Some(error) = old_tree_left {
+        return Err(error);
     }
     Ok(Summary {
         written: writes.len(),
@@ -229,6 +240,98 @@ pub const STAGING_PREFIX: &str = ".generated.staging-";
 fn in_generated(path: &str) -> bool {
     path.strip_prefix(GENERATED_DIR)
         .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Remove a staging folder, if there is one.
+fn remove_staging(staging: &Path) -> Result<(), Error> {
+    match std::fs::remove_dir_all(staging) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Io {
+            path: staging.to_path_buf(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!("could not remove this staging folder ({e}); remove it by hand"),
+            ),
+        }),
+    }
+}
+
+/// Refuse a build that would change something marked read-only: the project root and
+/// `generated/` with every folder in it (the swap creates and renames folders in the
+/// root, and removes the old tree), when `generated/` changes at all, and any file the
+/// plan rewrites or removes, with the folder it is written in.
+///
+/// Permission bits are read explicitly rather than left to the failing system call: a
+/// folder can be renamed as a whole although it is read-only, and root may write into
+/// anything. So a folder or file counts as read-only when its owner's write bit is off
+/// (`chmod u-w`, `chmod a-w`), or when the running user may not write it (another
+/// user's folder, a read-only mount).
+fn refuse_read_only(root: &Path, plan: &Plan, touches_generated: bool) -> Result<(), Error> {
+    let changed = plan.stale.keys().chain(plan.extra.keys());
+    let written = plan.missing.keys().chain(plan.stale.keys());
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    if touches_generated {
+        paths.push(root.to_path_buf());
+        let generated = root.join(GENERATED_DIR);
+        if generated.exists() {
+            for entry in walkdir::WalkDir::new(&generated).sort_by_file_name() {
+                let entry = entry.map_err(|e| Error::Io {
+                    path: generated.clone(),
+                    source: e.into(),
+                })?;
+                if entry.file_type().is_dir() {
+                    paths.push(entry.into_path());
+                }
+            }
+        }
+    }
+    for path in changed.filter(|p| !in_generated(p)) {
+        paths.push(root.join(path));
+    }
+    for path in written.filter(|p| !in_generated(p)) {
+        // The nearest existing folder: the one the file, or its first new folder, goes in.
+        let mut dir = root.join(path);
+        while dir.pop() && !dir.exists() {}
+        paths.push(dir);
+    }
+    for path in plan.stale.keys().chain(plan.extra.keys()) {
+        if in_generated(path) {
+            paths.push(root.join(path));
+        }
+    }
+    for path in paths {
+        if is_read_only(&path)? {
+            return Err(Error::Unsafe {
+                path,
+                reason: "it is read-only, and mcpstack does not replace what is marked read-only; \
+                         make it writable (e.g. `chmod -R u+w`) to build"
+                    .to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is marked read-only: see [`refuse_read_only`].
+fn is_read_only(path: &Path) -> Result<bool, Error> {
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    #[cfg(unix)]
+    {
+        use rustix::fs::{Access, AtFlags, CWD, accessat};
+        use std::os::unix::fs::PermissionsExt as _;
+        let owner_may_not_write = metadata.permissions().mode() & 0o200 == 0;
+        let we_may_not_write = accessat(CWD, path, Access::WRITE_OK, AtFlags::EACCESS).is_err();
+        Ok(owner_may_not_write || we_may_not_write)
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(metadata.permissions().readonly())
+    }
 }
 
 /// Staging folders left by a build that was killed. Only called under the build lock.
@@ -449,6 +552,48 @@ mod tests {
             plan(linked.path(), &tree),
             Err(Error::Unsafe { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_files_and_folders_are_not_replaced() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let chmod = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let first = tree(&[
+            ("generated/a/x.yaml", "# Generated by mcpstack\nx: 1\n"),
+            ("schema/values.schema.json", "{}\n"),
+        ]);
+        apply(root, &plan(root, &first).expect("plan")).expect("first build");
+        let second = tree(&[
+            ("generated/a/x.yaml", "# Generated by mcpstack\nx: 1\n"),
+            ("schema/values.schema.json", "{\"changed\": true}\n"),
+        ]);
+        // A read-only file the build would rewrite, even outside generated/.
+        let schema = root.join("schema/values.schema.json");
+        chmod(&schema, 0o444);
+        let refused = apply(root, &plan(root, &second).expect("plan"));
+        assert!(
+            matches!(&refused, Err(Error::Unsafe { path, .. }) if *path == schema),
+            "{refused:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&schema).expect("read"), "{}\n");
+        chmod(&schema, 0o644);
+        // A read-only folder in generated/ only matters when generated/ changes.
+        chmod(&root.join("generated/a"), 0o555);
+        apply(root, &plan(root, &second).expect("plan")).expect("schema only");
+        let third = tree(&[("generated/b.yaml", "# Generated by mcpstack\n")]);
+        let refused = apply(root, &plan(root, &third).expect("plan"));
+        assert!(
+            matches!(&refused, Err(Error::Unsafe { path, .. }) if path.ends_with("generated/a")),
+            "{refused:?}"
+        );
+        chmod(&root.join("generated/a"), 0o755);
+        assert!(root.join("generated/a/x.yaml").exists());
+        assert!(!root.join("generated/b.yaml").exists());
     }
 
     #[test]

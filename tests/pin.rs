@@ -271,10 +271,10 @@ fn help_shows_examples() {
 // ---------------------------------------------------------------------------------------
 // --resolve, against a registry served on 127.0.0.1.
 
-const API_DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const WORKER_DIGEST: &str =
-    "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-const WEB_DIGEST: &str = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+/// The indexes the registry serves, with their digest in `Docker-Content-Digest`.
+const API_INDEX: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"annotations":{"image":"api"}}"#;
+const WORKER_INDEX: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"annotations":{"image":"worker"}}"#;
+const WEB_INDEX: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"annotations":{"image":"web"}}"#;
 /// The manifest served without a digest header (the client hashes it).
 const CACHE_MANIFEST: &str =
     r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#;
@@ -406,13 +406,23 @@ struct Reply {
 fn route(method: &str, target: &str, auth: &str, port: u16) -> Reply {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     match path {
-        "/v2/team/api/manifests/1.0" => manifest(API_DIGEST),
+        "/v2/team/api/manifests/1.0" => manifest(API_INDEX),
+        // Not what the header claims: the API index, altered on the way.
+        "/v2/team/api/manifests/tampered" => Reply {
+            body: API_INDEX.replace("api", "evil"),
+            ..manifest(API_INDEX)
+        },
+        // Redirects: to the same host (followed), and to plain http on another host.
+        "/v2/team/api/manifests/moved" => redirect("/v2/team/api/manifests/1.0".into()),
+        "/v2/team/api/manifests/to-http" => {
+            redirect(format!("http://localhost:{port}/v2/team/api/manifests/1.0"))
+        }
         "/v2/private/worker/manifests/2.0" => match auth {
-            "Bearer anonymous-token" | "Bearer direct-token" => manifest(WORKER_DIGEST),
+            "Bearer anonymous-token" | "Bearer direct-token" => manifest(WORKER_INDEX),
             _ => challenge(port, "private/worker"),
         },
         "/v2/members/web/manifests/3.1" => match auth {
-            "Bearer member-token" => manifest(WEB_DIGEST),
+            "Bearer member-token" => manifest(WEB_INDEX),
             _ => challenge(port, "members/web"),
         },
         "/v2/team/cache/manifests/7.4.1" if method == "HEAD" => Reply {
@@ -437,18 +447,36 @@ fn route(method: &str, target: &str, auth: &str, port: u16) -> Reply {
     }
 }
 
-fn manifest(digest: &str) -> Reply {
+fn manifest(index: &str) -> Reply {
     Reply {
         status: "200 OK",
         headers: vec![
-            ("Docker-Content-Digest", digest.into()),
+            ("Docker-Content-Digest", sha256(index)),
             (
                 "Content-Type",
                 "application/vnd.oci.image.index.v1+json".into(),
             ),
         ],
-        body: "{}".into(),
+        body: index.into(),
     }
+}
+
+fn redirect(location: String) -> Reply {
+    Reply {
+        status: "307 Temporary Redirect",
+        headers: vec![("Location", location)],
+        body: String::new(),
+    }
+}
+
+/// `sha256:` and the hex SHA-256 of `text`.
+fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
 }
 
 fn challenge(port: u16, repository: &str) -> Reply {
@@ -538,10 +566,11 @@ fn resolved(registry: &Registry, root: &Path, env: &[(&str, &str)], name: &str, 
 fn resolves_an_anonymous_tag() {
     let registry = Registry::start();
     let project = registry.project();
-    resolved(&registry, project.path(), &[], "api", API_DIGEST);
+    resolved(&registry, project.path(), &[], "api", &sha256(API_INDEX));
     assert_eq!(
         registry.requests(),
-        ["HEAD /v2/team/api/manifests/1.0 auth="]
+        ["GET /v2/team/api/manifests/1.0 auth="],
+        "the manifest itself is fetched, to be hashed"
     );
 }
 
@@ -549,15 +578,21 @@ fn resolves_an_anonymous_tag() {
 fn resolves_through_the_bearer_token_challenge() {
     let registry = Registry::start();
     let project = registry.project();
-    resolved(&registry, project.path(), &[], "worker", WORKER_DIGEST);
+    resolved(
+        &registry,
+        project.path(),
+        &[],
+        "worker",
+        &sha256(WORKER_INDEX),
+    );
     let requests = registry.requests();
     assert_eq!(requests.len(), 3, "{requests:?}");
-    assert_eq!(requests[0], "HEAD /v2/private/worker/manifests/2.0 auth=");
+    assert_eq!(requests[0], "GET /v2/private/worker/manifests/2.0 auth=");
     assert!(requests[1].starts_with("GET /token?"), "{requests:?}");
     assert!(requests[1].ends_with(" auth="), "anonymous: {requests:?}");
     assert_eq!(
         requests[2],
-        "HEAD /v2/private/worker/manifests/2.0 auth=Bearer anonymous-token"
+        "GET /v2/private/worker/manifests/2.0 auth=Bearer anonymous-token"
     );
 }
 
@@ -569,7 +604,13 @@ fn resolves_with_basic_credentials_for_the_token() {
         ("MCPSTACK_REGISTRY_USERNAME", "user"),
         ("MCPSTACK_REGISTRY_PASSWORD", "pass"),
     ];
-    resolved(&registry, project.path(), &credentials, "web", WEB_DIGEST);
+    resolved(
+        &registry,
+        project.path(),
+        &credentials,
+        "web",
+        &sha256(WEB_INDEX),
+    );
     let requests = registry.requests();
     assert!(
         requests[1].ends_with(&format!("auth={BASIC}")),
@@ -593,10 +634,16 @@ fn resolves_with_a_token_from_the_environment() {
     let registry = Registry::start();
     let project = registry.project();
     let token = [("MCPSTACK_REGISTRY_TOKEN", "direct-token")];
-    resolved(&registry, project.path(), &token, "worker", WORKER_DIGEST);
+    resolved(
+        &registry,
+        project.path(),
+        &token,
+        "worker",
+        &sha256(WORKER_INDEX),
+    );
     assert_eq!(
         registry.requests(),
-        ["HEAD /v2/private/worker/manifests/2.0 auth=Bearer direct-token"]
+        ["GET /v2/private/worker/manifests/2.0 auth=Bearer direct-token"]
     );
     let wrong = [("MCPSTACK_REGISTRY_TOKEN", "wrong-token")];
     let output = registry.resolve(project.path(), &wrong, "staging", "worker");
@@ -610,27 +657,99 @@ fn resolves_with_a_token_from_the_environment() {
 
 #[test]
 fn hashes_the_manifest_when_the_registry_sends_no_digest() {
-    use sha2::{Digest, Sha256};
     let registry = Registry::start();
     let project = registry.project();
-    let hex: String = Sha256::digest(CACHE_MANIFEST.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     resolved(
         &registry,
         project.path(),
         &[],
         "cache",
-        &format!("sha256:{hex}"),
+        &sha256(CACHE_MANIFEST),
     );
     assert_eq!(
         registry.requests(),
+        ["GET /v2/team/cache/manifests/7.4.1 auth="]
+    );
+}
+
+/// A copy of the fixture whose staging `api` runs `tag` instead of 1.0.
+fn api_tagged(registry: &Registry, tag: &str) -> tempfile::TempDir {
+    let project = registry.project();
+    let path = project.path().join("environments/staging.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let tagged = text.replace(r#"tag: "1.0""#, &format!(r#"tag: "{tag}""#));
+    assert_ne!(tagged, text, "the fixture tags api 1.0 in staging");
+    std::fs::write(&path, tagged).expect("write");
+    project
+}
+
+#[test]
+fn a_manifest_that_does_not_hash_to_its_digest_is_refused() {
+    let registry = Registry::start();
+    let project = api_tagged(&registry, "tampered");
+    let before = files(project.path());
+    let output = registry.resolve(project.path(), &[], "staging", "api");
+    let err = stderr(&output);
+    assert_eq!(code(&output), 3, "{err}");
+    assert!(
+        err.contains(&format!(
+            "but its Docker-Content-Digest header says {}",
+            sha256(API_INDEX)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&sha256(&API_INDEX.replace("api", "evil"))),
+        "names the digest of what was received: {err}"
+    );
+    assert_eq!(stdout(&output), "");
+    assert_eq!(files(project.path()), before);
+}
+
+#[test]
+fn redirects_are_followed_on_the_same_host() {
+    let registry = Registry::start();
+    let project = api_tagged(&registry, "moved");
+    resolved(&registry, project.path(), &[], "api", &sha256(API_INDEX));
+    assert_eq!(
+        registry.requests(),
         [
-            "HEAD /v2/team/cache/manifests/7.4.1 auth=",
-            "GET /v2/team/cache/manifests/7.4.1 auth="
+            "GET /v2/team/api/manifests/moved auth=",
+            "GET /v2/team/api/manifests/1.0 auth="
         ]
     );
+}
+
+#[test]
+fn a_redirect_to_plain_http_on_another_host_is_refused() {
+    let registry = Registry::start();
+    let project = api_tagged(&registry, "to-http");
+    let before = files(project.path());
+    let output = registry.resolve(project.path(), &[], "staging", "api");
+    let err = stderr(&output);
+    assert_eq!(code(&output), 3, "{err}");
+    let target = format!("http://localhost:{}/", registry.port);
+    assert!(
+        err.contains("refusing the redirect") && err.contains(&target),
+        "{err}"
+    );
+    assert!(err.contains("MCPSTACK_REGISTRY_INSECURE"), "{err}");
+    assert_eq!(
+        registry.requests(),
+        ["GET /v2/team/api/manifests/to-http auth="],
+        "the redirect is not followed"
+    );
+    assert_eq!(files(project.path()), before);
+
+    // Listed as insecure, the other host is trusted.
+    let insecure = format!("{},localhost:{}", registry.host(), registry.port);
+    let output = mcpstack(
+        project.path(),
+        &["pin", "--resolve", "staging", "api"],
+        &[("MCPSTACK_REGISTRY_INSECURE", insecure.as_str())],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{}\n", sha256(API_INDEX)));
 }
 
 #[test]

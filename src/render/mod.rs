@@ -11,11 +11,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
+use crate::Error;
 use crate::model::{Chart, Environment, Service, Stack};
 use crate::tree::{self, GENERATED_DIR, OutputTree};
 
-/// Every generated file of the stack, under `generated/`.
-pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
+/// Every generated file of the stack, under `generated/`. A unit whose base is missing
+/// breaks the model's invariant (`Stack::base` holds every service some environment
+/// runs): an internal error rather than a unit quietly left out.
+pub fn generated(stack: &Stack, stack_source: &str) -> Result<OutputTree, Error> {
     let mut out = OutputTree::default();
     let base_sources = vec![stack_source.to_owned()];
     // Each base is rendered once and shared by every environment's overlay.
@@ -61,15 +64,24 @@ pub fn generated(stack: &Stack, stack_source: &str) -> OutputTree {
         let mut files = OutputTree::default();
         match job {
             Job::Environment(env) => environment(stack, env, &mut files),
-            Job::Service(env, service) => service_unit(&bases, env, service, &mut files),
-            Job::Chart(env, chart) => chart_unit(&chart_bases, env, chart, &mut files),
+            Job::Service(env, service) => service_unit(&bases, env, service, &mut files)?,
+            Job::Chart(env, chart) => chart_unit(&chart_bases, env, chart, &mut files)?,
         }
-        files
+        Ok(files)
     });
+    // The first failure in job order, so that the message does not depend on timing.
     for files in rendered {
-        out.files.extend(files.files);
+        out.files.extend(files?.files);
     }
-    out
+    Ok(out)
+}
+
+/// The internal error of a unit rendered without its base.
+fn missing_base(kind: &str, name: &str, env: &Environment) -> Error {
+    Error::Internal(format!(
+        "{kind} `{name}` of environment `{}` has no base to render its overlay from",
+        env.name
+    ))
 }
 
 /// One piece of rendering work.
@@ -134,9 +146,14 @@ fn environment(stack: &Stack, env: &Environment, out: &mut OutputTree) {
 }
 
 /// A service's overlay in an environment and its Flux Kustomization.
-fn service_unit(bases: &Bases<'_>, env: &Environment, service: &Service, out: &mut OutputTree) {
+fn service_unit(
+    bases: &Bases<'_>,
+    env: &Environment,
+    service: &Service,
+    out: &mut OutputTree,
+) -> Result<(), Error> {
     let Some((base, base_objects)) = bases.get(service.name.as_str()) else {
-        return;
+        return Err(missing_base("service", &service.name, env));
     };
     let targets = service_objects(env, service);
     let images = Some((&base.image, &service.image));
@@ -149,12 +166,18 @@ fn service_unit(bases: &Bases<'_>, env: &Environment, service: &Service, out: &m
         &service.depends_on,
         out,
     );
+    Ok(())
 }
 
 /// A chart's overlay in an environment and its Flux Kustomization.
-fn chart_unit(bases: &ChartBases<'_>, env: &Environment, chart: &Chart, out: &mut OutputTree) {
+fn chart_unit(
+    bases: &ChartBases<'_>,
+    env: &Environment,
+    chart: &Chart,
+    out: &mut OutputTree,
+) -> Result<(), Error> {
     let Some(base_objects) = bases.get(chart.name.as_str()) else {
-        return;
+        return Err(missing_base("chart", &chart.name, env));
     };
     let targets = chart_objects(env, chart);
     unit(
@@ -166,6 +189,7 @@ fn chart_unit(bases: &ChartBases<'_>, env: &Environment, chart: &Chart, out: &mu
         &chart.depends_on,
         out,
     );
+    Ok(())
 }
 
 fn unit(
@@ -365,5 +389,76 @@ pub fn sorted_keys(value: Json) -> Json {
         }
         Json::Array(items) => Json::Array(items.into_iter().map(sorted_keys).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Document, Specs, parse};
+    use crate::source::Sources;
+
+    /// The model of a small stack: one service and one chart, run in staging.
+    fn stack() -> Stack {
+        let stack = "\
+global: {domain: example.com, network: {policies: false}}
+services:
+  api: {image: {repository: team/api, tag: \"1.0\"}}
+charts:
+  cache:
+    repository: oci://registry.example.com/charts
+    chart: cache
+    version: 1.0.0
+";
+        let mut sources = Sources::default();
+        let stack_file = sources.add("environments/stack.yaml".into(), stack.into());
+        let staging_file =
+            sources.add("environments/staging.yaml".into(), "tier: staging\n".into());
+        let specs = Specs {
+            stack: Document {
+                file: stack_file,
+                root: parse(stack_file, stack).expect("stack parses"),
+            },
+            environments: vec![(
+                "staging".into(),
+                Document {
+                    file: staging_file,
+                    root: parse(staging_file, "tier: staging\n").expect("staging parses"),
+                },
+            )],
+            sources,
+        };
+        match crate::compile::compile_specs(specs) {
+            Ok(compiled) => compiled.stack,
+            Err(invalid) => panic!("the test stack is valid: {:?}", invalid.diagnostics),
+        }
+    }
+
+    #[test]
+    fn every_unit_renders_over_its_base() {
+        let tree = generated(&stack(), "environments/stack.yaml").expect("renders");
+        for unit in ["api", "cache"] {
+            let overlay = format!("{GENERATED_DIR}/overlays/staging/{unit}/kustomization.yaml");
+            assert!(tree.files.contains_key(&overlay), "{overlay}");
+        }
+    }
+
+    #[test]
+    fn a_unit_without_its_base_is_an_internal_error_not_a_missing_unit() {
+        let mut stack = stack();
+        stack.base.clear();
+        let error = generated(&stack, "environments/stack.yaml").expect_err("refused");
+        assert!(
+            matches!(&error, Error::Internal(m) if m.contains("service `api` of environment `staging`")),
+            "{error}"
+        );
+
+        let mut stack = self::stack();
+        stack.base_charts.clear();
+        let error = generated(&stack, "environments/stack.yaml").expect_err("refused");
+        assert!(
+            matches!(&error, Error::Internal(m) if m.contains("chart `cache` of environment `staging`")),
+            "{error}"
+        );
     }
 }

@@ -259,16 +259,60 @@ enum Visit {
 }
 
 /// Depth-first search over `dependsOn` between enabled units, each explored once:
-/// linear in the number of dependencies.
+/// linear in the number of dependencies. The search keeps its own stack (`trail`, one
+/// entry per unit being explored) rather than recursing, so a chain of thousands of
+/// units cannot exhaust the thread's stack.
 struct CycleSearch<'a, 'b> {
     units: &'a BTreeMap<&'b str, Unit<'b>>,
     state: BTreeMap<&'b str, Visit>,
-    trail: Vec<&'b str>,
+    /// The units being explored, outermost first, each with the index of the next of
+    /// its dependencies to look at.
+    trail: Vec<(&'b str, &'b [String], usize)>,
     cycles: Vec<Vec<String>>,
 }
 
 impl<'b> CycleSearch<'_, 'b> {
-    pub(super) fn visit(&mut self, name: &'b str) {
+    /// Explore everything reachable from `start`, recording each cycle found (the trail
+    /// from the unit it returns to, and that unit again) once.
+    pub(super) fn visit(&mut self, start: &'b str) {
+        self.enter(start);
+        while let Some((name, depends_on, next)) = self.trail.last_mut() {
+            let name: &'b str = name;
+            let Some(dependency) = depends_on.get(*next) else {
+                self.trail.pop();
+                self.state.insert(name, Visit::Done);
+                continue;
+            };
+            *next += 1;
+            let Some((dependency, target)) = self.units.get_key_value(dependency.as_str()) else {
+                continue;
+            };
+            let dependency: &'b str = dependency;
+            if dependency == name || !target.enabled {
+                continue;
+            }
+            match self.state.get(dependency) {
+                None => self.enter(dependency),
+                Some(Visit::InProgress) => {
+                    let from = self
+                        .trail
+                        .iter()
+                        .position(|(s, _, _)| *s == dependency)
+                        .unwrap_or(0);
+                    let mut cycle: Vec<String> = self.trail[from..]
+                        .iter()
+                        .map(|(s, _, _)| (*s).to_owned())
+                        .collect();
+                    cycle.push(dependency.to_owned());
+                    self.cycles.push(cycle);
+                }
+                Some(Visit::Done) => {}
+            }
+        }
+    }
+
+    /// Start exploring `name`, if it is an enabled unit not explored yet.
+    fn enter(&mut self, name: &'b str) {
         let Some(unit) = self.units.get(name).filter(|u| u.enabled) else {
             return;
         };
@@ -276,29 +320,7 @@ impl<'b> CycleSearch<'_, 'b> {
             return;
         }
         self.state.insert(name, Visit::InProgress);
-        self.trail.push(name);
-        for next in unit.depends_on {
-            let Some((next, target)) = self.units.get_key_value(next.as_str()) else {
-                continue;
-            };
-            let next: &'b str = next;
-            if next == name || !target.enabled {
-                continue;
-            }
-            match self.state.get(next) {
-                None => self.visit(next),
-                Some(Visit::InProgress) => {
-                    let from = self.trail.iter().position(|s| *s == next).unwrap_or(0);
-                    let mut cycle: Vec<String> =
-                        self.trail[from..].iter().map(|s| (*s).to_owned()).collect();
-                    cycle.push(next.to_owned());
-                    self.cycles.push(cycle);
-                }
-                Some(Visit::Done) => {}
-            }
-        }
-        self.trail.pop();
-        self.state.insert(name, Visit::Done);
+        self.trail.push((name, unit.depends_on, 0));
     }
 }
 

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
+use crate::helm_values::{self, Blocked, Step};
 use crate::hostname;
 use crate::lower;
 use crate::node::{FieldPath, Node};
@@ -150,18 +151,24 @@ impl ChartContext<'_> {
             return;
         };
         let path = self.path().key("hostname");
+        let mut parsed = Vec::new();
         for (index, value_path) in hostname.value_paths.iter().enumerate() {
-            if let Err(problem) = crate::helm_values::parse(value_path) {
-                out.push(
+            match helm_values::parse(value_path) {
+                Ok(steps) => parsed.push((index, steps)),
+                Err(problem) => out.push(
                     self.error(
                         "invalid-value-path",
                         path.key("valuePaths").index(index),
-                        format!("values path `{value_path}` is not valid: {problem}"),
+                        format!(
+                            "values path `{}` is not valid: {problem}",
+                            shortened(value_path)
+                        ),
                     )
                     .expected("a path such as `ingress.hosts[0].host`"),
-                );
+                ),
             }
         }
+        self.value_path_crossings(&parsed, out);
         if hostname.host.is_none() && self.global.domain.is_none() {
             out.push(
                 self.error(
@@ -197,6 +204,146 @@ impl ChartContext<'_> {
         };
         exposed.check(self.env, self.merged, hosts, out);
     }
+}
+
+impl ChartContext<'_> {
+    /// The hostname is written into the chart's values at each values path, in order
+    /// (as `lower::chart` does); a path must not cross a value already there, the
+    /// user's or one an earlier path wrote. Each crossing is reported at both ends.
+    fn value_path_crossings(&self, paths: &[(usize, Vec<Step>)], out: &mut Vec<Diagnostic>) {
+        let user = self.spec.values.clone().unwrap_or_default();
+        let mut written = user.clone();
+        let mut done: Vec<&(usize, Vec<Step>)> = Vec::new();
+        let entry = |index: usize| self.path().key("hostname").key("valuePaths").index(index);
+        for path in paths {
+            let (index, steps) = path;
+            let text = helm_values::display(steps);
+            if let Some(Blocked { depth }) = helm_values::blocked(&user, steps) {
+                let prefix = &steps[..depth];
+                let at = helm_values::display(prefix);
+                let found = describe(value_at(&user, prefix));
+                let needed = needed(steps, depth);
+                let help = format!(
+                    "point the path at where the chart reads its host, or make `values.{at}` {needed}"
+                );
+                out.push(
+                    self.error(
+                        "value-path-conflict",
+                        entry(*index),
+                        format!(
+                            "values path `{text}` crosses `{at}`, which the chart's values set to {found}; writing the hostname would replace it"
+                        ),
+                    )
+                    .expected(format!("{needed} at `{at}`"))
+                    .help(help.clone()),
+                );
+                out.push(
+                    self.error(
+                        "value-path-conflict",
+                        values_path(self.path().key("values"), prefix),
+                        format!(
+                            "`values.{at}` is {found}, but the hostname's values path `{text}` needs {needed} there"
+                        ),
+                    )
+                    .expected(needed)
+                    .help(help),
+                );
+                continue;
+            }
+            let host = serde_json::Value::String(String::new());
+            if helm_values::set(&mut written, steps, host).is_ok() {
+                done.push(path);
+                continue;
+            }
+            // In the way of what an earlier path wrote: the one sharing most of this one.
+            let common =
+                |other: &[Step]| steps.iter().zip(other).take_while(|(a, b)| a == b).count();
+            let Some((earlier, other)) = done
+                .iter()
+                .map(|p| (p.0, &p.1))
+                .max_by_key(|(_, s)| common(s))
+            else {
+                continue;
+            };
+            let other_text = helm_values::display(other);
+            let help = "write the hostname to places that do not contain each other";
+            out.push(
+                self.error(
+                    "value-path-conflict",
+                    entry(*index),
+                    format!("values path `{text}` crosses values path `{other_text}`, which also gets the hostname"),
+                )
+                .help(help),
+            );
+            out.push(
+                self.error(
+                    "value-path-conflict",
+                    entry(earlier),
+                    format!("values path `{other_text}` crosses values path `{text}`, which also gets the hostname"),
+                )
+                .help(help),
+            );
+        }
+    }
+}
+
+/// A text for a message: at most 80 characters of it.
+fn shortened(text: &str) -> String {
+    match text.chars().count() > 80 {
+        true => format!("{}…", text.chars().take(80).collect::<String>()),
+        false => text.to_owned(),
+    }
+}
+
+/// What a values path needs where it was blocked after `depth` of its steps.
+fn needed(steps: &[Step], depth: usize) -> String {
+    match steps.get(depth) {
+        Some(Step::Key(key)) => format!("a mapping (to hold `{key}`)"),
+        Some(Step::Index(index)) => format!("a list (to hold item {index})"),
+        None => "a single value, the hostname".to_owned(),
+    }
+}
+
+/// The value at `steps` in `values`, if there is one.
+fn value_at<'v>(
+    values: &'v serde_json::Map<String, serde_json::Value>,
+    steps: &[Step],
+) -> Option<&'v serde_json::Value> {
+    let (Step::Key(first), rest) = steps.split_first()? else {
+        return None;
+    };
+    let mut value = values.get(first)?;
+    for step in rest {
+        value = match step {
+            Step::Key(key) => value.get(key)?,
+            Step::Index(index) => value.get(index)?,
+        };
+    }
+    Some(value)
+}
+
+/// A value, for a message: a short scalar as written, or its kind.
+fn describe(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::Object(_)) => "a mapping".to_owned(),
+        Some(serde_json::Value::Array(_)) => "a list".to_owned(),
+        Some(scalar) => {
+            let text = scalar.to_string();
+            match text.chars().count() > 40 {
+                true => format!("`{}…`", text.chars().take(40).collect::<String>()),
+                false => format!("`{text}`"),
+            }
+        }
+        None => "nothing".to_owned(),
+    }
+}
+
+/// The field path of a value at `steps` under `values`.
+fn values_path(values: FieldPath, steps: &[Step]) -> FieldPath {
+    steps.iter().fold(values, |path, step| match step {
+        Step::Key(key) => path.key(key),
+        Step::Index(index) => path.index(*index),
+    })
 }
 
 /// Whether a Gateway API duration is zero (`0s`, `0ms`, `0h0m0s`).
@@ -275,5 +422,193 @@ impl Exposed {
             return;
         }
         hosts.insert(host, self.owner);
+    }
+}
+
+#[cfg(test)]
+mod value_path_tests {
+    use super::*;
+    use crate::load::parse;
+    use crate::merge::layer;
+    use crate::source::FileId;
+
+    const STACK: FileId = FileId(0);
+    const OWN: FileId = FileId(1);
+
+    /// `validate::environment` on staging: `own` layered over a stack with one chart,
+    /// whose hostname goes to `paths` and whose values are `values` (lines from 9 on).
+    fn findings(paths: &[&str], values: &[&str], own: &[&str]) -> Vec<Diagnostic> {
+        let paths: Vec<String> = paths.iter().map(|p| format!("\"{p}\"")).collect();
+        let paths = format!("[{}]", paths.join(", "));
+        let mut stack = vec![
+            "global: {domain: example.com, network: {policies: false}}".to_owned(), // 1
+            "charts:".to_owned(),                                                   // 2
+            "  app:".to_owned(),                                                    // 3
+            "    repository: oci://registry.example.com/charts".to_owned(),         // 4
+            "    chart: app".to_owned(),                                            // 5
+            "    version: 1.0.0".to_owned(),                                        // 6
+            format!("    hostname: {{valuePaths: {paths}}}"),                       // 7
+            "    values:".to_owned(),                                               // 8
+        ];
+        stack.extend(values.iter().map(|line| format!("      {line}")));
+        let stack = parse(STACK, &(stack.join("\n") + "\n")).expect("stack parses");
+        let own = Document {
+            file: OWN,
+            root: parse(OWN, &(own.join("\n") + "\n")).expect("own parses"),
+        };
+        let merged = layer(&stack, &own.root);
+        let values: Values = serde_json::from_value(merged.to_json()).expect("typed");
+        environment("staging", &merged, &own, &values)
+    }
+
+    /// Code, file, line and field of every finding.
+    fn found(diagnostics: &[Diagnostic]) -> Vec<(&'static str, FileId, u32, String)> {
+        diagnostics
+            .iter()
+            .map(|d| {
+                let span = d.span.expect("placed");
+                let path = d.path.as_ref().map(ToString::to_string).unwrap_or_default();
+                (d.code, span.file, span.line, path)
+            })
+            .collect()
+    }
+
+    fn conflict(file: FileId, line: u32, path: &str) -> (&'static str, FileId, u32, String) {
+        ("value-path-conflict", file, line, path.to_owned())
+    }
+
+    #[test]
+    fn a_path_through_a_scalar_the_user_set_is_reported_at_both() {
+        let diagnostics = findings(
+            &["ingress.hosts[0].host"],
+            &["ingress: true"],
+            &["tier: staging"],
+        );
+        assert_eq!(
+            found(&diagnostics),
+            [
+                conflict(STACK, 7, "charts.app.hostname.valuePaths[0]"),
+                conflict(STACK, 9, "charts.app.values.ingress"),
+            ]
+        );
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("crosses `ingress`, which the chart's values set to `true`"),
+            "{}",
+            diagnostics[0].message
+        );
+        assert!(
+            diagnostics[1]
+                .message
+                .contains("needs a mapping (to hold `hosts`)"),
+            "{}",
+            diagnostics[1].message
+        );
+    }
+
+    #[test]
+    fn the_value_in_the_way_is_found_where_the_environment_set_it() {
+        let own = [
+            "tier: staging",
+            "charts:",
+            "  app:",
+            "    values:",
+            "      ingress: {hosts: {first: a.example.com}}",
+        ];
+        let diagnostics = findings(
+            &["ingress.hosts[0].host"],
+            &["ingress: {enabled: true}"],
+            &own,
+        );
+        assert_eq!(
+            found(&diagnostics),
+            [
+                conflict(STACK, 7, "charts.app.hostname.valuePaths[0]"),
+                conflict(OWN, 5, "charts.app.values.ingress.hosts"),
+            ]
+        );
+        assert!(
+            diagnostics[1]
+                .message
+                .contains("needs a list (to hold item 0)")
+        );
+    }
+
+    #[test]
+    fn a_path_ending_at_a_mapping_or_list_would_replace_it() {
+        let diagnostics = findings(
+            &["ingress.tls"],
+            &["ingress: {tls: [{secretName: x}]}"],
+            &["tier: staging"],
+        );
+        assert_eq!(
+            found(&diagnostics),
+            [
+                conflict(STACK, 7, "charts.app.hostname.valuePaths[0]"),
+                conflict(STACK, 9, "charts.app.values.ingress.tls"),
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_that_cross_each_other_are_reported_at_both() {
+        let diagnostics = findings(
+            &["ingress.host", "ingress.host.name"],
+            &["replicas: 1"],
+            &["tier: staging"],
+        );
+        let mut codes: Vec<_> = found(&diagnostics)
+            .into_iter()
+            .map(|(c, _, _, p)| (c, p))
+            .collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            [
+                (
+                    "value-path-conflict",
+                    "charts.app.hostname.valuePaths[0]".to_owned()
+                ),
+                (
+                    "value-path-conflict",
+                    "charts.app.hostname.valuePaths[1]".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_into_values_that_fit_or_are_unset_pass() {
+        let values = [
+            "ingress:",
+            "  enabled: true",
+            "  hosts: [{host: chart-example.local, paths: [{path: /}]}]",
+            "  tls: null",
+            "host: placeholder.local",
+        ];
+        let paths = [
+            "ingress.hosts[0].host",
+            "ingress.tls[0].hosts[0]",
+            "host",
+            "extra.a[1]",
+        ];
+        let diagnostics = findings(&paths, &values, &["tier: staging"]);
+        assert!(diagnostics.is_empty(), "{:?}", found(&diagnostics));
+    }
+
+    #[test]
+    fn a_path_too_deep_is_invalid() {
+        let deep = vec!["a"; helm_values::MAX_STEPS + 1].join(".");
+        let diagnostics = findings(&[&deep], &["replicas: 1"], &["tier: staging"]);
+        assert_eq!(
+            found(&diagnostics),
+            [(
+                "invalid-value-path",
+                STACK,
+                7,
+                "charts.app.hostname.valuePaths[0]".to_owned()
+            )]
+        );
     }
 }
