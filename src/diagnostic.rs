@@ -93,10 +93,9 @@ impl Diagnostic {
                 span.column
             );
             if let Some(line) = sources.line(span.file, span.line) {
-                let before: String = line
-                    .chars()
-                    .take(span.column.saturating_sub(1) as usize)
-                    .collect();
+                let (line, column) = window(line, span.column.saturating_sub(1) as usize);
+                let line = line.as_str();
+                let before: String = line.chars().take(column).collect();
                 let caret_pad: String = printable_line(&before)
                     .chars()
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
@@ -119,12 +118,45 @@ impl Diagnostic {
     }
 }
 
+/// At most [`SNIPPET_CHARS`] characters of a long source line around `column` (0-based,
+/// in characters), with `…` where it was cut, and the column within the window.
+fn window(line: &str, column: usize) -> (String, usize) {
+    let count = line.chars().count();
+    if count <= SNIPPET_CHARS {
+        return (line.to_owned(), column);
+    }
+    let start = column
+        .saturating_sub(SNIPPET_CHARS / 2)
+        .min(count - SNIPPET_CHARS);
+    let mut text: String = line.chars().skip(start).take(SNIPPET_CHARS).collect();
+    let mut column = column - start;
+    if start > 0 {
+        text.insert(0, '…');
+        column += 1;
+    }
+    if start + SNIPPET_CHARS < count {
+        text.push('…');
+    }
+    (text, column)
+}
+
+/// The longest source line a snippet shows whole.
+const SNIPPET_CHARS: usize = 160;
+
 /// Text echoed from the specs, safe to print: every control character and line or
 /// paragraph separator escaped, so spec text can never start a line of its own (and
 /// so never a GitHub workflow command such as `::error::`) or drive the terminal.
+/// Messages quote spec text: a very long one is cut.
 pub fn printable(text: &str) -> String {
-    escape(text, false)
+    let escaped = escape(text, false);
+    match escaped.char_indices().nth(MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &escaped[..cut]),
+        None => escaped,
+    }
 }
+
+/// The longest message, field or hint shown whole.
+const MESSAGE_CHARS: usize = 1000;
 
 /// A source line for a snippet: like [`printable`], but tabs stay tabs so the caret
 /// lines up.
@@ -315,5 +347,27 @@ mod tests {
         let keys = ["replicas", "resources", "image"];
         assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
         assert_eq!(did_you_mean("zzz", keys), None);
+    }
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_show_a_window_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let (text, column) = window(&line, 500);
+        assert_eq!(text.chars().nth(column), Some('X'));
+        assert!(text.starts_with('…') && text.ends_with('…'));
+        assert!(text.chars().count() <= SNIPPET_CHARS + 2);
+        assert_eq!(window("short", 2), ("short".to_owned(), 2));
+    }
+
+    #[test]
+    fn echoed_text_never_starts_a_line() {
+        let text = printable("x\n::error file=a::injected\r\u{2028}y");
+        assert!(!text.contains(['\n', '\r', '\u{2028}']));
+        assert!(printable(&"z".repeat(5000)).chars().count() <= MESSAGE_CHARS + 1);
     }
 }

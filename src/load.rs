@@ -395,6 +395,12 @@ fn syntax_error(message: &str) -> Diagnostic {
         )
         .help("keep one of the two entries; YAML does not merge repeated keys");
     }
+    if message.starts_with("budget breached: Depth")
+        || message.starts_with("recursion limit exceeded")
+    {
+        return Diagnostic::error("yaml-too-deep", "the document nests deeper than a spec can")
+            .help("a spec nests a few levels; check for unbalanced `[` or `{`");
+    }
     if message.starts_with("budget breached") {
         return Diagnostic::error(
             "yaml-too-large",
@@ -408,10 +414,6 @@ fn syntax_error(message: &str) -> Diagnostic {
             "a spec file holds one YAML document; this `---` starts a second",
         )
         .help("split the documents into files of their own, or remove the `---`");
-    }
-    if message.starts_with("recursion limit exceeded") {
-        return Diagnostic::error("yaml-too-deep", "the document nests deeper than a spec can")
-            .help("a spec nests a few levels; check for unbalanced `[` or `{`");
     }
     Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
         .help("check the indentation and the `key: value` structure around this line")
@@ -477,6 +479,20 @@ mod tests {
             parse(FileId(0), &deep).expect_err("deep").code,
             "yaml-too-deep"
         );
+        let mut nested = String::from("a:\n");
+        for level in 1..=70 {
+            nested.push_str(&format!("{}b{level}:\n", "  ".repeat(level)));
+        }
+        nested.push_str(&format!("{}x: 1\n", "  ".repeat(71)));
+        // The parser recurses per level: give it the main thread's stack, as the binary
+        // does, rather than a test thread's 2 MiB.
+        let code = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || parse(FileId(0), &nested).expect_err("nested").code)
+            .expect("spawn")
+            .join()
+            .expect("no panic");
+        assert_eq!(code, "yaml-too-deep");
         assert_eq!(
             parse(FileId(0), "a: 1\n---\nb: 2\n").expect_err("two").code,
             "yaml-documents"

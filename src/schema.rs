@@ -410,7 +410,9 @@ fn type_help(node: Option<&Node>, schema: Option<&Json>) -> String {
             } else {
                 "true"
             };
-            return format!("write `{word}` without quotes: `\"{s}\"` in quotes is a string");
+            return format!(
+                "write `{word}`: mcpstack reads `{s}` as a string (YAML 1.2), only `true` and `false` unquoted are booleans"
+            );
         }
         (Some(crate::node::Value::Float(f)), "integer") => {
             return match f.fract() == 0.0 {
