@@ -1,6 +1,10 @@
 //! Invalid specs as data: every folder under `tests/fixtures/invalid/` is a project that
 //! `mcpstack build` must refuse with exit code 2, reporting each diagnostic listed in its
-//! `expected.txt`, writing nothing, and printing the diagnostics in its snapshot.
+//! `expected.txt`, leaving every file inside and outside the project untouched (the
+//! project is a folder of a temporary folder that also holds a sentinel file beside it),
+//! printing no stderr line that a CI runner would take as a workflow command (`::`), and
+//! printing the diagnostics in its snapshot. Under GitHub Actions the same build prints
+//! exactly one well-formed workflow command per diagnostic.
 //!
 //! `expected.txt` lists the errors the case is about, one a line, as `CODE FILE:LINE`:
 //! an `error[CODE]` whose `-->` location is on that line of that file, e.g.
@@ -20,7 +24,7 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use common::{copy_folders, files, mcpstack, project_root};
+use common::{command, copy_dir, files, mcpstack, project_root};
 
 /// Exit code of invalid input.
 const INVALID: i32 = 2;
@@ -141,14 +145,82 @@ fn reported_errors(stderr: &str) -> Vec<Expected> {
         .collect()
 }
 
-/// A fresh project: the case's `environments/` plus a generated sentinel file.
+/// The project's folder inside the temporary folder.
+const PROJECT: &str = "project";
+
+/// A file beside the project folder, outside it, that no build may touch.
+const BESIDE_PATH: &str = "beside.yaml";
+const BESIDE: &str = "# not part of the project: no build may touch it\nkeep: true\n";
+
+/// A fresh project in the folder `project/` of a temporary folder: the case's
+/// `environments/` plus a generated sentinel file, and a sentinel file beside the project.
 fn project(case: &Path) -> tempfile::TempDir {
-    let root = copy_folders(case, &["environments"]);
-    let sentinel = root.path().join(SENTINEL_PATH);
+    let outer = tempfile::tempdir().expect("temp dir");
+    let root = outer.path().join(PROJECT);
+    copy_dir(&case.join("environments"), &root.join("environments"));
+    let sentinel = root.join(SENTINEL_PATH);
     let parent = sentinel.parent().expect("the sentinel has a parent folder");
     fs::create_dir_all(parent).expect("create generated/ in the temp project");
     fs::write(&sentinel, SENTINEL).expect("write the sentinel");
-    root
+    fs::write(outer.path().join(BESIDE_PATH), BESIDE).expect("write the sentinel beside");
+    outer
+}
+
+/// Lines of `stderr` that a CI runner would read as a workflow command: any line that
+/// starts with `::`.
+fn workflow_commands(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| line.starts_with("::"))
+        .collect()
+}
+
+/// The diagnostics' header lines: `error[CODE]: ...` and `warning[CODE]: ...`.
+fn diagnostic_count(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|line| line.starts_with("error[") || line.starts_with("warning["))
+        .count()
+}
+
+/// Under GitHub Actions: exit code 2, nothing written, and one workflow command per
+/// diagnostic, each an `::error` or `::warning` on a spec file. Anything else that starts
+/// with `::` was injected from the specs' text.
+fn check_under_github_actions(name: &str, outer: &Path, root: &Path) {
+    let before = files(outer);
+    let output = command(root, &["build"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("mcpstack runs");
+    let stderr = String::from_utf8(output.stderr).expect("diagnostics are UTF-8");
+    assert_eq!(
+        output.status.code(),
+        Some(INVALID),
+        "{name}: under GitHub Actions, expected exit code {INVALID}; stderr:\n{stderr}"
+    );
+    let commands = workflow_commands(&stderr);
+    let diagnostics = diagnostic_count(&stderr);
+    assert_eq!(
+        commands.len(),
+        diagnostics,
+        "{name}: under GitHub Actions, {} workflow command line(s) for {diagnostics} \
+         diagnostic(s); stderr:\n{stderr}",
+        commands.len()
+    );
+    for line in commands {
+        assert!(
+            line.starts_with("::error file=environments/")
+                || line.starts_with("::warning file=environments/"),
+            "{name}: under GitHub Actions, a workflow command that is not a diagnostic on a \
+             spec file: {line}"
+        );
+    }
+    let changed = changed(&before, &files(outer));
+    assert!(
+        changed.is_empty(),
+        "{name}: under GitHub Actions, invalid input changed files: {}",
+        changed.join(", ")
+    );
 }
 
 /// Paths created, removed or rewritten between two listings.
@@ -183,9 +255,14 @@ fn snapshot(name: &str, case: &Path, root: &Path, stderr: &str) {
 /// Build one case and check everything the contract promises about invalid input.
 fn check(case: &Path) {
     let name = case_name(case);
-    let root = project(case);
-    let before = files(root.path());
-    let output = mcpstack(root.path(), &["build"]);
+    let outer = project(case);
+    let root = outer.path().join(PROJECT);
+    let before = files(outer.path());
+    assert!(
+        before.contains_key(BESIDE_PATH),
+        "{name}: the sentinel beside the project is listed"
+    );
+    let output = mcpstack(&root, &["build"]);
     let stderr = String::from_utf8(output.stderr).expect("diagnostics are UTF-8");
     assert_eq!(
         output.status.code(),
@@ -206,13 +283,19 @@ fn check(case: &Path) {
             expected.location
         );
     }
-    let changed = changed(&before, &files(root.path()));
+    let injected = workflow_commands(&stderr);
+    assert!(
+        injected.is_empty(),
+        "{name}: stderr lines a CI runner would take as workflow commands: {injected:?}"
+    );
+    let changed = changed(&before, &files(outer.path()));
     assert!(
         changed.is_empty(),
-        "{name}: invalid input changed the project: {}",
+        "{name}: invalid input changed files inside or beside the project: {}",
         changed.join(", ")
     );
-    snapshot(&name, case, root.path(), &stderr);
+    snapshot(&name, case, &root, &stderr);
+    check_under_github_actions(&name, outer.path(), &root);
 }
 
 #[test]
@@ -290,4 +373,18 @@ fn reported_errors_pair_each_code_with_its_location() {
             ),
         ]
     );
+}
+
+#[test]
+fn workflow_commands_are_lines_that_start_with_two_colons() {
+    let stderr = "error[unknown-key]: unknown field `x\\n::error::a`\n\
+                  ::error file=README.md,line=1::injected\n  \
+                  ::indented is not a command\n\
+                  text ::error:: in the middle\n\
+                  ::warning::b\n";
+    assert_eq!(
+        workflow_commands(stderr),
+        ["::error file=README.md,line=1::injected", "::warning::b"]
+    );
+    assert_eq!(diagnostic_count(stderr), 1);
 }
