@@ -284,9 +284,20 @@ impl Diagnostic {
 
 /// Workflow command data escaping.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            // Other line breaks and control characters are not the runner's to read.
+            _ if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                out.extend(c.escape_default());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Workflow command property escaping.

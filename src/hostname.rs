@@ -87,12 +87,17 @@ pub fn suggest_label(name: &str) -> String {
         }
     }
     let label = label.trim_matches('-');
-    label
+    let label = label
         .chars()
         .take(63)
         .collect::<String>()
         .trim_end_matches('-')
-        .to_owned()
+        .to_owned();
+    match label.is_empty() {
+        // Nothing of the name survives (empty, only dots or symbols): an example.
+        true => "my-name".to_owned(),
+        false => label,
+    }
 }
 
 #[cfg(test)]

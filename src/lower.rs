@@ -132,8 +132,10 @@ pub fn chart(
         serde_json::Value::Object(values) => values,
         _ => serde_json::Map::new(),
     };
+    let mut exposed_host = None;
     if let (Some(hostname), Scope::Environment { name: env, tier }) = (&spec.hostname, scope) {
         let host = host(name, hostname.host.as_deref(), global, env, tier);
+        exposed_host = Some(host.clone());
         // Validation refused every path that does not parse or that crosses a value of
         // the chart's (`validate/routes.rs`), so each one here is written.
         for path in &hostname.value_paths {
@@ -153,6 +155,7 @@ pub fn chart(
     let default_interval = global.flux.as_ref().and_then(|f| f.interval.clone());
     model::Chart {
         name: name.to_owned(),
+        host: exposed_host,
         component: spec.component.clone(),
         part_of: stack.to_owned(),
         source,

@@ -85,6 +85,8 @@ pub struct Chart {
     /// The chart name within its repository.
     pub chart: String,
     pub version: String,
+    /// The hostname the chart serves in the environment, written into its values.
+    pub host: Option<String>,
     /// Helm values, with the environment's hostname written in.
     pub values: serde_json::Map<String, serde_json::Value>,
     pub values_from: Vec<crate::spec::ValuesFrom>,

@@ -127,10 +127,7 @@ pub fn credential_value(value: &str) -> Option<String> {
     let token = TOKEN_PREFIXES
         .iter()
         .find(|(prefix, min)| value.starts_with(prefix) && value.len() >= prefix.len() + min)?;
-    Some(format!(
-        "the value looks like a {} token",
-        token.0.trim_end_matches(['_', '-'])
-    ))
+    Some(format!("the value looks like a token (`{}…`)", token.0))
 }
 
 fn is_private_key(value: &str) -> bool {

@@ -868,12 +868,7 @@ fn chart(rng: &mut Rng, units: &[Unit], index: usize, secrets: &[String]) -> (Js
             "valuePaths".into(),
             json!(["ingress.hosts[0].host", "ingress.tls[0].hosts[0]"]),
         );
-        if rng.chance(30) {
-            h.insert(
-                "host".into(),
-                json!(format!("{}.explicit.example.net", unit.name)),
-            );
-        }
+        // A chart's explicit host in the stack file would be every environment's.
         c.insert("hostname".into(), Json::Object(h));
     }
     if rng.chance(15) {
@@ -1029,7 +1024,7 @@ fn generate(seed: u64) -> Project {
         if rng.chance(70) {
             secret.insert(
                 "keys".into(),
-                json!({"url": format!("APP_{n}_URL"), "password": format!("APP_{n}_PASSWORD")}),
+                                json!({"url": format!("APP_{n}_URL"), "password": format!("APP_{n}_PASSWORD"), "values.yaml": format!("APP_{n}_VALUES")}),
             );
         }
         if !secret.contains_key("keys") || rng.chance(30) {

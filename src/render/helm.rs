@@ -195,6 +195,7 @@ mod tests {
 
     fn chart(source: ChartSource, version: &str) -> Chart {
         Chart {
+            host: None,
             name: "postgres".into(),
             component: None,
             part_of: "mcp-stack".into(),

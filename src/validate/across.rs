@@ -25,9 +25,13 @@ pub struct Rendered<'a> {
 /// environments, in the later one.
 pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnostic> {
     let mut owners: BTreeMap<(String, String, String), &str> = BTreeMap::new();
-    let mut hosts: BTreeMap<(String, String), &str> = BTreeMap::new();
+    let mut hosts: BTreeMap<(String, String), (&str, crate::spec::Tier)> = BTreeMap::new();
     let mut out = Vec::new();
-    for rendered in environments {
+    // The environment that came later to a shared object is the one to blame: production
+    // before staging before review environments, then by name.
+    let mut ordered: Vec<&Rendered<'_>> = environments.iter().collect();
+    ordered.sort_by_key(|r| (tier_rank(r.env.tier), r.env.name.clone()));
+    for rendered in ordered {
         let env = rendered.env;
         let mut reported: Vec<&str> = Vec::new();
         for (unit, object) in crate::render::unit_objects(part_of, env) {
@@ -46,14 +50,19 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                 Some(other) if !reported.contains(other) => {
                     reported.push(other);
                     let at = crate::node::FieldPath::root().key("metadata").key("name");
+                    let (kind, namespace, name) = &identity;
+                    if kind == "Kustomization" {
+                        out.push(flux_unit_collision(rendered, other, name));
+                        continue;
+                    }
                     let origin = api::provenance::origin(
                         unit,
                         &object,
                         &at,
+                        None,
                         rendered.merged,
                         rendered.own.root.span,
                     );
-                    let (kind, namespace, name) = &identity;
                     let shown = match namespace.is_empty() {
                         true => format!("{kind} `{name}`"),
                         false => format!("{kind} `{namespace}/{name}`"),
@@ -72,23 +81,19 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                 }
             }
         }
-        for service in &env.services {
-            let Some(ingress) = &service.ingress else {
-                continue;
-            };
-            let route = (ingress.host.clone(), ingress.path.clone());
+        for (unit, route, at) in routes(env) {
             match hosts.get(&route) {
-                Some(other) => {
-                    let path = crate::node::FieldPath::root()
-                        .key("services")
-                        .key(&service.name)
-                        .key("ingress");
-                    let at = match rendered.merged.at(&path.key("host")) {
-                        Some(node) => (node.span, path.key("host")),
-                        None => (rendered.merged.locate(&path).span, path),
+                // Production environments may serve one name together (regions behind
+                // one DNS name); every other environment needs hosts of its own.
+                Some((_, crate::spec::Tier::Production))
+                    if env.tier == crate::spec::Tier::Production => {}
+                Some((other, _)) => {
+                    let at = match rendered.merged.at(&at.key("host")) {
+                        Some(node) => (node.span, at.key("host")),
+                        None => (rendered.merged.locate(&at).span, at),
                     };
                     out.push(
-                        Diagnostic::error("duplicate-hostname", format!("`{}{}` of `{}` is also served in environment `{other}`", route.0, route.1, service.name))
+                        Diagnostic::error("duplicate-hostname", format!("`{}{}` of `{unit}` is also served in environment `{other}`", route.0, route.1))
                             .at(at.0)
                             .path(at.1)
                             .expected("a hostname of this environment's own")
@@ -96,10 +101,67 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                     );
                 }
                 None => {
-                    hosts.insert(route, &env.name);
+                    hosts.insert(route, (&env.name, env.tier));
                 }
             }
         }
     }
     out
+}
+
+fn tier_rank(tier: crate::spec::Tier) -> u8 {
+    match tier {
+        crate::spec::Tier::Production => 0,
+        crate::spec::Tier::Staging => 1,
+        crate::spec::Tier::Review => 2,
+    }
+}
+
+/// The (host, path) each unit of an environment serves, with the spec entry that sets
+/// its host: a service's `ingress`, a chart's `hostname`.
+fn routes(env: &model::Environment) -> Vec<(String, (String, String), crate::node::FieldPath)> {
+    let root = crate::node::FieldPath::root();
+    let services = env.services.iter().filter_map(|service| {
+        let ingress = service.ingress.as_ref()?;
+        Some((
+            service.name.clone(),
+            (ingress.host.clone(), ingress.path.clone()),
+            root.key("services").key(&service.name).key("ingress"),
+        ))
+    });
+    let charts = env.charts.iter().filter_map(|chart| {
+        let host = chart.host.clone()?;
+        Some((
+            chart.name.clone(),
+            (host, "/".to_owned()),
+            root.key("charts").key(&chart.name).key("hostname"),
+        ))
+    });
+    services.chain(charts).collect()
+}
+
+/// Two environments whose Flux units share a name (`{env}-{unit}`): reported at the
+/// unit of the later environment.
+fn flux_unit_collision(rendered: &Rendered<'_>, other: &str, name: &str) -> Diagnostic {
+    let env = &rendered.env.name;
+    let unit = name.strip_prefix(&format!("{env}-")).unwrap_or(name);
+    let root = crate::node::FieldPath::root();
+    let path = [root.key("services").key(unit), root.key("charts").key(unit)]
+        .into_iter()
+        .find(|p| rendered.merged.at(p).is_some());
+    let (span, path) = match path {
+        Some(path) => (rendered.merged.locate_key(&path).span, Some(path)),
+        None => (rendered.own.root.span, None),
+    };
+    let mut diagnostic = Diagnostic::error(
+        "shared-object",
+        format!("Flux unit `{name}` of environment `{env}` is also a unit of environment `{other}`"),
+    )
+    .at(span)
+    .expected("Flux unit names (`{env}-{unit}`) unique across environments")
+    .help("Flux names each unit `{env}-{unit}` in its own namespace; rename this environment or the unit so the two names differ");
+    if let Some(path) = path {
+        diagnostic = diagnostic.path(path);
+    }
+    diagnostic
 }

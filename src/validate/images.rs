@@ -147,9 +147,15 @@ impl ChartContext<'_> {
             if allowed.iter().any(|r| r == registry) {
                 continue;
             }
-            let path = self.path().key("images").key(name);
-            // The registry is in the image's name: point at the key.
-            let span = self.merged.locate_key(&path).span;
+            let image = self.path().key("images").key(name);
+            // The registry is in `newName` when set, else in the image's name (the key).
+            let (path, span) = match pin.new_name {
+                Some(_) => (
+                    image.key("newName"),
+                    self.merged.locate(&image.key("newName")).span,
+                ),
+                None => (image.clone(), self.merged.locate_key(&image).span),
+            };
             out.push(
                 Diagnostic::error("registry-not-allowed", format!("production image `{runs}` of chart `{}` comes from `{registry}`, which is not an allowed registry", self.chart))
                     .at(span)

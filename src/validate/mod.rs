@@ -121,6 +121,8 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.budget_allows_disruption(&mut out);
         ctx.single_writer(&mut out);
         ctx.api_account(&mut out);
+        ctx.api_rules(&mut out);
+        ctx.foreign_account(&mut out);
         ctx.persistence(&mut out);
         ctx.hostname(&mut hosts, &mut out);
         ctx.routing(&mut out);
@@ -275,9 +277,16 @@ pub fn rendered(
     env: &model::Environment,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // One spec value renders into several objects (a label into every object of the
+    // unit, a Flux setting into every Kustomization): report each value once.
+    let mut reported: std::collections::BTreeSet<(crate::source::Span, &'static str)> =
+        std::collections::BTreeSet::new();
     for (unit, object) in crate::render::unit_objects(part_of, env) {
         for (at, why) in crate::plaintext::in_object(&object) {
-            let origin = api::provenance::origin(unit, &object, &at, merged, own.root.span);
+            let origin = api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
+            if !reported.insert((origin.span, "plaintext-secret")) {
+                continue;
+            }
             out.push(secrets::plaintext_error(
                 Diagnostic::error("plaintext-secret", why)
                     .at(origin.span)
@@ -286,8 +295,17 @@ pub fn rendered(
             ));
         }
         for violation in api::check(&object) {
-            let origin =
-                api::provenance::origin(unit, &object, &violation.at, merged, own.root.span);
+            let origin = api::provenance::origin(
+                unit,
+                &object,
+                &violation.at,
+                violation.subject.as_deref(),
+                merged,
+                own.root.span,
+            );
+            if !reported.insert((origin.span, "api-rule")) {
+                continue;
+            }
             let kind = object["kind"].as_str().unwrap_or_default();
             let name = object["metadata"]["name"].as_str().unwrap_or_default();
             let mut diagnostic = Diagnostic::error(
@@ -309,6 +327,5 @@ pub fn rendered(
         }
     }
     out.sort();
-    out.dedup();
     out
 }

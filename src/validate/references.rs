@@ -53,7 +53,10 @@ pub(super) type Declared<'a> = BTreeMap<&'a str, &'a spec::ExternalSecret>;
 struct SecretRef<'a> {
     name: &'a str,
     key: Option<&'a str>,
+    /// Where the name was written.
     path: FieldPath,
+    /// Where the key was written, when not beside the name.
+    key_path: Option<FieldPath>,
 }
 
 /// Whether `reference` names a declared, enabled Secret (and one of its keys); the
@@ -100,7 +103,17 @@ fn secret_reference(
     if secret.path.is_some() || secret.existing.unwrap_or(false) || keys.contains_key(key) {
         return None;
     }
-    let mut diagnostic = error(format!("secret `{name}` has no key `{key}`")).expected(format!(
+    let key_path = reference
+        .key_path
+        .clone()
+        .unwrap_or_else(|| reference.path.clone());
+    let mut diagnostic = Diagnostic::error(
+        "unknown-secret",
+        format!("secret `{name}` has no key `{key}`"),
+    )
+    .at(merged.locate(&key_path).span)
+    .path(key_path)
+    .expected(format!(
         "one of {}",
         keys.keys()
             .map(|k| format!("`{k}`"))
@@ -121,15 +134,12 @@ impl Context<'_> {
             if let spec::EnvValue::Reference(reference) = value
                 && let Some(key) = &reference.secret_key_ref
             {
+                let at = self.path().key("env").key(var).key("secretKeyRef");
                 references.push(SecretRef {
                     name: &key.name,
                     key: Some(&key.key),
-                    path: self
-                        .path()
-                        .key("env")
-                        .key(var)
-                        .key("secretKeyRef")
-                        .key("name"),
+                    path: at.key("name"),
+                    key_path: Some(at.key("key")),
                 });
             }
         }
@@ -139,6 +149,7 @@ impl Context<'_> {
                     name,
                     key: None,
                     path: self.path().key("envFrom").index(index).key("secretRef"),
+                    key_path: None,
                 });
             }
         }
@@ -338,14 +349,17 @@ impl ChartContext<'_> {
                 name,
                 key: key.as_deref(),
                 path: path.clone(),
+                key_path: None,
             })
             .collect();
         for (index, source) in self.spec.values_from.iter().flatten().enumerate() {
             if source.kind == spec::ValuesSourceKind::Secret {
+                let at = self.path().key("valuesFrom").index(index);
                 references.push(SecretRef {
                     name: &source.name,
-                    key: None,
-                    path: self.path().key("valuesFrom").index(index).key("name"),
+                    key: Some(source.values_key.as_deref().unwrap_or("values.yaml")),
+                    path: at.key("name"),
+                    key_path: Some(at.key("valuesKey")),
                 });
             }
         }

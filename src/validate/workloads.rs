@@ -68,8 +68,10 @@ impl Context<'_> {
                 (probe.tcp_socket.as_ref().and_then(|t| t.port), "tcpSocket"),
             ];
             for (probe_port, handler) in ports {
+                let metrics_port = self.spec.metrics.as_ref().and_then(|m| m.port);
                 if let Some(probe_port) = probe_port
                     && probe_port != port
+                    && Some(probe_port) != metrics_port
                 {
                     let message = format!(
                         "the {kind} probe of `{}` targets port {probe_port}, which its container does not expose",
@@ -345,4 +347,124 @@ impl Context<'_> {
 /// The number of a percentage (`50%` -> 50).
 fn percent(text: &str) -> i64 {
     text.trim_end_matches('%').parse().unwrap_or(-1)
+}
+
+/// Verbs the Kubernetes API authorizes (`*` for all of them).
+const VERBS: [&str; 14] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "use",
+    "bind",
+    "escalate",
+    "impersonate",
+    "approve",
+    "sign",
+];
+
+/// Verbs that grant more than they name: making roles, binding them, acting as
+/// another user.
+const ESCALATING_VERBS: [&str; 3] = ["bind", "escalate", "impersonate"];
+
+impl Context<'_> {
+    /// API rules say what they mean: known verbs (a typo grants nothing), and a warning
+    /// for rules that reach further than a workload usually needs.
+    pub(super) fn api_rules(&self, out: &mut Vec<Diagnostic>) {
+        let Some(access) = &self.spec.api_access else {
+            return;
+        };
+        let cluster_wide = access.cluster_wide.unwrap_or(false);
+        for (index, rule) in access.rules.iter().enumerate() {
+            let path = self.path().key("apiAccess").key("rules").index(index);
+            for (v, verb) in rule.verbs.iter().enumerate() {
+                if verb == "*" || VERBS.contains(&verb.as_str()) {
+                    continue;
+                }
+                let mut diagnostic = Diagnostic::warning(
+                    "rbac-verb",
+                    format!(
+                        "`{verb}` is not a Kubernetes API verb; the rule grants nothing for it"
+                    ),
+                )
+                .at(self.merged.locate(&path.key("verbs").index(v)).span)
+                .path(path.key("verbs").index(v))
+                .expected(format!("one of {}", VERBS.join(", ")));
+                if let Some(near) = crate::diagnostic::did_you_mean(
+                    &verb.to_ascii_lowercase(),
+                    VERBS.iter().copied(),
+                ) {
+                    diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
+                }
+                out.push(diagnostic);
+            }
+            let everything = |list: &[String]| list.iter().any(|x| x == "*");
+            let escalates = rule
+                .verbs
+                .iter()
+                .any(|v| ESCALATING_VERBS.contains(&v.as_str()))
+                || (rule.resources.iter().any(|r| {
+                    r.starts_with("roles")
+                        || r.starts_with("rolebindings")
+                        || r.starts_with("clusterroles")
+                        || r.starts_with("clusterrolebindings")
+                }) && rule
+                    .verbs
+                    .iter()
+                    .any(|v| matches!(v.as_str(), "create" | "update" | "patch" | "*")));
+            let wildcard = everything(&rule.verbs)
+                || everything(&rule.resources)
+                || everything(&rule.api_groups);
+            let reads_secrets = rule.resources.iter().any(|r| r == "secrets" || r == "*")
+                && rule
+                    .verbs
+                    .iter()
+                    .any(|v| matches!(v.as_str(), "get" | "list" | "watch" | "*"));
+            let why = match () {
+                _ if escalates => {
+                    Some("can grant itself more rights (roles, bindings, impersonation)")
+                }
+                _ if wildcard && cluster_wide => {
+                    Some("grants every verb, resource or group in every namespace")
+                }
+                _ if reads_secrets && cluster_wide => {
+                    Some("reads the Secrets of every namespace, other environments' included")
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                out.push(
+                    Diagnostic::warning("rbac-wide", format!("an API rule of `{}` {why}", self.service))
+                        .at(self.merged.locate(&path).span)
+                        .path(path)
+                        .expected("the verbs and resources the workload needs, in its own namespace")
+                        .help("name the resources and verbs the workload calls, and keep `clusterWide` off unless it must see other namespaces"),
+                );
+            }
+        }
+    }
+
+    /// A service account the stack does not create must exist already.
+    pub(super) fn foreign_account(&self, out: &mut Vec<Diagnostic>) {
+        let Some(account) = &self.spec.service_account else {
+            return;
+        };
+        if account.create.unwrap_or(true) {
+            return;
+        }
+        if let Some(name) = &account.name {
+            let path = self.path().key("serviceAccount").key("name");
+            out.push(
+                Diagnostic::warning("foreign-account", format!("`{}` runs as service account `{name}`, which the stack does not create", self.service))
+                    .at(self.merged.locate(&path).span)
+                    .path(path)
+                    .expected("a service account that exists in the environment's namespace")
+                    .help("pods of a missing account are never created; set `serviceAccount.create: true` unless something else creates it"),
+            );
+        }
+    }
 }

@@ -272,11 +272,14 @@ pub fn cidr(value: &str) -> Result<IpNet, String> {
     Ok(net)
 }
 
+/// What is wrong with a reference: the part that is wrong, and why.
+pub type Flaw = (String, String);
+
 /// An image reference as a container runtime parses it: `[registry/]path[:tag][@digest]`,
 /// the path lowercase, the tag at most 128 word characters, `.` and `-`.
-pub fn image_reference(value: &str) -> Option<String> {
+pub fn image_reference(value: &str) -> Option<Flaw> {
     if value.is_empty() {
-        return Some("is empty".to_owned());
+        return Some((String::new(), "is empty".to_owned()));
     }
     let (rest, digest) = match value.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),
@@ -285,8 +288,9 @@ pub fn image_reference(value: &str) -> Option<String> {
     if let Some(digest) = digest
         && !crate::image::is_digest(digest)
     {
-        return Some(format!(
-            "has digest `{digest}`, not `sha256:` and 64 hex digits"
+        return Some((
+            digest.to_owned(),
+            format!("has the digest `{digest}`, not `sha256:` and 64 hex digits"),
         ));
     }
     let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
@@ -297,40 +301,64 @@ pub fn image_reference(value: &str) -> Option<String> {
     if let Some(tag) = tag
         && let Some(problem) = image_tag(tag)
     {
-        return Some(problem);
+        return Some((
+            tag.to_owned(),
+            format!("has the tag `{tag}`, which {problem}"),
+        ));
     }
     image_name(name)
 }
 
-/// An image name: an optional registry host (with a port) and lowercase path parts.
-pub fn image_name(name: &str) -> Option<String> {
+/// An image or OCI repository name: an optional registry host (with a port) and
+/// lowercase path parts.
+pub fn image_name(name: &str) -> Option<Flaw> {
     let mut parts: Vec<&str> = name.split('/').collect();
     let first = parts[0];
     let is_registry = parts.len() > 1 && (first.contains(['.', ':']) || first == "localhost");
     if is_registry {
         let host = first.split(':').next().unwrap_or_default();
-        if host.is_empty()
-            || !host
+        let host_ok = !host.is_empty()
+            && host
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
-        {
-            return Some(format!("has an invalid registry `{first}`"));
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+        if !host_ok {
+            return Some((
+                first.to_owned(),
+                format!("has the registry `{first}`, which is not a host name"),
+            ));
         }
         parts.remove(0);
     }
     for part in parts {
-        let separators_ok = !part.is_empty()
-            && part.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        if part.is_empty() {
+            return Some((
+                String::new(),
+                "has an empty path part (`//`, or nothing before or after a `/`)".to_owned(),
+            ));
+        }
+        // `name:tag` inside the path: a tag holding `/` split the reference there.
+        if let Some((_, after)) = part.split_once(':') {
+            return Some((
+                after.to_owned(),
+                format!(
+                    "holds `:` inside its path (`{part}`): a tag comes once, at the end, and holds no `/`"
+                ),
+            ));
+        }
+        let separators_ok = part
+            .starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             && part.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             && !part.contains("..")
             && !part.contains("___");
-        if !separators_ok
-            || !part.chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-            })
-        {
-            return Some(format!(
-                "has the path part `{part}`: image paths are lowercase letters, digits and single `.`, `_` or `-` between them"
+        let chars_ok = part
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        if !(separators_ok && chars_ok) {
+            return Some((
+                part.to_owned(),
+                format!(
+                    "has the path part `{part}`: repository paths are lowercase letters, digits and single `.`, `_` or `-` between them"
+                ),
             ));
         }
     }
@@ -348,9 +376,7 @@ pub fn image_tag(tag: &str) -> Option<String> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     match valid {
         true => None,
-        false => Some(format!(
-            "has the tag `{tag}`: tags are at most 128 letters, digits, `_`, `.` and `-`"
-        )),
+        false => Some("is not a tag: at most 128 letters, digits, `_`, `.` and `-`".to_owned()),
     }
 }
 
@@ -421,7 +447,7 @@ pub fn flux_duration(value: &str) -> Option<String> {
     }
     match duration_seconds(value) {
         Some(seconds) if seconds >= 1.0 => None,
-        _ => Some(format!("`{value}` is shorter than a second")),
+        _ => Some("is shorter than a second".to_owned()),
     }
 }
 
@@ -456,9 +482,7 @@ pub fn go_duration(value: &str) -> Option<String> {
     duration_parts(value, &units, true)
         .map(|_| None)
         .unwrap_or_else(|| {
-            Some(format!(
-                "`{value}` is not a duration: numbers with units `ms`, `s`, `m` or `h`"
-            ))
+            Some("is not a duration: numbers with units `ms`, `s`, `m` or `h`".to_owned())
         })
 }
 
@@ -466,9 +490,7 @@ pub fn go_duration(value: &str) -> Option<String> {
 /// or `ms`, no fractions.
 pub fn gateway_duration(value: &str) -> Option<String> {
     let bad = || {
-        Some(format!(
-            "`{value}` is not a Gateway API duration: whole numbers of `h`, `m`, `s` or `ms`, e.g. `30s` or `1m30s`"
-        ))
+        Some("is not a Gateway API duration: whole numbers of `h`, `m`, `s` or `ms`, e.g. `30s` or `1m30s`".to_owned())
     };
     match duration_parts(value, &["ms", "s", "m", "h"], false) {
         Some(parts) if parts.len() <= 4 && parts.iter().all(|p| p.len() <= 5) => None,
@@ -485,12 +507,13 @@ pub fn prometheus_duration(value: &str) -> Option<String> {
     match duration_parts(value, &units, false) {
         // Prometheus keeps durations in 64-bit milliseconds: about 290 million years.
         Some(_) if duration_seconds(value).is_some_and(|s| s > 9.2e15) => {
-            Some(format!("`{value}` is longer than Prometheus can hold"))
+            Some("is longer than Prometheus can hold".to_owned())
         }
         Some(_) => None,
-        None => Some(format!(
-            "`{value}` is not a Prometheus duration: whole numbers of `y`, `w`, `d`, `h`, `m`, `s` or `ms`"
-        )),
+        None => Some(
+            "is not a Prometheus duration: whole numbers of `y`, `w`, `d`, `h`, `m`, `s` or `ms`"
+                .to_owned(),
+        ),
     }
 }
 

@@ -24,6 +24,9 @@ pub struct Violation {
     pub message: String,
     pub expected: String,
     pub help: Option<String>,
+    /// The text that is wrong, when it is a part of the value (a tag in an image
+    /// reference) or a key (a label key): what to look for in the specs.
+    pub subject: Option<String>,
 }
 
 /// Every rule `object` breaks.
@@ -105,6 +108,7 @@ impl Rules {
             message,
             expected: expected.to_owned(),
             help: None,
+            subject: None,
         });
     }
 
@@ -114,7 +118,18 @@ impl Rules {
             message,
             expected: expected.to_owned(),
             help: Some(help.to_owned()),
+            subject: None,
         });
+    }
+
+    /// The last violation is about `subject`, a part or the key of the value.
+    fn about(&mut self, subject: &str) {
+        if subject.is_empty() {
+            return;
+        }
+        if let Some(last) = self.found.last_mut() {
+            last.subject = Some(subject.to_owned());
+        }
     }
 
     /// A string field checked by `rule`; absent fields pass.
@@ -176,6 +191,7 @@ impl Rules {
                     "a label key: an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` and `.`",
                     "e.g. `app.kubernetes.io/component` or `team`",
                 );
+                self.about(key);
             }
             match value.as_str() {
                 Some(text) => {
@@ -207,6 +223,7 @@ impl Rules {
                     "an annotation key: an optional DNS prefix and `/`, then at most 63 letters, digits, `-`, `_` and `.`",
                     "e.g. `nginx.ingress.kubernetes.io/proxy-body-size`",
                 );
+                self.about(key);
             }
             if !value.is_string() {
                 self.push(
@@ -240,7 +257,7 @@ impl Rules {
                     }
                     return;
                 };
-                if n < 0 {
+                if n < 0 && key != "tolerationSeconds" {
                     self.push(at, format!("`{key}` is {n}, below zero"), "zero or more");
                 } else if n > i64::from(i32::MAX) && !INT64_FIELDS.contains(&key) {
                     self.push(
@@ -444,6 +461,9 @@ impl Rules {
             );
             self.selector(&spread["labelSelector"], &here.key("labelSelector"));
         }
+        if !pod["affinity"].is_null() {
+            self.affinity(&pod["affinity"], &at.key("affinity"));
+        }
         for field in ["runAsUser", "runAsGroup", "fsGroup"] {
             self.user_id(
                 &pod["securityContext"][field],
@@ -521,13 +541,14 @@ impl Rules {
         );
         match container["image"].as_str() {
             Some(image) => {
-                if let Some(problem) = format::image_reference(image) {
+                if let Some((part, problem)) = format::image_reference(image) {
                     self.push_help(
                         &at.key("image"),
                         format!("image `{}` {problem}", shown(image)),
                         "an image reference such as `ghcr.io/org/app:1.0`",
                         "set `repository` to the image's path alone (lowercase, no tag) and the tag in `tag`",
                     );
+                    self.about(&part);
                 }
             }
             None => self.push(at, "container has no image".to_owned(), "`image`"),
@@ -932,6 +953,14 @@ impl Rules {
                     "annotations that set one documented option each",
                     "ingress-nginx refuses snippets by default; use the annotation for the one setting you need",
                 );
+            } else if key == "cert-manager.io/cluster-issuer" || key == "cert-manager.io/issuer" {
+                if let Some(problem) = format::dns_subdomain(text) {
+                    self.push(
+                        &at.key(key),
+                        format!("issuer `{}` {problem}", shown(text)),
+                        "the name of a cert-manager (Cluster)Issuer, e.g. `letsencrypt-prod`",
+                    );
+                }
             } else if text.contains(['\n', '\r']) {
                 self.push(
                     &at.key(key),
@@ -1336,6 +1365,19 @@ impl Rules {
 
     fn helm_release(&mut self, object: &Json, spec: &Json, at: &FieldPath) {
         self.flux_durations(spec, at);
+        if let Some(version) = spec["chart"]["spec"]["version"].as_str()
+            && !is_version_range(version)
+        {
+            self.push_help(
+                &at.key("chart").key("spec").key("version"),
+                format!(
+                    "chart version `{}` is neither a version nor a range",
+                    shown(version)
+                ),
+                "a version such as `16.4.5`, or a range such as `16.x` or `>=16.0.0 <17.0.0`",
+                "Flux resolves the version as semantic versioning",
+            );
+        }
         let release = spec["releaseName"]
             .as_str()
             .or(object["metadata"]["name"].as_str())
@@ -1384,20 +1426,26 @@ impl Rules {
                 .key("images");
             for (i, image) in list(&renderer["kustomize"]["images"]).iter().enumerate() {
                 let there = here.index(i);
-                for (field, rule) in [
-                    ("name", format::image_name as fn(&str) -> Option<String>),
-                    ("newName", format::image_name),
-                    ("newTag", format::image_tag),
-                ] {
+                for field in ["name", "newName"] {
                     if let Some(text) = image[field].as_str()
-                        && let Some(problem) = rule(text)
+                        && let Some((part, problem)) = format::image_name(text)
                     {
                         self.push(
                             &there.key(field),
                             format!("image `{}` {problem}", shown(text)),
-                            "an image name such as `docker.io/bitnami/redis` and a tag such as `7.4.1`",
+                            "an image name such as `docker.io/bitnami/redis`",
                         );
+                        self.about(&part);
                     }
+                }
+                if let Some(tag) = image["newTag"].as_str()
+                    && let Some(problem) = format::image_tag(tag)
+                {
+                    self.push(
+                        &there.key("newTag"),
+                        format!("tag `{}` {problem}", shown(tag)),
+                        "a tag such as `7.4.1`",
+                    );
                 }
             }
         }
@@ -1447,13 +1495,14 @@ impl Rules {
             return;
         }
         if let Some(path) = url.strip_prefix("oci://")
-            && let Some(problem) = format::image_name(path)
+            && let Some((part, problem)) = format::image_name(path)
         {
             self.push(
                 &at.key("url"),
-                format!("`{}` {problem}", shown(url)),
+                format!("chart repository `{}` {problem}", shown(url)),
                 "an OCI repository such as `oci://registry-1.docker.io/bitnamicharts/redis`",
             );
+            self.about(&part);
         }
     }
 
@@ -1494,13 +1543,239 @@ impl Rules {
             if let Some(text) = spec[field].as_str()
                 && let Some(problem) = format::flux_duration(text)
             {
+                let help = match field {
+                    "timeout" => {
+                        "a timeout is how long Flux waits for the apply and health checks; `0s` fails at once"
+                    }
+                    _ => {
+                        "Flux's own default interval is `10m`; a zero interval never reconciles again"
+                    }
+                };
                 self.push_help(
                     &at.key(field),
-                    format!("{field} {problem}"),
+                    format!("{field} `{}` {problem}", shown(text)),
                     "a duration such as `10m`, `1h` or `30s`",
-                    "Flux's own default interval is `10m`; a zero interval never reconciles again",
+                    help,
                 );
             }
+        }
+    }
+}
+
+/// Whether a chart version is a semantic version or a range of them (`16.4.5`,
+/// `16.x`, `^1.2`, `>=1.0.0 <2.0.0`, `*`).
+fn is_version_range(version: &str) -> bool {
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '.' | '-' | '+' | '*' | '^' | '~' | '<' | '>' | '=' | '|' | ',' | ' '
+            )
+    };
+    !version.trim().is_empty()
+        && version.chars().all(allowed)
+        && (version.contains(|c: char| c.is_ascii_digit()) || version.trim() == "*")
+        && !version.contains("..")
+}
+
+/// Fields an affinity may have, level by level, as the API's types declare them.
+const AFFINITY_FIELDS: [&str; 3] = ["nodeAffinity", "podAffinity", "podAntiAffinity"];
+const SCHEDULING_FIELDS: [&str; 2] = [
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "preferredDuringSchedulingIgnoredDuringExecution",
+];
+const NODE_TERM_FIELDS: [&str; 2] = ["matchExpressions", "matchFields"];
+const POD_TERM_FIELDS: [&str; 6] = [
+    "labelSelector",
+    "namespaceSelector",
+    "namespaces",
+    "topologyKey",
+    "matchLabelKeys",
+    "mismatchLabelKeys",
+];
+const SELECTOR_FIELDS: [&str; 2] = ["matchLabels", "matchExpressions"];
+
+impl Rules {
+    /// An object with only `fields`; `false` (and a violation) when it is not one.
+    fn shape(&mut self, value: &Json, at: &FieldPath, fields: &[&str]) -> bool {
+        let Some(map) = value.as_object() else {
+            self.push(
+                at,
+                "expected a mapping here".to_owned(),
+                &format!("a mapping of {}", fields.join(", ")),
+            );
+            return false;
+        };
+        for key in map.keys().filter(|k| !fields.contains(&k.as_str())) {
+            self.push(
+                &at.key(key),
+                format!("`{}` is not a field here", shown(key)),
+                &format!("one of {}", fields.join(", ")),
+            );
+            self.about(key);
+        }
+        true
+    }
+
+    /// A list at `at`, each item checked by `item`.
+    fn each(&mut self, value: &Json, at: &FieldPath, item: fn(&mut Self, &Json, &FieldPath)) {
+        match value {
+            Json::Null => {}
+            Json::Array(items) => {
+                for (index, value) in items.iter().enumerate() {
+                    item(self, value, &at.index(index));
+                }
+            }
+            _ => self.push(at, "expected a list here".to_owned(), "a list"),
+        }
+    }
+
+    fn affinity(&mut self, affinity: &Json, at: &FieldPath) {
+        if !self.shape(affinity, at, &AFFINITY_FIELDS) {
+            return;
+        }
+        let node = &affinity["nodeAffinity"];
+        if !node.is_null() && self.shape(node, &at.key("nodeAffinity"), &SCHEDULING_FIELDS) {
+            let here = at.key("nodeAffinity");
+            let required = &node[SCHEDULING_FIELDS[0]];
+            if !required.is_null()
+                && self.shape(
+                    required,
+                    &here.key(SCHEDULING_FIELDS[0]),
+                    &["nodeSelectorTerms"],
+                )
+            {
+                let terms = &required["nodeSelectorTerms"];
+                let there = here.key(SCHEDULING_FIELDS[0]).key("nodeSelectorTerms");
+                if list(terms).is_empty() {
+                    self.push(
+                        &there,
+                        "a node selector needs at least one term".to_owned(),
+                        "`nodeSelectorTerms: [{matchExpressions: [...]}]`",
+                    );
+                }
+                self.each(terms, &there, Self::node_term);
+            }
+            self.each(
+                &node[SCHEDULING_FIELDS[1]],
+                &here.key(SCHEDULING_FIELDS[1]),
+                |rules, item, at| {
+                    if rules.shape(item, at, &["weight", "preference"]) {
+                        rules.weight(&item["weight"], &at.key("weight"));
+                        rules.node_term(&item["preference"], &at.key("preference"));
+                    }
+                },
+            );
+        }
+        for kind in ["podAffinity", "podAntiAffinity"] {
+            let pod = &affinity[kind];
+            let here = at.key(kind);
+            if pod.is_null() || !self.shape(pod, &here, &SCHEDULING_FIELDS) {
+                continue;
+            }
+            self.each(
+                &pod[SCHEDULING_FIELDS[0]],
+                &here.key(SCHEDULING_FIELDS[0]),
+                Self::pod_term,
+            );
+            self.each(
+                &pod[SCHEDULING_FIELDS[1]],
+                &here.key(SCHEDULING_FIELDS[1]),
+                |rules, item, at| {
+                    if rules.shape(item, at, &["weight", "podAffinityTerm"]) {
+                        rules.weight(&item["weight"], &at.key("weight"));
+                        rules.pod_term(&item["podAffinityTerm"], &at.key("podAffinityTerm"));
+                    }
+                },
+            );
+        }
+    }
+
+    fn weight(&mut self, weight: &Json, at: &FieldPath) {
+        if !weight.as_i64().is_some_and(|w| (1..=100).contains(&w)) {
+            self.push(
+                at,
+                "a preference's weight is 1 to 100".to_owned(),
+                "a weight from 1 to 100",
+            );
+        }
+    }
+
+    fn node_term(&mut self, term: &Json, at: &FieldPath) {
+        if !self.shape(term, at, &NODE_TERM_FIELDS) {
+            return;
+        }
+        for field in NODE_TERM_FIELDS {
+            self.each(&term[field], &at.key(field), |rules, item, at| {
+                rules.requirement(item, at, true)
+            });
+        }
+    }
+
+    fn pod_term(&mut self, term: &Json, at: &FieldPath) {
+        if !self.shape(term, at, &POD_TERM_FIELDS) {
+            return;
+        }
+        match term["topologyKey"].as_str() {
+            Some(key) if format::qualified_name(key).is_none() => {}
+            _ => self.push(
+                &at.key("topologyKey"),
+                "a pod affinity term needs a topology key".to_owned(),
+                "a node label key such as `kubernetes.io/hostname`",
+            ),
+        }
+        for field in ["labelSelector", "namespaceSelector"] {
+            let selector = &term[field];
+            if !selector.is_null() && self.shape(selector, &at.key(field), &SELECTOR_FIELDS) {
+                self.labels(&selector["matchLabels"], &at.key(field).key("matchLabels"));
+                self.each(
+                    &selector["matchExpressions"],
+                    &at.key(field).key("matchExpressions"),
+                    |rules, item, at| rules.requirement(item, at, false),
+                );
+            }
+        }
+    }
+
+    /// A selector requirement: a key, an operator and the values the operator takes.
+    fn requirement(&mut self, requirement: &Json, at: &FieldPath, node: bool) {
+        if !self.shape(requirement, at, &["key", "operator", "values"]) {
+            return;
+        }
+        let operators: &[&str] = match node {
+            true => &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"],
+            false => &["In", "NotIn", "Exists", "DoesNotExist"],
+        };
+        if requirement["key"]
+            .as_str()
+            .is_none_or(|k| format::qualified_name(k).is_some())
+        {
+            self.push(
+                &at.key("key"),
+                "a requirement needs a label key".to_owned(),
+                "a label key such as `topology.kubernetes.io/zone`",
+            );
+        }
+        let operator = requirement["operator"].as_str().unwrap_or_default();
+        let values = list(&requirement["values"]).len();
+        let fits = match operator {
+            "In" | "NotIn" => values > 0,
+            "Exists" | "DoesNotExist" => values == 0,
+            "Gt" | "Lt" => values == 1,
+            _ => false,
+        };
+        if !operators.contains(&operator) {
+            self.push(
+                &at.key("operator"),
+                format!("`{}` is not a selector operator", shown(operator)),
+                &format!("one of {}", operators.join(", ")),
+            );
+        } else if !fits {
+            self.push(
+                &at.key("values"),
+                format!("operator `{operator}` takes other values"),
+                "values for `In`/`NotIn`, none for `Exists`/`DoesNotExist`, one number for `Gt`/`Lt`",
+            );
         }
     }
 }

@@ -24,6 +24,7 @@ pub fn origin(
     owner: Owner<'_>,
     object: &Json,
     at: &FieldPath,
+    subject: Option<&str>,
     merged: &Node,
     fallback: Span,
 ) -> Origin {
@@ -38,13 +39,26 @@ pub fn origin(
         })
         .chain(chart_values(owner, &owner_path, at))
         .collect();
-    let wanted = wanted_values(object, at);
-    for candidate in &candidates {
+    let wanted = wanted_values(object, at, subject);
+    let last_key = at.0.iter().rev().find_map(|s| match s {
+        Segment::Key(key) => Some(key.as_str()),
+        Segment::Index(_) => None,
+    });
+    // The fields that feed this part of the object, then the whole entry of the owner.
+    let searched = candidates.iter().chain([&owner_path]);
+    for candidate in searched.clone() {
         let Some(node) = merged.at(candidate) else {
             continue;
         };
-        // The value itself first, then the key that holds it.
-        if let Some(found) = wanted.iter().find_map(|w| search(node, candidate, w)) {
+        // What is wrong first (the value, or the part of it named by the rule), then
+        // the key that holds it; text that holds the part as a last resort.
+        let found = wanted
+            .iter()
+            .find_map(|w| search(node, candidate, w, last_key, Match::Exact))
+            .or_else(|| {
+                subject.and_then(|part| search(node, candidate, part, last_key, Match::Within))
+            });
+        if let Some(found) = found {
             return found;
         }
     }
@@ -61,7 +75,7 @@ pub fn origin(
         }
     }
     Origin {
-        path: owner_path,
+        path: owner_path.clone(),
         span: fallback,
     }
 }
@@ -95,7 +109,7 @@ fn sources(owner: Owner<'_>, kind: &str, field: &str) -> &'static [&'static str]
     };
     table
         .iter()
-        .find(|(k, prefix, _)| (k.is_empty() || *k == kind) && field.starts_with(prefix))
+        .find(|(k, prefix, _)| (k.is_empty() || *k == kind) && within(field, prefix))
         .map(|(_, _, sources)| *sources)
         .unwrap_or(&[])
 }
@@ -125,6 +139,7 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
             "ingress.annotations",
             "@global.ingress.annotations",
             "ingress",
+            "@global.ingress",
         ],
     ),
     (
@@ -307,8 +322,17 @@ fn dotted(base: &FieldPath, path: &str) -> FieldPath {
         .fold(base.clone(), |path, part| path.key(part))
 }
 
-/// What to look for in the specs: the scalar at `at` and, for a mapping entry, its key.
-fn wanted_values(object: &Json, at: &FieldPath) -> Vec<String> {
+/// Whether `field` is `prefix` or lies under it (`env` is not under `envFrom`).
+fn within(field: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || field
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// What to look for in the specs: the part a rule named, the scalar at `at` and, for a
+/// mapping entry, its key.
+fn wanted_values(object: &Json, at: &FieldPath, subject: Option<&str>) -> Vec<String> {
     let mut value = object;
     for segment in &at.0 {
         value = match segment {
@@ -316,7 +340,7 @@ fn wanted_values(object: &Json, at: &FieldPath) -> Vec<String> {
             Segment::Index(index) => &value[*index],
         };
     }
-    let mut wanted = Vec::new();
+    let mut wanted: Vec<String> = subject.into_iter().map(str::to_owned).collect();
     match value {
         Json::String(text) => wanted.push(text.clone()),
         Json::Number(number) => wanted.push(number.to_string()),
@@ -330,13 +354,40 @@ fn wanted_values(object: &Json, at: &FieldPath) -> Vec<String> {
     wanted
 }
 
-/// The first node under `node` (in document order) whose value or key is `wanted`,
-/// with its path.
-fn search(node: &Node, path: &FieldPath, wanted: &str) -> Option<Origin> {
-    let mut best: Option<Origin> = None;
+/// How a scalar must relate to what is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Exact,
+    /// The scalar holds it (a bad part of a longer value).
+    Within,
+}
+
+/// The node under `node` whose value or key is `wanted`, with its path: one under a
+/// key named like the object's field (`except` for `ipBlock.except[0]`) first, then
+/// the first in document order.
+fn search(
+    node: &Node,
+    path: &FieldPath,
+    wanted: &str,
+    last_key: Option<&str>,
+    how: Match,
+) -> Option<Origin> {
+    let mut best: Option<(bool, Origin)> = None;
     let mut consider = |found: Origin| {
-        if best.as_ref().is_none_or(|b| found.span < b.span) {
-            best = Some(found);
+        let named = last_key.is_some_and(|key| {
+            found.path.0.iter().rev().find_map(|s| match s {
+                Segment::Key(k) => Some(k.as_str()),
+                Segment::Index(_) => None,
+            }) == Some(key)
+        });
+        let better = match &best {
+            None => true,
+            Some((best_named, best)) => {
+                (named, std::cmp::Reverse(found.span)) > (*best_named, std::cmp::Reverse(best.span))
+            }
+        };
+        if better {
+            best = Some((named, found));
         }
     };
     let mut stack = vec![(node, path.clone())];
@@ -345,7 +396,7 @@ fn search(node: &Node, path: &FieldPath, wanted: &str) -> Option<Origin> {
             Value::Mapping(map) => {
                 for (key, entry) in map {
                     let child = path.key(key);
-                    if key == wanted {
+                    if how == Match::Exact && key == wanted {
                         consider(Origin {
                             path: child.clone(),
                             span: entry.key_span,
@@ -360,7 +411,11 @@ fn search(node: &Node, path: &FieldPath, wanted: &str) -> Option<Origin> {
                 }
             }
             scalar => {
-                if scalar_is(scalar, wanted) {
+                let hit = match how {
+                    Match::Exact => scalar_is(scalar, wanted),
+                    Match::Within => matches!(scalar, Value::String(text) if text.contains(wanted)),
+                };
+                if hit {
                     consider(Origin {
                         path,
                         span: node.span,
@@ -369,7 +424,7 @@ fn search(node: &Node, path: &FieldPath, wanted: &str) -> Option<Origin> {
             }
         }
     }
-    best
+    best.map(|(_, origin)| origin)
 }
 
 fn scalar_is(value: &Value, wanted: &str) -> bool {
