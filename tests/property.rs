@@ -1,6 +1,8 @@
 //! Property test: random valid projects, drawn from a seeded deterministic generator,
 //! build, check clean, and `kubectl kustomize generated/overlays/ENV` equals
-//! `mcpstack render ENV` as a set of objects.
+//! `mcpstack render ENV` as a set of objects; their rendered objects pass the API
+//! server's rules; and single-field hostile mutations of them are refused (exit 2) or
+//! render objects that pass those rules, never crash and never write outside.
 //!
 //! Every seed is run and every failure reported together, each with its seed and spec.
 //! Reproduce one seed with `MCPSTACK_PROPERTY_SEED=N cargo test --test property`.
@@ -1499,6 +1501,9 @@ fn run_seed(seed: u64, kubectl: bool) -> Result<(), String> {
             stderr(&check)
         ));
     }
+    for env in &project.environments {
+        rendered_objects_pass_the_api_rules(root, env)?;
+    }
     if !kubectl {
         return Ok(());
     }
@@ -1569,6 +1574,211 @@ fn random_valid_projects_build_check_and_match_kustomize() {
         failures.join("\n\n")
     );
 }
+
+/// `mcpstack render ENV` succeeds and every object it prints passes the API server's
+/// rules and holds no credential: checked here with the library's rules, on the
+/// binary's output, independently of the build that ran them.
+fn rendered_objects_pass_the_api_rules(root: &Path, env: &str) -> Result<(), String> {
+    let rendered = mcpstack(root, &["render", env]);
+    if code(&rendered) != 0 {
+        return Err(format!(
+            "`mcpstack render {env}` exited {}:\n{}",
+            code(&rendered),
+            stderr(&rendered)
+        ));
+    }
+    let objects = parse_stream(&stdout(&rendered)).map_err(|e| format!("render {env}: {e}"))?;
+    for object in &objects {
+        let violations = mcpstack::validate::api::check(object);
+        if !violations.is_empty() {
+            return Err(format!(
+                "{env}: {} {} breaks the API rules: {violations:?}",
+                object["kind"], object["metadata"]["name"]
+            ));
+        }
+        let secrets = mcpstack::plaintext::in_object(object);
+        if !secrets.is_empty() {
+            return Err(format!(
+                "{env}: {} {} holds credentials: {secrets:?}",
+                object["kind"], object["metadata"]["name"]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Values a careless or hostile edit puts in a spec.
+const HOSTILE: [&str; 28] = [
+    "\"\"",
+    "../escape",
+    "a/b",
+    ".hidden",
+    "UPPER_case",
+    "-1",
+    "0",
+    "70000",
+    "3000000000",
+    "99999999999999999999",
+    "1.5",
+    "true",
+    "no",
+    "0755",
+    "5GB",
+    "1.5.5",
+    "10.0.0.1/33",
+    "\"x\\n::error::injected\"",
+    "\"$(UNDEFINED)\"",
+    "a b",
+    "\"https://user:hunter2@example.com\"",
+    "latest",
+    "\"*\"",
+    "[]",
+    "{}",
+    "[a, b]",
+    "\"-----BEGIN PRIVATE KEY-----\"",
+    "kube-system",
+];
+
+/// Every field of a spec value: the paths of its scalars, and of its mapping keys.
+fn fields(value: &Json, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, bool)>) {
+    match value {
+        Json::Object(map) => {
+            for (key, child) in map {
+                path.push(key.clone());
+                out.push((path.clone(), true));
+                fields(child, path, out);
+                path.pop();
+            }
+        }
+        Json::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                path.push(index.to_string());
+                fields(child, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push((path.clone(), false)),
+    }
+}
+
+/// `value` with the field at `path` replaced by `hostile` (parsed as YAML), or, for a
+/// mapping key, the key renamed to it.
+fn mutate(value: &mut Json, path: &[String], rename: bool, hostile: &str) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut parent = value;
+    for step in parents {
+        parent = match parent {
+            Json::Object(map) => map.get_mut(step).expect("the path exists"),
+            Json::Array(items) => &mut items[step.parse::<usize>().expect("an index")],
+            _ => return,
+        };
+    }
+    let replacement: Json =
+        serde_saphyr::from_str(hostile).unwrap_or(Json::String(hostile.to_owned()));
+    match parent {
+        Json::Object(map) if rename => {
+            let key = replacement
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| hostile.to_owned());
+            if let Some(child) = map.remove(last) {
+                map.insert(key, child);
+            }
+        }
+        Json::Object(map) => {
+            map.insert(last.clone(), replacement);
+        }
+        Json::Array(items) => {
+            items[last.parse::<usize>().expect("an index")] = replacement;
+        }
+        _ => {}
+    }
+}
+
+/// One field of one valid project changed to a hostile value: the build refuses it
+/// (exit 2) or builds objects that pass the API server's rules. Never a crash, never
+/// an internal error, never a file outside the project's folders.
+fn run_mutation(seed: u64, round: u64) -> Result<(), String> {
+    let mut project = generate(seed);
+    let mut rng = Rng::new(seed * 1000 + round);
+    let file = rng.below(project.files.len());
+    let mut candidates = Vec::new();
+    fields(&project.files[file].1, &mut Vec::new(), &mut candidates);
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let (path, is_key) = candidates[rng.below(candidates.len())].clone();
+    let hostile = HOSTILE[rng.below(HOSTILE.len())];
+    let rename = is_key && rng.chance(30);
+    mutate(&mut project.files[file].1, &path, rename, hostile);
+    let what = format!(
+        "{} `{}` of environments/{} -> {hostile}",
+        if rename { "key" } else { "value" },
+        path.join("."),
+        project.files[file].0
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("project");
+    project.write(&root);
+    std::fs::write(dir.path().join("beside.txt"), "sentinel").expect("sentinel");
+    let build = mcpstack(&root, &["build"]);
+    let outside: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read the temp dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "project" && n != "beside.txt")
+        .collect();
+    if !outside.is_empty() {
+        return Err(format!(
+            "{what}: the build wrote beside the project: {outside:?}"
+        ));
+    }
+    match code(&build) {
+        2 => Ok(()),
+        0 => {
+            for env in &project.environments {
+                rendered_objects_pass_the_api_rules(&root, env)
+                    .map_err(|e| format!("{what}: {e}"))?;
+            }
+            Ok(())
+        }
+        other => Err(format!(
+            "{what}: `mcpstack build` exited {other}:\n{}",
+            stderr(&build)
+        )),
+    }
+}
+
+#[test]
+fn single_field_mutations_are_refused_or_render_valid_objects() {
+    let seeds: Vec<u64> = match std::env::var("MCPSTACK_PROPERTY_SEED") {
+        Ok(seed) => vec![seed.parse().expect("MCPSTACK_PROPERTY_SEED is a number")],
+        Err(_) => (0..SEEDS).collect(),
+    };
+    let mut failures = Vec::new();
+    let mut outcomes = 0;
+    for seed in seeds {
+        for round in 0..MUTATIONS {
+            outcomes += 1;
+            if let Err(problem) = run_mutation(seed, round) {
+                failures.push(format!(
+                    "seed {seed}, mutation {round} (reproduce: MCPSTACK_PROPERTY_SEED={seed} cargo test --test property single_field)\n{problem}"
+                ));
+            }
+        }
+    }
+    assert!(outcomes > 0, "no mutation ran");
+    assert!(
+        failures.is_empty(),
+        "{} of {outcomes} mutation(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Mutations tried per seed.
+const MUTATIONS: u64 = 12;
 
 #[test]
 fn the_generator_is_deterministic() {
