@@ -1481,6 +1481,28 @@ impl Rules {
 
     fn chart_source(&mut self, kind: &str, spec: &Json, at: &FieldPath) {
         self.flux_durations(spec, at);
+        if let Some(tag) = spec["ref"]["tag"].as_str()
+            && let Some(problem) = format::image_tag(tag)
+        {
+            self.push(
+                &at.key("ref").key("tag"),
+                format!("chart version `{}` {problem}", shown(tag)),
+                "a version such as `16.4.5`",
+            );
+        }
+        if let Some(range) = spec["ref"]["semver"].as_str()
+            && !is_version_range(range)
+        {
+            self.push_help(
+                &at.key("ref").key("semver"),
+                format!(
+                    "chart version `{}` is neither a version nor a range",
+                    shown(range)
+                ),
+                "a version such as `16.4.5`, or a range such as `16.x` or `>=16.0.0 <17.0.0`",
+                "Flux resolves the version as semantic versioning",
+            );
+        }
         let url = spec["url"].as_str().unwrap_or_default();
         let schemes: &[&str] = match kind {
             "OCIRepository" => &["oci://"],
