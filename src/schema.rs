@@ -216,20 +216,35 @@ impl Validator {
                 "out-of-range",
                 format!("value is below the minimum of {limit}"),
             )
-            .expected(format!("a number >= {limit}")),
+            .expected(format!("a number >= {limit}"))
+            .help(format!("e.g. `{limit}`")),
             Kind::Maximum { limit } => Diagnostic::error(
                 "out-of-range",
                 format!("value is above the maximum of {limit}"),
             )
-            .expected(format!("a number <= {limit}")),
-            Kind::Required { property } => Diagnostic::error(
-                "missing-field",
-                format!("missing required field {property}"),
-            )
-            .expected(format!(
-                "a `{}` field here",
-                property.as_str().unwrap_or_default()
-            )),
+            .expected(format!("a number <= {limit}"))
+            .help(format!("e.g. `{limit}`")),
+            Kind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let field = self.subschema(&path.key(name));
+                let example = field
+                    .and_then(|f| f.get("examples"))
+                    .and_then(Json::as_array)
+                    .and_then(|e| e.first())
+                    .map(|e| format!("e.g. `{name}: {e}`"));
+                let mut d = Diagnostic::error(
+                    "missing-field",
+                    format!("missing required field {property}"),
+                )
+                .expected(format!(
+                    "a `{name}` field here: {}",
+                    lowercase_first(&description_of(field))
+                ));
+                if let Some(example) = example {
+                    d = d.help(example);
+                }
+                d
+            }
             _ => Diagnostic::error("invalid-value", error.to_string()),
         };
         out.push(diagnostic.at(located.span).path(path));

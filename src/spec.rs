@@ -496,6 +496,7 @@ pub struct TcpSocket {
 pub struct Exec {
     /// Command and arguments.
     #[serde(default)]
+    #[schemars(extend("examples" = [["cat", "/tmp/healthy"]]))]
     pub command: Vec<String>,
 }
 
