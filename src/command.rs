@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::Error;
 use crate::compile::{self, Compiled, Invalid};
-use crate::diagnostic::{Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
 use crate::pin;
 use crate::registry;
 use crate::render;
@@ -215,16 +215,15 @@ fn render_environment(
             .map(|e| e.name.as_str())
             .collect();
         let mut diagnostic =
-            Diagnostic::error("unknown-environment", format!("no environment `{name}`")).expected(
-                format!(
+            Diagnostic::error(Code::UnknownEnvironment, format!("no environment `{name}`"))
+                .expected(format!(
                     "one of {}",
                     names
                         .iter()
                         .map(|n| format!("`{n}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
-                ),
-            );
+                ));
         if let Some(near) = did_you_mean(name, names.iter().copied()) {
             diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
         }

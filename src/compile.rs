@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::Error;
-use crate::diagnostic::{self, Diagnostic};
+use crate::diagnostic::{self, Code, Diagnostic};
 use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
 use crate::merge;
@@ -251,13 +251,13 @@ fn typed(document: &Document) -> Result<Values, Diagnostic> {
         };
         let diagnostic = match float {
             Some(f) if f.abs() >= 9.2e18 => Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 format!("the number is too large for `{path}`"),
             )
             .expected("a whole number of at most 9223372036854775807")
             .help("no Kubernetes field takes a number this large; e.g. `replicas: 10`"),
             Some(f) => Diagnostic::error(
-                "wrong-type",
+                Code::WrongType,
                 format!("`{path}` is written as a decimal number"),
             )
             .expected("a whole number")
@@ -266,7 +266,7 @@ fn typed(document: &Document) -> Result<Values, Diagnostic> {
                 f.trunc() as i64
             )),
             None => Diagnostic::error(
-                "invalid-value",
+                Code::InvalidValue,
                 format!("spec does not match its schema: {inner}"),
             ),
         };
@@ -360,7 +360,7 @@ services:
             .map(|d| {
                 let span = d.span.expect("placed");
                 (
-                    d.code,
+                    d.code.as_str(),
                     span.line,
                     d.path.as_ref().map(ToString::to_string).unwrap_or_default(),
                 )

@@ -5,6 +5,121 @@ use std::fmt::Write as _;
 use crate::node::FieldPath;
 use crate::source::{Sources, Span};
 
+/// The rule a diagnostic reports: a stable short name users search for, match on in
+/// JSON output and name in `expected.txt` of the invalid corpus. One list, so a typo in
+/// a code is a compile error.
+macro_rules! codes {
+    ($($variant:ident => $name:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as users see it, e.g. `unknown-key`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    ApiAccessAccount => "api-access-account",
+    ApiRule => "api-rule",
+    AutoscalingRange => "autoscaling-range",
+    ChartVersionRange => "chart-version-range",
+    DependencyCycle => "dependency-cycle",
+    DisruptionBudget => "disruption-budget",
+    DisruptionBudgetRequired => "disruption-budget-required",
+    DuplicateHostname => "duplicate-hostname",
+    DuplicateKey => "duplicate-key",
+    DuplicateName => "duplicate-name",
+    EmptyFile => "empty-file",
+    EnvExpansion => "env-expansion",
+    EnvReference => "env-reference",
+    EnvironmentExists => "environment-exists",
+    FileTooLarge => "file-too-large",
+    ForeignAccount => "foreign-account",
+    InvalidArgument => "invalid-argument",
+    InvalidDigest => "invalid-digest",
+    InvalidHostPattern => "invalid-host-pattern",
+    InvalidHostname => "invalid-hostname",
+    InvalidName => "invalid-name",
+    InvalidPath => "invalid-path",
+    InvalidRepository => "invalid-repository",
+    InvalidValue => "invalid-value",
+    InvalidValuePath => "invalid-value-path",
+    MissingDomain => "missing-domain",
+    MissingField => "missing-field",
+    MissingGateway => "missing-gateway",
+    MissingImage => "missing-image",
+    MissingIngressNamespace => "missing-ingress-namespace",
+    MissingSecretStore => "missing-secret-store",
+    MissingTier => "missing-tier",
+    MutableTag => "mutable-tag",
+    NameTooLong => "name-too-long",
+    NoStack => "no-stack",
+    NoTemplate => "no-template",
+    NotAReviewEnvironment => "not-a-review-environment",
+    NotUtf8 => "not-utf8",
+    OutOfRange => "out-of-range",
+    PlaintextSecret => "plaintext-secret",
+    ProbeHandler => "probe-handler",
+    RbacVerb => "rbac-verb",
+    RbacWide => "rbac-wide",
+    RegistryAllowList => "registry-allow-list",
+    RegistryNotAllowed => "registry-not-allowed",
+    ReplicasRequired => "replicas-required",
+    ReservedName => "reserved-name",
+    ReservedNamespace => "reserved-namespace",
+    ResourcesRequired => "resources-required",
+    SecretStoreProvider => "secret-store-provider",
+    SharedObject => "shared-object",
+    SingleWriterVolume => "single-writer-volume",
+    SpecFileLink => "spec-file-link",
+    SpecFileName => "spec-file-name",
+    SseTimeout => "sse-timeout",
+    TemplateTier => "template-tier",
+    TierInStack => "tier-in-stack",
+    TlsRequired => "tls-required",
+    UnknownChart => "unknown-chart",
+    UnknownConnection => "unknown-connection",
+    UnknownDependency => "unknown-dependency",
+    UnknownEnvironment => "unknown-environment",
+    UnknownKey => "unknown-key",
+    UnknownPort => "unknown-port",
+    UnknownSecret => "unknown-secret",
+    UnknownService => "unknown-service",
+    UnknownTag => "unknown-tag",
+    UnpinnedImage => "unpinned-image",
+    UnsupportedLayout => "unsupported-layout",
+    ValuePathConflict => "value-path-conflict",
+    WrongType => "wrong-type",
+    YamlDocuments => "yaml-documents",
+    YamlSyntax => "yaml-syntax",
+    YamlTooDeep => "yaml-too-deep",
+    YamlTooLarge => "yaml-too-large",
+    Yaml11Value => "yaml11-value",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
@@ -19,7 +134,7 @@ pub struct Diagnostic {
     /// Where the offending value (or key) was written; `None` for whole-project findings.
     pub span: Option<Span>,
     /// Stable short name of the rule, e.g. `unknown-key`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// The field path within the spec, e.g. `services.gateway.image.digest`.
     pub path: Option<FieldPath>,
@@ -29,7 +144,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             span: None,
@@ -41,7 +156,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(code, message)
@@ -232,7 +347,7 @@ impl Diagnostic {
             Severity::Warning => "warning",
         };
         out.insert("severity".into(), severity.into());
-        out.insert("code".into(), self.code.into());
+        out.insert("code".into(), self.code.as_str().into());
         out.insert("message".into(), self.message.clone().into());
         if let Some(span) = self.span {
             out.insert("file".into(), sources.file(span.file).path.clone().into());
@@ -336,7 +451,7 @@ mod tests {
     fn renders_as_json_and_github_annotations() {
         let mut sources = Sources::default();
         let file = sources.add("environments/staging.yaml".into(), "a: 1\n".into());
-        let d = Diagnostic::error("wrong-type", "expected a string, found 100%")
+        let d = Diagnostic::error(Code::WrongType, "expected a string, found 100%")
             .at(Span {
                 file,
                 line: 1,
@@ -380,5 +495,23 @@ mod snippet_tests {
         let text = printable("x\n::error file=a::injected\r\u{2028}y");
         assert!(!text.contains(['\n', '\r', '\u{2028}']));
         assert!(printable(&"z".repeat(5000)).chars().count() <= MESSAGE_CHARS + 1);
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::Code;
+
+    #[test]
+    fn codes_are_distinct_kebab_case_names() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert!(names.iter().all(|n| {
+            n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }));
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "two codes share a name");
     }
 }

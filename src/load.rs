@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::node::{self, Node, RawValue};
 use crate::source::{FileId, Sources, Span};
 
@@ -74,7 +74,7 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
                 let file = sources.add(display, String::new());
                 let message =
                     format!("spec file is {size} bytes, over the limit of {MAX_FILE_BYTES}");
-                Err(Diagnostic::error("file-too-large", message).at(start(file)))
+                Err(Diagnostic::error(Code::FileTooLarge, message).at(start(file)))
             }
             Contents::NotUtf8 {
                 lossy,
@@ -85,7 +85,7 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
                 let span = Span { file, line, column };
                 let help = "save the file as UTF-8";
                 Err(
-                    Diagnostic::error("not-utf8", "spec file is not valid UTF-8")
+                    Diagnostic::error(Code::NotUtf8, "spec file is not valid UTF-8")
                         .at(span)
                         .help(help),
                 )
@@ -114,7 +114,7 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
             "create it with the stack's services; each environment file holds only what differs";
         return Ok(Loaded::Invalid(
             sources,
-            vec![Diagnostic::error("no-stack", message).help(help)],
+            vec![Diagnostic::error(Code::NoStack, message).help(help)],
         ));
     };
     Ok(Loaded::Specs(Specs {
@@ -166,11 +166,11 @@ fn refused_file(kind: SpecFile, name: &str) -> Option<Diagnostic> {
     match kind {
         SpecFile::Spec => None,
         SpecFile::OtherExtension => Some(
-            Diagnostic::error("spec-file-name", format!("`{name}` is not read: spec files end in `.yaml`"))
+            Diagnostic::error(Code::SpecFileName, format!("`{name}` is not read: spec files end in `.yaml`"))
                 .help(format!("rename it to `{}.yaml`", name.trim_end_matches(".yml"))),
         ),
         SpecFile::Link => Some(
-            Diagnostic::error("spec-file-link", format!("`{name}` is a symbolic link"))
+            Diagnostic::error(Code::SpecFileLink, format!("`{name}` is a symbolic link"))
                 .expected("a regular file inside environments/")
                 .help("a link could make a build read files outside the project; copy the file instead"),
         ),
@@ -205,7 +205,7 @@ fn yaml11_chart_values(document: &Document, sources: &Sources) -> Vec<Diagnostic
                     if let Some((meaning, fix)) = yaml11_meaning(text) {
                         out.push(
                             Diagnostic::error(
-                                "yaml11-value",
+                                Code::Yaml11Value,
                                 format!("`{text}` is a string to mcpstack, but Helm reads it as {meaning}"),
                             )
                             .at(node.span)
@@ -359,7 +359,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
         let message = "spec file has no content";
         let help =
             "an environment file needs at least `tier:`; delete the file to remove the environment";
-        return Err(Diagnostic::error("empty-file", message)
+        return Err(Diagnostic::error(Code::EmptyFile, message)
             .at(start(file))
             .help(help));
     }
@@ -390,7 +390,7 @@ fn syntax_error(message: &str) -> Diagnostic {
     if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
         let key = rest.split(',').next().unwrap_or(rest).trim();
         return Diagnostic::error(
-            "duplicate-key",
+            Code::DuplicateKey,
             format!("key `{key}` appears twice in one mapping"),
         )
         .help("keep one of the two entries; YAML does not merge repeated keys");
@@ -398,24 +398,27 @@ fn syntax_error(message: &str) -> Diagnostic {
     if message.starts_with("budget breached: Depth")
         || message.starts_with("recursion limit exceeded")
     {
-        return Diagnostic::error("yaml-too-deep", "the document nests deeper than a spec can")
-            .help("a spec nests a few levels; check for unbalanced `[` or `{`");
+        return Diagnostic::error(
+            Code::YamlTooDeep,
+            "the document nests deeper than a spec can",
+        )
+        .help("a spec nests a few levels; check for unbalanced `[` or `{`");
     }
     if message.starts_with("budget breached") {
         return Diagnostic::error(
-            "yaml-too-large",
+            Code::YamlTooLarge,
             "the document expands to too many nodes (an alias bomb?)",
         )
         .help("a spec file needs no deeply repeated aliases; write the values out");
     }
     if message.starts_with("multiple YAML documents") {
         return Diagnostic::error(
-            "yaml-documents",
+            Code::YamlDocuments,
             "a spec file holds one YAML document; this `---` starts a second",
         )
         .help("split the documents into files of their own, or remove the `---`");
     }
-    Diagnostic::error("yaml-syntax", format!("invalid YAML: {message}"))
+    Diagnostic::error(Code::YamlSyntax, format!("invalid YAML: {message}"))
         .help("check the indentation and the `key: value` structure around this line")
 }
 
@@ -458,7 +461,7 @@ mod tests {
     #[test]
     fn duplicate_keys_are_errors() {
         let error = parse(FileId(0), "a: 1\na: 2\n").expect_err("duplicate");
-        assert_eq!(error.code, "duplicate-key");
+        assert_eq!(error.code, Code::DuplicateKey);
         assert_eq!(error.message, "key `a` appears twice in one mapping");
         assert_eq!(error.span.map(|s| s.line), Some(2));
     }
@@ -473,11 +476,11 @@ mod tests {
             ));
         }
         let error = parse(FileId(0), &bomb.join("\n")).expect_err("bomb");
-        assert_eq!(error.code, "yaml-too-large");
+        assert_eq!(error.code, Code::YamlTooLarge);
         let deep = format!("x: {}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(
             parse(FileId(0), &deep).expect_err("deep").code,
-            "yaml-too-deep"
+            Code::YamlTooDeep
         );
         let mut nested = String::from("a:\n");
         for level in 1..=70 {
@@ -492,14 +495,14 @@ mod tests {
             .expect("spawn")
             .join()
             .expect("no panic");
-        assert_eq!(code, "yaml-too-deep");
+        assert_eq!(code, Code::YamlTooDeep);
         assert_eq!(
             parse(FileId(0), "a: 1\n---\nb: 2\n").expect_err("two").code,
-            "yaml-documents"
+            Code::YamlDocuments
         );
         assert_eq!(
             parse(FileId(0), "a:\n\tb: 1\n").expect_err("tab").code,
-            "yaml-syntax"
+            Code::YamlSyntax
         );
     }
 
@@ -525,7 +528,7 @@ mod tests {
             parse(FileId(0), "# only a comment\n")
                 .expect_err("empty")
                 .code,
-            "empty-file"
+            Code::EmptyFile
         );
     }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use crate::command::exit;
 use crate::compile;
-use crate::diagnostic::{Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
 use crate::image::{self, ImageRef};
 use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
@@ -133,7 +133,7 @@ pub fn find_target(stack: &Node, name: &str) -> Result<Target, Diagnostic> {
             .map(|(n, _)| n.as_str())
             .collect();
         let mut diagnostic = Diagnostic::error(
-            "unknown-chart",
+            Code::UnknownChart,
             format!("chart `{chart}` is not defined in the stack file"),
         )
         .expected(one_of(
@@ -146,7 +146,7 @@ pub fn find_target(stack: &Node, name: &str) -> Result<Target, Diagnostic> {
         return Err(diagnostic);
     }
     let mut diagnostic = Diagnostic::error(
-        "unknown-service",
+        Code::UnknownService,
         format!("service `{name}` is not defined in the stack file"),
     )
     .expected(one_of(
@@ -176,7 +176,7 @@ fn find_environment<'a>(specs: &'a Specs, name: &str) -> Result<&'a Document, Di
     }
     let names = specs.environments.iter().map(|(n, _)| n.as_str());
     let mut diagnostic =
-        Diagnostic::error("unknown-environment", format!("no environment `{name}`")).expected(
+        Diagnostic::error(Code::UnknownEnvironment, format!("no environment `{name}`")).expected(
             one_of(names.clone(), "an environment file in environments/"),
         );
     if let Some(near) = did_you_mean(name, names) {
@@ -192,7 +192,7 @@ pub(crate) fn digest_problem(digest: &str) -> Option<Diagnostic> {
     }
     Some(
         Diagnostic::error(
-            "invalid-digest",
+            Code::InvalidDigest,
             format!("`{digest}` is not an image digest"),
         )
         .expected("`sha256:` followed by 64 lowercase hex digits")
@@ -492,7 +492,7 @@ fn resolve(
         Err(registry::Failure::NotFound) => {
             let path = target.tag_path();
             let diagnostic = Diagnostic::error(
-                "unknown-tag",
+                Code::UnknownTag,
                 format!("the registry has no image {reference}"),
             )
             .at(merged.locate(&path).span)
@@ -599,7 +599,7 @@ impl Splice {
 fn unsupported(span: Span, keys: &[String], why: &str) -> Diagnostic {
     let path = path_of(keys);
     Diagnostic::error(
-        "unsupported-layout",
+        Code::UnsupportedLayout,
         format!("cannot set `{path}` here: {why}"),
     )
     .at(span)
@@ -1221,12 +1221,12 @@ mod tests {
     fn refuses_what_it_cannot_edit_safely() {
         let folded =
             "services:\n  api:\n    image:\n      digest: >-\n        sha256:aa\n        bb\n";
-        assert_eq!(refused(folded, PATH).code, "unsupported-layout");
+        assert_eq!(refused(folded, PATH).code, Code::UnsupportedLayout);
         let anchored =
             "services:\n  api:\n    image: &img\n      tag: x\n  web:\n    image: *img\n";
-        assert_eq!(refused(anchored, PATH).code, "unsupported-layout");
+        assert_eq!(refused(anchored, PATH).code, Code::UnsupportedLayout);
         let scalar_image = "services:\n  api:\n    image: ghcr.io/a:1\n";
-        assert_eq!(refused(scalar_image, PATH).code, "unsupported-layout");
+        assert_eq!(refused(scalar_image, PATH).code, Code::UnsupportedLayout);
     }
 
     #[test]

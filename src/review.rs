@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::Error;
 use crate::command::exit;
-use crate::diagnostic::{Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
 use crate::hostname;
 use crate::load::{self, Specs};
 use crate::lower;
@@ -288,7 +288,7 @@ fn read_template(root: &Path) -> Result<Option<String>, Error> {
 }
 
 fn no_template() -> Diagnostic {
-    Diagnostic::error("no-template", format!("no review template {TEMPLATE_PATH}"))
+    Diagnostic::error(Code::NoTemplate, format!("no review template {TEMPLATE_PATH}"))
         .expected("a partial environment file with at least `tier: review`")
         .help(format!(
             "create {TEMPLATE_PATH} with what review environments change, e.g. `tier: review` and one replica per service"
@@ -396,7 +396,7 @@ pub fn add(
 /// `review remove` deletes only review environments, so `review add` creates only those.
 fn not_review_template() -> Diagnostic {
     Diagnostic::error(
-        "template-tier",
+        Code::TemplateTier,
         format!("{TEMPLATE_PATH} does not make a review environment"),
     )
     .path(FieldPath::root().key("tier"))
@@ -405,7 +405,7 @@ fn not_review_template() -> Diagnostic {
 
 fn bad_name(raw: &str, why: &str) -> Diagnostic {
     Diagnostic::error(
-        "invalid-name",
+        Code::InvalidName,
         format!("{raw:?} cannot name a review environment: {why}"),
     )
     .expected("a name with ASCII letters or digits, e.g. a branch name or a pull request number")
@@ -421,7 +421,7 @@ fn taken(root: &Path, specs: &Specs, name: &str, raw: &str) -> Option<Diagnostic
     if name == stack {
         return Some(
             Diagnostic::error(
-                "reserved-name",
+                Code::ReservedName,
                 format!("{from}`{stack}` names the shared stack file, not an environment"),
             )
             .help("choose another name"),
@@ -433,7 +433,7 @@ fn taken(root: &Path, specs: &Specs, name: &str, raw: &str) -> Option<Diagnostic
         return None;
     }
     let mut diagnostic = Diagnostic::error(
-        "environment-exists",
+        Code::EnvironmentExists,
         format!("{from}environment `{name}` already exists"),
     )
     .expected("a name no environment has; `review add` never overwrites a file");
@@ -454,7 +454,7 @@ fn image_pins(stack: &Node, images: &[String]) -> Result<Vec<(Target, String)>, 
         let Some((name, digest)) = image.split_once('=') else {
             problems.push(
                 Diagnostic::error(
-                    "invalid-argument",
+                    Code::InvalidArgument,
                     format!("`--image {image}` is not SERVICE=DIGEST"),
                 )
                 .expected("`--image SERVICE=sha256:<64 hex digits>`"),
@@ -465,7 +465,7 @@ fn image_pins(stack: &Node, images: &[String]) -> Result<Vec<(Target, String)>, 
         let digest_problem = pin::digest_problem(digest.trim());
         match (target, digest_problem) {
             (Ok(target), None) if pins.iter().any(|(t, _)| *t == target) => problems.push(
-                Diagnostic::error("invalid-argument", format!("`{name}` is pinned twice"))
+                Diagnostic::error(Code::InvalidArgument, format!("`{name}` is pinned twice"))
                     .help("give one `--image` per service"),
             ),
             (Ok(target), None) => pins.push((target, digest.trim().to_owned())),
@@ -540,7 +540,7 @@ fn find_review(root: &Path, specs: &Specs, raw: &str) -> Result<Result<String, D
         .filter(|n| tier(specs, n) == Some(Tier::Review))
         .collect();
     let mut diagnostic = Diagnostic::error(
-        "unknown-environment",
+        Code::UnknownEnvironment,
         format!("no review environment for {raw:?}"),
     )
     .expected(pin::one_of(
@@ -573,7 +573,7 @@ fn not_review(specs: &Specs, name: &str) -> Option<Diagnostic> {
     });
     Some(
         Diagnostic::error(
-            "not-a-review-environment",
+            Code::NotAReviewEnvironment,
             format!("`{name}` is {what}; `review remove` deletes only review environments"),
         )
         .at(document.root.locate(&path).span)

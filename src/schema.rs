@@ -4,7 +4,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::Value as Json;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::node::{FieldPath, Node, Segment};
 use crate::spec::Values;
 
@@ -156,12 +156,15 @@ impl Validator {
                 if scope == Scope::Layered {
                     return;
                 }
-                Diagnostic::error("invalid-value", format!("unexpected {found} at `{path}`"))
-                    .expected(expected_for(self.subschema(&path)))
-                    .help(type_help(document.at(&path), self.subschema(&path)))
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("unexpected {found} at `{path}`"),
+                )
+                .expected(expected_for(self.subschema(&path)))
+                .help(type_help(document.at(&path), self.subschema(&path)))
             }
             Kind::Type { .. } => Diagnostic::error(
-                "wrong-type",
+                Code::WrongType,
                 format!(
                     "expected {}, found {found}",
                     expected_for(self.subschema(&path))
@@ -175,9 +178,11 @@ impl Validator {
                     .at(&path)
                     .map(|n| n.to_json().to_string())
                     .unwrap_or_default();
-                let mut d =
-                    Diagnostic::error("invalid-value", format!("{given} is not one of {choices}"))
-                        .expected(format!("one of {choices}"));
+                let mut d = Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("{given} is not one of {choices}"),
+                )
+                .expected(format!("one of {choices}"));
                 if let (Some(text), Some(list)) =
                     (document.at(&path).map(Node::to_json), options.as_array())
                     && let Some(text) = text.as_str()
@@ -194,7 +199,7 @@ impl Validator {
                     .unwrap_or_default();
                 let what = description_of(self.subschema(&path));
                 let mut d = Diagnostic::error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     format!("{given} is not in the expected format"),
                 )
                 .expected(what);
@@ -206,20 +211,20 @@ impl Validator {
                     d = d.help(help);
                 }
                 if path.0.last() == Some(&Segment::Key("digest".to_owned())) {
-                    d = Diagnostic::error("invalid-digest", format!("{given} is not an image digest"))
+                    d = Diagnostic::error(Code::InvalidDigest, format!("{given} is not an image digest"))
                         .expected("`sha256:` followed by 64 lowercase hex digits")
                         .help("copy the digest from your registry, e.g. `docker buildx imagetools inspect IMAGE:TAG`");
                 }
                 d
             }
             Kind::Minimum { limit } => Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 format!("value is below the minimum of {limit}"),
             )
             .expected(format!("a number >= {limit}"))
             .help(format!("e.g. `{limit}`")),
             Kind::Maximum { limit } => Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 format!("value is above the maximum of {limit}"),
             )
             .expected(format!("a number <= {limit}"))
@@ -233,7 +238,7 @@ impl Validator {
                     .and_then(|e| e.first())
                     .map(|e| format!("e.g. `{name}: {e}`"));
                 let mut d = Diagnostic::error(
-                    "missing-field",
+                    Code::MissingField,
                     format!("missing required field {property}"),
                 )
                 .expected(format!(
@@ -245,7 +250,7 @@ impl Validator {
                 }
                 d
             }
-            _ => Diagnostic::error("invalid-value", error.to_string()),
+            _ => Diagnostic::error(Code::InvalidValue, error.to_string()),
         };
         out.push(diagnostic.at(located.span).path(path));
     }
@@ -254,7 +259,7 @@ impl Validator {
         let path = parent.key(key);
         let located = document.locate_key(&path);
         let known = self.property_names(parent);
-        let mut diagnostic = Diagnostic::error("unknown-key", format!("unknown field `{key}`"))
+        let mut diagnostic = Diagnostic::error(Code::UnknownKey, format!("unknown field `{key}`"))
             .at(located.span)
             .path(path)
             .expected(format!(

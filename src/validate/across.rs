@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::load::Document;
 use crate::model;
 use crate::node::Node;
@@ -68,7 +68,7 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                         false => format!("{kind} `{namespace}/{name}`"),
                     };
                     out.push(
-                        Diagnostic::error("shared-object", format!("environments `{other}` and `{}` both render {shown}", env.name))
+                        Diagnostic::error(Code::SharedObject, format!("environments `{other}` and `{}` both render {shown}", env.name))
                             .at(origin.span)
                             .path(origin.path)
                             .expected("objects of each environment's own: its own namespace and names")
@@ -93,7 +93,7 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                         None => (rendered.merged.locate(&at).span, at),
                     };
                     out.push(
-                        Diagnostic::error("duplicate-hostname", format!("`{}{}` of `{unit}` is also served in environment `{other}`", route.0, route.1))
+                        Diagnostic::error(Code::DuplicateHostname, format!("`{}{}` of `{unit}` is also served in environment `{other}`", route.0, route.1))
                             .at(at.0)
                             .path(at.1)
                             .expected("a hostname of this environment's own")
@@ -154,7 +154,7 @@ fn flux_unit_collision(rendered: &Rendered<'_>, other: &str, name: &str) -> Diag
         None => (rendered.own.root.span, None),
     };
     let mut diagnostic = Diagnostic::error(
-        "shared-object",
+        Code::SharedObject,
         format!("Flux unit `{name}` of environment `{env}` is also a unit of environment `{other}`"),
     )
     .at(span)

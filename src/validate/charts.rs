@@ -1,6 +1,6 @@
 //! Charts: where they come from and which version.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::lower;
 use crate::spec::Tier;
 
@@ -29,7 +29,7 @@ impl ChartContext<'_> {
             if missing {
                 out.push(
                     self.error(
-                        "missing-field",
+                        Code::MissingField,
                         self.path(),
                         format!("chart `{}` has no `{field}`", self.chart),
                     )
@@ -42,7 +42,7 @@ impl ChartContext<'_> {
         {
             out.push(
                 self.error(
-                    "invalid-repository",
+                    Code::InvalidRepository,
                     self.path().key("repository"),
                     format!("chart repository `{repository}` is neither `oci://` nor `https://`"),
                 )
@@ -56,7 +56,7 @@ impl ChartContext<'_> {
         {
             let path = self.path().key("version");
             out.push(
-                Diagnostic::error("chart-version-range", format!("production chart `{}` names the version range `{version}`", self.chart))
+                Diagnostic::error(Code::ChartVersionRange, format!("production chart `{}` names the version range `{version}`", self.chart))
                     .at(self.production_span(&path))
                     .path(path)
                     .expected("an exact version such as `16.4.5`")

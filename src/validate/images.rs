@@ -1,7 +1,7 @@
 //! Images: a repository for every service, digests, mutable tags, chart image pins and
 //! allowed registries.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::image;
 use crate::spec::Tier;
 
@@ -14,7 +14,7 @@ impl Context<'_> {
         if image.repository.is_none() {
             out.push(
                 self.error(
-                    "missing-image",
+                    Code::MissingImage,
                     path.clone(),
                     format!("service `{}` has no image repository", self.service),
                 )
@@ -27,7 +27,7 @@ impl Context<'_> {
         {
             out.push(
                 self.error(
-                    "invalid-digest",
+                    Code::InvalidDigest,
                     path.key("digest"),
                     format!("`{digest}` is not an image digest"),
                 )
@@ -41,7 +41,7 @@ impl Context<'_> {
         {
             let at = path.key("tag");
             out.push(
-                Diagnostic::error("mutable-tag", format!("production image of `{}` names the mutable tag `{t}`", self.service))
+                Diagnostic::error(Code::MutableTag, format!("production image of `{}` names the mutable tag `{t}`", self.service))
                     .at(self.merged.locate(&at).span)
                     .path(at)
                     .expected("the release tag the digest was taken from, e.g. `1.4.2`")
@@ -66,7 +66,7 @@ impl Context<'_> {
                 None => self.merged.locate(&at).span,
             };
             out.push(
-                Diagnostic::error("unpinned-image", format!("production image of `{}` is not pinned by digest ({shown})", self.service))
+                Diagnostic::error(Code::UnpinnedImage, format!("production image of `{}` is not pinned by digest ({shown})", self.service))
                     .at(span)
                     .path(path.key("digest"))
                     .expected("`image.digest: sha256:<64 hex digits>` in the production file")
@@ -87,7 +87,7 @@ impl Context<'_> {
             };
             out.push(
                 Diagnostic::warning(
-                    "mutable-tag",
+                    Code::MutableTag,
                     format!("`{}` in `{}` runs {what}", self.service, self.env),
                 )
                 .at(self.merged.locate(&at).span)
@@ -107,7 +107,7 @@ impl ChartContext<'_> {
         if images.is_empty() {
             let path = self.path().key("images");
             out.push(
-                Diagnostic::error("unpinned-image", format!("production chart `{}` pins none of its images", self.chart))
+                Diagnostic::error(Code::UnpinnedImage, format!("production chart `{}` pins none of its images", self.chart))
                     .at(self.production_span(&path))
                     .path(path)
                     .expected("`images: {NAME: {digest: sha256:...}}` for every image the chart runs")
@@ -123,7 +123,7 @@ impl ChartContext<'_> {
                 .map(|t| format!("tag `{t}`"))
                 .unwrap_or_else(|| "no digest".to_owned());
             out.push(
-                Diagnostic::error("unpinned-image", format!("production image `{image}` of chart `{}` is not pinned by digest ({shown})", self.chart))
+                Diagnostic::error(Code::UnpinnedImage, format!("production image `{image}` of chart `{}` is not pinned by digest ({shown})", self.chart))
                     .at(self.production_span(&path))
                     .path(path.key("digest"))
                     .expected("`digest: sha256:<64 hex digits>`"),
@@ -157,7 +157,7 @@ impl ChartContext<'_> {
                 None => (image.clone(), self.merged.locate_key(&image).span),
             };
             out.push(
-                Diagnostic::error("registry-not-allowed", format!("production image `{runs}` of chart `{}` comes from `{registry}`, which is not an allowed registry", self.chart))
+                Diagnostic::error(Code::RegistryNotAllowed, format!("production image `{runs}` of chart `{}` comes from `{registry}`, which is not an allowed registry", self.chart))
                     .at(span)
                     .path(path)
                     .expected(format!("one of {}", allowed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")))

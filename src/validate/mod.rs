@@ -20,7 +20,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::hostname;
 use crate::load::Document;
 use crate::lower;
@@ -50,7 +50,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         let path = FieldPath::root().key("global").key("hostPattern");
         out.push(
             Diagnostic::error(
-                "invalid-host-pattern",
+                Code::InvalidHostPattern,
                 format!("hostname pattern `{pattern}` has a placeholder mcpstack does not know"),
             )
             .at(merged.locate(&path).span)
@@ -68,7 +68,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         };
         out.push(
             Diagnostic::error(
-                "invalid-name",
+                Code::InvalidName,
                 format!("namespace `{namespace}`{origin} {problem}"),
             )
             .at(span)
@@ -159,7 +159,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
     {
         let path = FieldPath::root().key("global").key("allowedRegistries");
         out.push(
-            Diagnostic::error("registry-allow-list", format!("production environment `{name}` does not list the registries its images may come from"))
+            Diagnostic::error(Code::RegistryAllowList, format!("production environment `{name}` does not list the registries its images may come from"))
                 .at(own.root.span)
                 .path(path)
                 .expected("`global.allowedRegistries: [ghcr.io, ...]`")
@@ -228,7 +228,7 @@ impl Context<'_> {
         service_path(self.service)
     }
 
-    fn error(&self, code: &'static str, path: FieldPath, message: String) -> Diagnostic {
+    fn error(&self, code: Code, path: FieldPath, message: String) -> Diagnostic {
         Diagnostic::error(code, message)
             .at(self.merged.locate(&path).span)
             .path(path)
@@ -251,7 +251,7 @@ impl ChartContext<'_> {
         FieldPath::root().key("charts").key(self.chart)
     }
 
-    fn error(&self, code: &'static str, path: FieldPath, message: String) -> Diagnostic {
+    fn error(&self, code: Code, path: FieldPath, message: String) -> Diagnostic {
         Diagnostic::error(code, message)
             .at(self.merged.locate(&path).span)
             .path(path)
@@ -279,16 +279,16 @@ pub fn rendered(
     let mut out = Vec::new();
     // One spec value renders into several objects (a label into every object of the
     // unit, a Flux setting into every Kustomization): report each value once.
-    let mut reported: std::collections::BTreeSet<(crate::source::Span, &'static str)> =
+    let mut reported: std::collections::BTreeSet<(crate::source::Span, Code)> =
         std::collections::BTreeSet::new();
     for (unit, object) in crate::render::unit_objects(part_of, env) {
         for (at, why) in crate::plaintext::in_object(&object) {
             let origin = api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
-            if !reported.insert((origin.span, "plaintext-secret")) {
+            if !reported.insert((origin.span, Code::PlaintextSecret)) {
                 continue;
             }
             out.push(secrets::plaintext_error(
-                Diagnostic::error("plaintext-secret", why)
+                Diagnostic::error(Code::PlaintextSecret, why)
                     .at(origin.span)
                     .path(origin.path),
                 "keep credentials in a Secret declared under `secrets` and reference it (`secretKeyRef`, `envFrom`, a chart's `existingSecret` or `valuesFrom`); in a command line, pass `$(VAR)` of an env var that reads the Secret".to_owned(),
@@ -303,13 +303,13 @@ pub fn rendered(
                 merged,
                 own.root.span,
             );
-            if !reported.insert((origin.span, "api-rule")) {
+            if !reported.insert((origin.span, Code::ApiRule)) {
                 continue;
             }
             let kind = object["kind"].as_str().unwrap_or_default();
             let name = object["metadata"]["name"].as_str().unwrap_or_default();
             let mut diagnostic = Diagnostic::error(
-                "api-rule",
+                Code::ApiRule,
                 format!(
                     "{} (the cluster would refuse {kind} `{}` at `{}`)",
                     violation.message,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::hostname;
 use crate::load::Document;
 use crate::node::FieldPath;
@@ -19,7 +19,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
         let path = FieldPath::root().key("tier");
         out.push(
             Diagnostic::error(
-                "tier-in-stack",
+                Code::TierInStack,
                 "the stack file describes every environment and has no tier",
             )
             .at(root.locate_key(&path).span)
@@ -32,7 +32,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
     {
         let path = FieldPath::root().key("name");
         out.push(
-            Diagnostic::error("invalid-name", format!("stack name `{name}` {problem}"))
+            Diagnostic::error(Code::InvalidName, format!("stack name `{name}` {problem}"))
                 .at(root.locate(&path).span)
                 .path(path)
                 .expected("a DNS label: lowercase letters, digits and `-`, at most 63 characters")
@@ -55,7 +55,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
         if name == crate::render::flux::NAMESPACE_UNIT {
             out.push(
                 Diagnostic::error(
-                    "reserved-name",
+                    Code::ReservedName,
                     format!("`{name}` is reserved for the environment's namespace unit"),
                 )
                 .at(span)
@@ -65,7 +65,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
         }
         if let Some(problem) = hostname::service_name_problem(name) {
             out.push(
-                Diagnostic::error("invalid-name", format!("{noun} name `{name}` {problem}"))
+                Diagnostic::error(Code::InvalidName, format!("{noun} name `{name}` {problem}"))
                     .at(span)
                     .path(path.clone())
                     .expected("a DNS label starting with a letter: lowercase letters, digits and `-`, at most 63 characters")
@@ -74,7 +74,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
         }
         if section == "charts" && name.len() > MAX_RELEASE_NAME {
             out.push(
-                Diagnostic::error("name-too-long", format!("chart name `{name}` is {} characters long; Helm release names have at most {MAX_RELEASE_NAME}", name.len()))
+                Diagnostic::error(Code::NameTooLong, format!("chart name `{name}` is {} characters long; Helm release names have at most {MAX_RELEASE_NAME}", name.len()))
                     .at(span)
                     .path(path.clone()),
             );
@@ -87,7 +87,7 @@ pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
         {
             out.push(
                 Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     format!("`{name}` names both a service and a chart"),
                 )
                 .at(span)
@@ -115,7 +115,7 @@ pub fn environment_file(
     if let Some(problem) = hostname::label_problem(name) {
         out.push(
             Diagnostic::error(
-                "invalid-name",
+                Code::InvalidName,
                 format!("environment name `{name}` {problem}"),
             )
             .at(root.span)
@@ -129,7 +129,7 @@ pub fn environment_file(
     if values.tier.is_none() {
         out.push(
             Diagnostic::error(
-                "missing-tier",
+                Code::MissingTier,
                 format!("environment `{name}` does not say its tier"),
             )
             .at(root.span)
@@ -175,9 +175,9 @@ pub fn environment_file(
                 .join(", ");
             let mut diagnostic = Diagnostic::error(
                 if section == "charts" {
-                    "unknown-chart"
+                    Code::UnknownChart
                 } else {
-                    "unknown-service"
+                    Code::UnknownService
                 },
                 format!("{noun} `{name}` is not defined in the stack file"),
             )
@@ -212,7 +212,7 @@ pub(super) fn unit_names(
         }
         out.push(
             Diagnostic::error(
-                "name-too-long",
+                Code::NameTooLong,
                 format!("Flux unit name `{flux_name}` is {} characters long, over the limit of 63", flux_name.len()),
             )
             .at(own.root.span)
@@ -240,7 +240,7 @@ fn named_entries(root: &Node, out: &mut Vec<Diagnostic>) {
             };
             let path = FieldPath::root().key(section).key(name);
             out.push(
-                Diagnostic::error("invalid-name", format!("{noun} name `{name}` {problem}"))
+                Diagnostic::error(Code::InvalidName, format!("{noun} name `{name}` {problem}"))
                     .at(root.locate_key(&path).span)
                     .path(path)
                     .expected(
@@ -270,7 +270,7 @@ pub(super) fn namespaces(merged: &Node, namespace: &str, out: &mut Vec<Diagnosti
     if RESERVED_NAMESPACES.contains(&namespace) {
         let path = global.key("namespace");
         out.push(
-            Diagnostic::error("reserved-namespace", format!("namespace `{namespace}` belongs to the cluster"))
+            Diagnostic::error(Code::ReservedNamespace, format!("namespace `{namespace}` belongs to the cluster"))
                 .at(merged.locate(&path).span)
                 .path(path)
                 .expected("a namespace of the environment's own, e.g. `mcp-staging`")
@@ -291,7 +291,7 @@ pub(super) fn namespaces(merged: &Node, namespace: &str, out: &mut Vec<Diagnosti
         };
         if let Some(problem) = hostname::label_problem(name) {
             out.push(
-                Diagnostic::error("invalid-name", format!("namespace `{name}` {problem}"))
+                Diagnostic::error(Code::InvalidName, format!("namespace `{name}` {problem}"))
                     .at(merged.locate(&path).span)
                     .path(path)
                     .expected("a namespace name: a DNS label such as `ingress-nginx`"),
@@ -304,7 +304,7 @@ pub(super) fn namespaces(merged: &Node, namespace: &str, out: &mut Vec<Diagnosti
     {
         out.push(
             Diagnostic::error(
-                "invalid-path",
+                Code::InvalidPath,
                 format!("Flux path `{path}` leaves the repository"),
             )
             .at(merged.locate(&flux_path).span)
@@ -333,7 +333,7 @@ pub(super) fn target_namespace(
         .key(chart)
         .key("targetNamespace");
     out.push(
-        Diagnostic::error("reserved-namespace", format!("chart `{chart}` installs into `{target}`, which belongs to the cluster"))
+        Diagnostic::error(Code::ReservedNamespace, format!("chart `{chart}` installs into `{target}`, which belongs to the cluster"))
             .at(merged.locate(&path).span)
             .path(path)
             .expected("no `targetNamespace` (the environment's namespace), or one of the stack's own")

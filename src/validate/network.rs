@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::load::Document;
 use crate::node::{FieldPath, Node};
 use crate::spec::Values;
@@ -29,7 +29,7 @@ pub(super) fn connections(
                 Some(_) => format!("`{name}` connects to `{target}`, which is disabled in `{env}`"),
                 None => format!("`{name}` connects to `{target}`, which is not a service or chart"),
             };
-            let mut diagnostic = Diagnostic::error("unknown-connection", problem)
+            let mut diagnostic = Diagnostic::error(Code::UnknownConnection, problem)
                 .at(merged.locate(&path).span)
                 .path(path);
             if let Some(near) = did_you_mean(target, units.keys().copied())
@@ -46,7 +46,7 @@ pub(super) fn connections(
     if let Some((name, _)) = units.iter().find(|(_, u)| u.enabled && u.exposed) {
         let path = FieldPath::root().key("global").key("network");
         out.push(
-            Diagnostic::error("missing-ingress-namespace", format!("`{name}` is exposed, but the network policies do not say where its traffic comes from"))
+            Diagnostic::error(Code::MissingIngressNamespace, format!("`{name}` is exposed, but the network policies do not say where its traffic comes from"))
                 .at(own.root.span)
                 .path(path)
                 .expected("`global.network.ingressNamespace` (the ingress controller's namespace) or `global.gateway.namespace`")

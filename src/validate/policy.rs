@@ -1,6 +1,6 @@
 //! The production policy.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::lower;
 use crate::spec::{self, Tier};
 
@@ -26,7 +26,7 @@ impl Context<'_> {
                 "repository"
             };
             out.push(
-                self.error("registry-not-allowed", self.path().key("image").key(field), format!("production image `{}` comes from `{registry}`, which is not an allowed registry", image.name))
+                self.error(Code::RegistryNotAllowed, self.path().key("image").key(field), format!("production image `{}` comes from `{registry}`, which is not an allowed registry", image.name))
                     .expected(format!("one of {}", allowed.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")))
                     .help("mirror the image into an allowed registry, or add the registry to `global.allowedRegistries`"),
             );
@@ -69,7 +69,7 @@ impl Context<'_> {
         if !missing.is_empty() {
             out.push(
                 self.error(
-                    "resources-required",
+                    Code::ResourcesRequired,
                     self.path().key("resources"),
                     format!(
                         "production container of `{}` has no {}",
@@ -96,7 +96,7 @@ impl Context<'_> {
             .unwrap_or(spec::Routing::Ingress);
         if routing == spec::Routing::Ingress && lower::ingress_tls(ingress, self.global).is_none() {
             out.push(
-                self.error("tls-required", self.path().key("ingress"), format!("production host of `{}` is served without TLS", self.service))
+                self.error(Code::TlsRequired, self.path().key("ingress"), format!("production host of `{}` is served without TLS", self.service))
                     .expected("`ingress.tls` on the service or `global.ingress.tls`, e.g. `{clusterIssuer: letsencrypt-prod}`"),
             );
         }
@@ -112,7 +112,7 @@ impl Context<'_> {
         if autoscaling.is_none() && replicas < 2 {
             out.push(
                 self.error(
-                    "replicas-required",
+                    Code::ReplicasRequired,
                     self.path().key("replicas"),
                     format!(
                         "exposed production service `{}` runs {replicas} replica",
@@ -130,7 +130,7 @@ impl Context<'_> {
             .is_some_and(|b| b.enabled.unwrap_or(false));
         if replicas >= 2 && !budget {
             out.push(
-                self.error("disruption-budget-required", self.path().key("disruptionBudget"), format!("exposed production service `{}` runs {replicas} replicas without a disruption budget", self.service))
+                self.error(Code::DisruptionBudgetRequired, self.path().key("disruptionBudget"), format!("exposed production service `{}` runs {replicas} replicas without a disruption budget", self.service))
                     .expected("`disruptionBudget: {enabled: true}`")
                     .help("without one, a node drain may take every replica down at once"),
             );

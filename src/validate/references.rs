@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::node::Node;
 use crate::spec::{self};
 
@@ -29,7 +29,7 @@ pub(super) fn dependencies(
                     format!("`{name}` depends on `{dependency}`, which is not a service or chart")
                 }
             };
-            let mut diagnostic = Diagnostic::error("unknown-dependency", problem)
+            let mut diagnostic = Diagnostic::error(Code::UnknownDependency, problem)
                 .at(span)
                 .path(path);
             if units.contains_key(dependency.as_str()) && dependency != name {
@@ -69,7 +69,7 @@ fn secret_reference(
 ) -> Option<Diagnostic> {
     let name = reference.name;
     let error = |message: String| {
-        Diagnostic::error("unknown-secret", message)
+        Diagnostic::error(Code::UnknownSecret, message)
             .at(merged.locate(&reference.path).span)
             .path(reference.path.clone())
     };
@@ -108,7 +108,7 @@ fn secret_reference(
         .clone()
         .unwrap_or_else(|| reference.path.clone());
     let mut diagnostic = Diagnostic::error(
-        "unknown-secret",
+        Code::UnknownSecret,
         format!("secret `{name}` has no key `{key}`"),
     )
     .at(merged.locate(&key_path).span)
@@ -180,7 +180,7 @@ impl Context<'_> {
                     false => format!("`{var}` uses `$({name})`, which is not defined"),
                 };
                 out.push(
-                    Diagnostic::warning("env-expansion", problem)
+                    Diagnostic::warning(Code::EnvExpansion, problem)
                         .at(self.merged.locate(&self.path().key("env").key(var)).span)
                         .path(self.path().key("env").key(var))
                         .expected("`$(NAME)` naming a variable written above this one")
@@ -200,7 +200,7 @@ impl Context<'_> {
                 if count != 1 {
                     out.push(
                         self.error(
-                            "env-reference",
+                            Code::EnvReference,
                             self.path().key("env").key(var),
                             format!("`{var}` must reference exactly one key"),
                         )
@@ -215,7 +215,7 @@ impl Context<'_> {
             if count != 1 {
                 out.push(
                     self.error(
-                        "env-reference",
+                        Code::EnvReference,
                         self.path().key("envFrom").index(index),
                         "an envFrom entry must name exactly one source".to_owned(),
                     )
@@ -250,10 +250,10 @@ pub(super) fn dependency_cycles(
         let path = unit.path.key("dependsOn");
         out.push(
             Diagnostic::error(
-                "dependency-cycle",
+                Code::DependencyCycle,
                 format!(
                     "units depend on each other in a cycle: {}",
-                    cycle.join(" -> ")
+                    shown_cycle(&cycle)
                 ),
             )
             .at(merged.locate(&path).span)
@@ -424,4 +424,18 @@ pub(super) fn expansions(text: &str) -> Vec<&str> {
         rest = after;
     }
     found
+}
+
+/// A cycle as `a -> b -> a`; a long one shows its first and last steps.
+fn shown_cycle(cycle: &[String]) -> String {
+    const ENDS: usize = 4;
+    if cycle.len() <= 2 * ENDS + 1 {
+        return cycle.join(" -> ");
+    }
+    format!(
+        "{} -> … ({} more) -> {}",
+        cycle[..ENDS].join(" -> "),
+        cycle.len() - 2 * ENDS,
+        cycle[cycle.len() - ENDS..].join(" -> ")
+    )
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::helm_values::{self, Blocked, Step};
 use crate::hostname;
 use crate::lower;
@@ -34,7 +34,7 @@ impl Context<'_> {
         if ingress.host.is_none() && self.global.domain.is_none() {
             out.push(
                 self.error(
-                    "missing-domain",
+                    Code::MissingDomain,
                     path,
                     format!(
                         "`{}` is exposed but the environment has no domain",
@@ -49,7 +49,7 @@ impl Context<'_> {
             && !p.starts_with('/')
         {
             out.push(self.error(
-                "invalid-path",
+                Code::InvalidPath,
                 ingress_path.key("path"),
                 format!("ingress path `{p}` does not start with `/`"),
             ));
@@ -104,7 +104,7 @@ impl Context<'_> {
             };
             out.push(
                 self.error(
-                    "missing-gateway",
+                    Code::MissingGateway,
                     chosen,
                     format!(
                         "`{}` is routed through Gateway API but no Gateway is named",
@@ -117,7 +117,7 @@ impl Context<'_> {
         if ingress.path_type == Some(spec::PathType::ImplementationSpecific) {
             out.push(
                 self.error(
-                    "invalid-value",
+                    Code::InvalidValue,
                     path.key("pathType"),
                     "Gateway API routes have no `ImplementationSpecific` path type".to_owned(),
                 )
@@ -130,7 +130,7 @@ impl Context<'_> {
         {
             out.push(
                 self.error(
-                    "sse-timeout",
+                    Code::SseTimeout,
                     path.key("requestTimeout"),
                     format!("`{}` streams (sse) but its route cuts requests after {timeout}", self.service),
                 )
@@ -157,7 +157,7 @@ impl ChartContext<'_> {
                 Ok(steps) => parsed.push((index, steps)),
                 Err(problem) => out.push(
                     self.error(
-                        "invalid-value-path",
+                        Code::InvalidValuePath,
                         path.key("valuePaths").index(index),
                         format!(
                             "values path `{}` is not valid: {problem}",
@@ -172,7 +172,7 @@ impl ChartContext<'_> {
         if hostname.host.is_none() && self.global.domain.is_none() {
             out.push(
                 self.error(
-                    "missing-domain",
+                    Code::MissingDomain,
                     path,
                     format!(
                         "chart `{}` has a hostname but the environment has no domain",
@@ -228,7 +228,7 @@ impl ChartContext<'_> {
                 );
                 out.push(
                     self.error(
-                        "value-path-conflict",
+                        Code::ValuePathConflict,
                         entry(*index),
                         format!(
                             "values path `{text}` crosses `{at}`, which the chart's values set to {found}; writing the hostname would replace it"
@@ -239,7 +239,7 @@ impl ChartContext<'_> {
                 );
                 out.push(
                     self.error(
-                        "value-path-conflict",
+                        Code::ValuePathConflict,
                         values_path(self.path().key("values"), prefix),
                         format!(
                             "`values.{at}` is {found}, but the hostname's values path `{text}` needs {needed} there"
@@ -269,7 +269,7 @@ impl ChartContext<'_> {
             let help = "write the hostname to places that do not contain each other";
             out.push(
                 self.error(
-                    "value-path-conflict",
+                    Code::ValuePathConflict,
                     entry(*index),
                     format!("values path `{text}` crosses values path `{other_text}`, which also gets the hostname"),
                 )
@@ -277,7 +277,7 @@ impl ChartContext<'_> {
             );
             out.push(
                 self.error(
-                    "value-path-conflict",
+                    Code::ValuePathConflict,
                     entry(earlier),
                     format!("values path `{other_text}` crosses values path `{text}`, which also gets the hostname"),
                 )
@@ -400,7 +400,7 @@ impl Exposed {
                 " (from the hostname pattern)"
             };
             out.push(
-                Diagnostic::error("invalid-hostname", format!("hostname `{host}`{origin} is not valid: {problem}"))
+                Diagnostic::error(Code::InvalidHostname, format!("hostname `{host}`{origin} is not valid: {problem}"))
                     .at(span)
                     .path(self.path)
                     .expected("an RFC 1123 hostname: labels of at most 63 lowercase letters, digits and `-`, 253 characters in all")
@@ -411,7 +411,7 @@ impl Exposed {
         if let Some(first) = hosts.get(&host) {
             out.push(
                 Diagnostic::error(
-                    "duplicate-hostname",
+                    Code::DuplicateHostname,
                     format!("hostname `{host}` is already used by `{first}` in `{env}`"),
                 )
                 .at(span)
@@ -468,7 +468,7 @@ mod value_path_tests {
             .map(|d| {
                 let span = d.span.expect("placed");
                 let path = d.path.as_ref().map(ToString::to_string).unwrap_or_default();
-                (d.code, span.file, span.line, path)
+                (d.code.as_str(), span.file, span.line, path)
             })
             .collect()
     }

@@ -1,6 +1,6 @@
 //! Secrets: the secret store, synced Secrets and the plaintext-secret guard.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::node::{FieldPath, Node};
 use crate::spec::{self, Values};
 
@@ -9,7 +9,7 @@ use super::*;
 /// The secret store names one provider with what it needs, and every synced Secret
 /// says what to read.
 pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
-    let error = |code: &'static str, path: FieldPath, message: String| {
+    let error = |code: Code, path: FieldPath, message: String| {
         Diagnostic::error(code, message)
             .at(merged.locate(&path).span)
             .path(path)
@@ -28,7 +28,7 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
     {
         out.push(
             error(
-                "missing-secret-store",
+                Code::MissingSecretStore,
                 FieldPath::root().key("secrets").key(first),
                 format!("secret `{first}` is synced from a store, but no store is set"),
             )
@@ -45,7 +45,7 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
         if count != 1 {
             out.push(
                 error(
-                    "secret-store-provider",
+                    Code::SecretStoreProvider,
                     store_path.clone(),
                     format!("the secret store sets {count} providers"),
                 )
@@ -73,7 +73,7 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
             if missing {
                 out.push(
                     error(
-                        "missing-field",
+                        Code::MissingField,
                         store_path.key(provider),
                         format!("the {provider} secret store has no `{field}`"),
                     )
@@ -87,7 +87,7 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
         if empty {
             out.push(
                 error(
-                    "missing-field",
+                    Code::MissingField,
                     FieldPath::root().key("secrets").key(name),
                     format!("secret `{name}` reads nothing from the store"),
                 )
@@ -109,7 +109,7 @@ impl Context<'_> {
                     "put it in a Secret and reference it: `{name}: {{secretKeyRef: {{name: SECRET, key: KEY}}}}`, or use `envFrom`"
                 );
                 out.push(plaintext_error(
-                    self.error("plaintext-secret", self.path().key("env").key(name), why),
+                    self.error(Code::PlaintextSecret, self.path().key("env").key(name), why),
                     help,
                 ));
             }
@@ -133,7 +133,7 @@ impl ChartContext<'_> {
         for (path, why) in found {
             let help = "put it in a Secret and pass it with `valuesFrom: [{kind: Secret, name: SECRET, targetPath: PATH}]`, or use the chart's `existingSecret` setting";
             out.push(plaintext_error(
-                self.error("plaintext-secret", path, why),
+                self.error(Code::PlaintextSecret, path, why),
                 help.to_owned(),
             ));
         }

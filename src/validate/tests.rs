@@ -55,7 +55,7 @@ fn found(diagnostics: &[Diagnostic]) -> Vec<(&'static str, FileId, u32)> {
         .iter()
         .map(|d| {
             let span = d.span.expect("semantic diagnostics are placed");
-            (d.code, span.file, span.line)
+            (d.code.as_str(), span.file, span.line)
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Workload settings: ports, probes, autoscaling, disruption budgets, persistence and
 //! the pod's filesystem and API access.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::lower;
 use crate::node::FieldPath;
 
@@ -15,7 +15,7 @@ impl Context<'_> {
         {
             out.push(
                 self.error(
-                    "unknown-port",
+                    Code::UnknownPort,
                     self.path().key("service").key("targetPort"),
                     format!("target port {target} is not the container port {port}"),
                 )
@@ -56,7 +56,7 @@ impl Context<'_> {
             if count != 1 {
                 out.push(
                     self.error(
-                        "probe-handler",
+                        Code::ProbeHandler,
                         path.clone(),
                         format!("the {kind} probe sets {count} handlers"),
                     )
@@ -78,7 +78,7 @@ impl Context<'_> {
                         self.service
                     );
                     out.push(
-                        self.error("unknown-port", path.key(handler).key("port"), message)
+                        self.error(Code::UnknownPort, path.key(handler).key("port"), message)
                             .expected(format!("{port}, the container port of `{}`", self.service))
                             .help("remove the probe's `port` to use each container's own port"),
                     );
@@ -101,7 +101,7 @@ impl Context<'_> {
         match a.max_replicas {
             None => out.push(
                 self.error(
-                    "autoscaling-range",
+                    Code::AutoscalingRange,
                     path,
                     "autoscaling is on but `maxReplicas` is not set".to_owned(),
                 )
@@ -109,7 +109,7 @@ impl Context<'_> {
             ),
             Some(max) if max < min => out.push(
                 self.error(
-                    "autoscaling-range",
+                    Code::AutoscalingRange,
                     path.key("maxReplicas"),
                     format!("maxReplicas {max} is below minReplicas {min}"),
                 )
@@ -174,7 +174,7 @@ impl Context<'_> {
         };
         if let Some((field, message)) = blocked {
             out.push(
-                self.error("disruption-budget", path.key(field), message)
+                self.error(Code::DisruptionBudget, path.key(field), message)
                     .expected(format!("a budget below the {replicas} replica(s) it protects, e.g. `maxUnavailable: 1`"))
                     .help("a budget that allows no eviction blocks node drains and cluster upgrades until someone deletes it"),
             );
@@ -217,7 +217,7 @@ impl Context<'_> {
         }
         out.push(
             self.error(
-                "single-writer-volume",
+                Code::SingleWriterVolume,
                 self.path().key(field),
                 format!("`{}` may run {count} replicas on a ReadWriteOnce volume", self.service),
             )
@@ -237,7 +237,7 @@ impl Context<'_> {
         let path = self.path().key("serviceAccount").key("create");
         out.push(
             self.error(
-                "api-access-account",
+                Code::ApiAccessAccount,
                 path,
                 format!(
                     "`{}` has API access but does not create its own service account",
@@ -256,7 +256,7 @@ impl Context<'_> {
         {
             out.push(
                 self.error(
-                    "disruption-budget",
+                    Code::DisruptionBudget,
                     self.path().key("disruptionBudget"),
                     "set `minAvailable` or `maxUnavailable`, not both".to_owned(),
                 )
@@ -282,7 +282,7 @@ impl Context<'_> {
             if missing {
                 out.push(
                     self.error(
-                        "missing-field",
+                        Code::MissingField,
                         path.clone(),
                         format!("persistence is on but `{field}` is not set"),
                     )
@@ -306,7 +306,7 @@ impl Context<'_> {
             if !path.starts_with('/') {
                 out.push(
                     self.error(
-                        "invalid-path",
+                        Code::InvalidPath,
                         at,
                         format!("writable path `{path}` is not absolute"),
                     )
@@ -315,7 +315,7 @@ impl Context<'_> {
             } else if Some(path.as_str()) == data {
                 out.push(
                     self.error(
-                        "invalid-path",
+                        Code::InvalidPath,
                         at,
                         format!("`{path}` is already the persistent volume's mount path"),
                     )
@@ -333,7 +333,7 @@ impl Context<'_> {
             if rule.verbs.is_empty() || rule.resources.is_empty() {
                 out.push(
                     self.error(
-                        "invalid-value",
+                        Code::InvalidValue,
                         self.path().key("apiAccess").key("rules").index(index),
                         "an API rule needs resources and verbs".to_owned(),
                     )
@@ -386,7 +386,7 @@ impl Context<'_> {
                     continue;
                 }
                 let mut diagnostic = Diagnostic::warning(
-                    "rbac-verb",
+                    Code::RbacVerb,
                     format!(
                         "`{verb}` is not a Kubernetes API verb; the rule grants nothing for it"
                     ),
@@ -438,7 +438,7 @@ impl Context<'_> {
             };
             if let Some(why) = why {
                 out.push(
-                    Diagnostic::warning("rbac-wide", format!("an API rule of `{}` {why}", self.service))
+                    Diagnostic::warning(Code::RbacWide, format!("an API rule of `{}` {why}", self.service))
                         .at(self.merged.locate(&path).span)
                         .path(path)
                         .expected("the verbs and resources the workload needs, in its own namespace")
@@ -459,7 +459,7 @@ impl Context<'_> {
         if let Some(name) = &account.name {
             let path = self.path().key("serviceAccount").key("name");
             out.push(
-                Diagnostic::warning("foreign-account", format!("`{}` runs as service account `{name}`, which the stack does not create", self.service))
+                Diagnostic::warning(Code::ForeignAccount, format!("`{}` runs as service account `{name}`, which the stack does not create", self.service))
                     .at(self.merged.locate(&path).span)
                     .path(path)
                     .expected("a service account that exists in the environment's namespace")
