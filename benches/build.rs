@@ -14,7 +14,8 @@
 //!
 //! Environment variables:
 //! - `MCPSTACK_BENCH_ITERATIONS=N`: timed iterations of each in-process path (default 5).
-//! - `MCPSTACK_BENCH_UNITS=N`: build only N units, spread evenly over all of them
+//! - `MCPSTACK_BENCH_UNITS=N`: build only N units, spread evenly over all of them, and
+//!   the namespace unit of each environment (the largest)
 //!   (default: every unit). `0` skips the Kustomize part.
 //! - `MCPSTACK_BENCH_WHOLE_ENV=0`: skip the whole-environment `kubectl kustomize`, which
 //!   takes minutes on this stack.
@@ -162,8 +163,15 @@ global:
     className: nginx
     tls:
       clusterIssuer: letsencrypt-staging
+  secretStore:
+    infisical:
+      hostAPI: https://infisical.example.com
+      projectSlug: bench-stack
+      environmentSlug: staging
+      credentialsSecret: infisical-credentials
   network:
     ingressNamespace: ingress-nginx
+    monitoringNamespace: monitoring
 
 services:
 ";
@@ -178,7 +186,37 @@ fn stack_file() -> String {
             Profile::McpServer => mcp_server(index),
         });
     }
+    out.push_str("\nsecrets:\n");
+    for index in 0..SERVICES {
+        out.push_str(&secrets(index));
+    }
     out
+}
+
+/// The Secrets a service reads, synced from the store: every `secretKeyRef` and
+/// `envFrom` of the stack names one of them.
+fn secrets(index: usize) -> String {
+    let name = service_name(index);
+    match profile(index) {
+        Profile::Gateway => format!(
+            "  {name}-database:\n    keys: {{url: {name}_DATABASE_URL}}\n  {name}-auth:\n    keys: {{jwt-secret-key: {name}_JWT_SECRET_KEY}}\n"
+        ),
+        Profile::Database | Profile::Cache => {
+            format!("  {name}-credentials:\n    keys: {{password: {name}_PASSWORD}}\n")
+        }
+        Profile::McpServer => {
+            let mut out = String::new();
+            if index.is_multiple_of(3) {
+                out.push_str(&format!(
+                    "  {name}-credentials:\n    keys: {{token: {name}_TOKEN}}\n"
+                ));
+            }
+            if index.is_multiple_of(4) {
+                out.push_str(&format!("  {name}-env:\n    path: /{name}\n"));
+            }
+            out
+        }
+    }
 }
 
 fn gateway(index: usize) -> String {
@@ -225,7 +263,9 @@ fn gateway(index: usize) -> String {
       targetCPUUtilizationPercentage: 80
     disruptionBudget:
       enabled: true
-      minAvailable: 1
+      maxUnavailable: 1
+    metrics:
+      path: /metrics/prometheus
     ingress:
       enabled: true
       sse: true
@@ -344,7 +384,7 @@ fn mcp_server(index: usize) -> String {
     }
     if index % 10 == 7 {
         out.push_str(
-            "    persistence:\n      enabled: true\n      size: 1Gi\n      mountPath: /data\n",
+            "    persistence:\n      enabled: true\n      size: 1Gi\n      mountPath: /data\n      accessModes: [ReadWriteMany]\n",
         );
     }
     if index % 8 != 6 {
@@ -638,7 +678,14 @@ fn kustomize_section(root: &Path, compiled: &Compiled, limit: Option<usize>, wor
         return;
     };
     let all = unit_dirs_on_disk(root);
-    let units = spread(&all, limit.unwrap_or(all.len()));
+    let mut units = spread(&all, limit.unwrap_or(all.len()));
+    // Each environment's namespace unit holds all of its ExternalSecrets: the largest
+    // units, so a sample always includes them.
+    for unit in all.iter().filter(|unit| unit.ends_with("/namespace")) {
+        if !units.contains(unit) {
+            units.push(unit.clone());
+        }
+    }
     println!(
         "\nkubectl kustomize ({version}): {} of {} units, {workers} in parallel",
         units.len(),
@@ -778,12 +825,22 @@ fn print_unit_runs(runs: &[Kustomized], wall: Duration) {
     println!("{:<36} {:>10}", "  median", ms(median(&times)));
     println!("{:<36} {:>10}", "  95th percentile", ms(p95));
     println!("{:<36} {:>10}", "  slowest", ms(slowest.elapsed));
+    let largest = runs
+        .iter()
+        .max_by_key(|run| (run.objects, run.elapsed))
+        .unwrap_or(slowest);
     println!(
         "slowest unit: {} ({} objects); objects per unit: {} to {}",
         slowest.dir,
         slowest.objects,
         objects.iter().min().unwrap_or(&0),
         objects.iter().max().unwrap_or(&0)
+    );
+    println!(
+        "largest unit: {} ({} objects) in {}",
+        largest.dir,
+        largest.objects,
+        ms(largest.elapsed)
     );
     println!(
         "all {} units: {:.1} s wall clock",

@@ -26,9 +26,21 @@ done
     >"$seeds/project-bare-separator.txt"
 { cat environments/stack.yaml; printf '==== pr-7.yaml\n'; sed 's/{env}/pr-7/g' environments/templates/review.yaml; } \
     >"$seeds/project-review-template.txt"
+# One seed per case, whatever its environment files: none, one or several (each
+# `*.yaml` file but stack.yaml, in name order).
+cases=0
 for d in tests/fixtures/invalid/*/; do
     name=$(basename "$d")
-    envs=$(cd "$d/environments" && ls | grep -v '^stack\.yaml$')
+    envs=
+    for f in "$d"environments/*.yaml; do
+        f=$(basename "$f")
+        case $f in
+        stack.yaml | '*.yaml') ;;
+        *) envs="$envs $f" ;;
+        esac
+    done
     # shellcheck disable=SC2086 # one word per file name
     join "$d/environments" $envs >"$seeds/invalid-$name.txt"
+    cases=$((cases + 1))
 done
+echo "make-seeds: $(ls "$seeds" | wc -l) seeds, $cases of them from tests/fixtures/invalid/" >&2

@@ -58,8 +58,9 @@ pub enum CliCommand {
     /// Exit codes: 0 valid, 2 invalid, 3 other failure.
     #[command(after_help = "Example:\n  mcpstack validate")]
     Validate,
-    /// Print every object of one environment as a YAML stream: exactly what
-    /// `kubectl kustomize generated/overlays/ENV` yields.
+    /// Print every object of one environment as a YAML stream: the objects
+    /// `kubectl kustomize generated/overlays/ENV` yields, in the same order (some
+    /// scalars may be quoted differently).
     #[command(after_help = "Example:\n  mcpstack render staging | kubectl diff -f -")]
     Render {
         /// Environment name (a file name in environments/, without .yaml).

@@ -161,9 +161,10 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     let _lock = write::lock(&config.root, apply, err)?;
     let plan = write::plan(&config.root, &tree)?;
     let environments = compiled.stack.environments.len();
-    let elapsed = started.elapsed().as_secs_f64();
     if apply {
         let summary = write::apply(&config.root, &plan)?;
+        // Taken once the files are written: the time the build took, writing included.
+        let elapsed = started.elapsed().as_secs_f64();
         let _ = writeln!(
             err,
             "mcpstack: built {environments} environment(s): {} file(s) written, {} unchanged, {} removed in {elapsed:.2}s",
@@ -171,6 +172,12 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
         );
         return Ok((exit::OK, String::new()));
     }
+    let diff = if plan.is_clean() {
+        String::new()
+    } else {
+        write::diff(&plan)
+    };
+    let elapsed = started.elapsed().as_secs_f64();
     let _ = writeln!(
         err,
         "mcpstack: checked {environments} environment(s): {} stale, {} missing, {} extra, {} up to date in {elapsed:.2}s",
@@ -183,7 +190,7 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
         return Ok((exit::OK, String::new()));
     }
     let _ = writeln!(err, "help: run `mcpstack build` and commit the result");
-    Ok((exit::DRIFT, write::diff(&plan)))
+    Ok((exit::DRIFT, diff))
 }
 
 fn validate(config: &Config, err: &mut dyn Write) -> Result<u8, Error> {

@@ -228,20 +228,7 @@ pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
         objects.extend(chart_objects(env, chart));
     }
     let mut objects: Vec<Json> = objects.into_iter().map(sorted_keys).collect();
-    objects.sort_by_key(|o| {
-        (
-            kind_rank(o["kind"].as_str().unwrap_or_default()),
-            o["kind"].as_str().unwrap_or_default().to_owned(),
-            o["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            o["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        )
-    });
+    sort_like_kustomize(&mut objects);
     objects
 }
 
@@ -345,9 +332,50 @@ fn needs(depends_on: &[String]) -> Vec<String> {
     needs
 }
 
-/// Kustomize's legacy resource order: kinds others depend on come first.
-fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 22] = [
+/// Sort objects in the order `kubectl kustomize` (Kustomize v5, legacy sort order, its
+/// default) prints them: first by kind rank (a fixed list of kinds first, webhook
+/// configurations last, every other kind between), then by `group_version_kind` (`~G`
+/// for the core group), then by `namespace|name` compared as one string (`~X` for no
+/// namespace), so `gateway-auth` comes before `gateway`.
+pub fn sort_like_kustomize(objects: &mut [Json]) {
+    objects.sort_by_cached_key(kustomize_sort_key);
+}
+
+/// The key [`sort_like_kustomize`] sorts by.
+fn kustomize_sort_key(object: &Json) -> (i64, String, String) {
+    let text = |value: &Json| value.as_str().unwrap_or_default().to_owned();
+    let api_version = text(&object["apiVersion"]);
+    let kind = text(&object["kind"]);
+    let (group, version) = match api_version.split_once('/') {
+        Some((group, version)) => (group.to_owned(), version.to_owned()),
+        None => (String::new(), api_version),
+    };
+    let or = |value: String, missing: &str| {
+        if value.is_empty() {
+            missing.to_owned()
+        } else {
+            value
+        }
+    };
+    let rank = kind_rank(&kind);
+    let gvk = format!(
+        "{}_{}_{}",
+        or(group, "~G"),
+        or(version, "~V"),
+        or(kind, "~K")
+    );
+    let id = format!(
+        "{}|{}",
+        or(text(&object["metadata"]["namespace"]), "~X"),
+        or(text(&object["metadata"]["name"]), "~N")
+    );
+    (rank, gvk, id)
+}
+
+/// Kustomize's legacy kind rank: kinds others depend on first (negative), webhook
+/// configurations last (positive), every other kind 0.
+fn kind_rank(kind: &str) -> i64 {
+    const FIRST: [&str; 22] = [
         "Namespace",
         "ResourceQuota",
         "StorageClass",
@@ -371,7 +399,16 @@ fn kind_rank(kind: &str) -> usize {
         "CronJob",
         "PodDisruptionBudget",
     ];
-    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+    const LAST: [&str; 2] = [
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
+    if let Some(i) = FIRST.iter().position(|k| *k == kind) {
+        return i as i64 - FIRST.len() as i64;
+    }
+    LAST.iter()
+        .position(|k| *k == kind)
+        .map_or(0, |i| i as i64 + 1)
 }
 
 /// The value with every mapping's keys in sorted order, as Kustomize prints them.
