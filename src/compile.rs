@@ -49,9 +49,13 @@ pub fn compile(root: &Path) -> Result<Result<Compiled, Invalid>, Error> {
 /// Compile parsed specs. Pure: no IO.
 pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     let validator = schema::Validator::new();
-    let mut diagnostics: Vec<Diagnostic> = validator.check(&specs.stack.root);
+    let stack_checked = validator.check(&specs.stack.root);
+    let mut diagnostics: Vec<Diagnostic> = stack_checked.diagnostics.clone();
+    let mut deferred: Vec<Vec<schema::Deferred>> = Vec::new();
     for (_, document) in &specs.environments {
-        diagnostics.extend(validator.check(&document.root));
+        let checked = validator.check(&document.root);
+        diagnostics.extend(checked.diagnostics);
+        deferred.push(checked.deferred);
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(invalid(specs.sources, diagnostics));
@@ -65,11 +69,18 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     // reported; they run once the specs pass every semantic rule.
     let stack_ok = !diagnostics.iter().any(Diagnostic::is_error);
     let stack_path = specs.sources.file(specs.stack.file).path.clone();
-    let checked = parallel::map(&specs.environments, |(name, document)| {
+    let inputs: Vec<(&(String, Document), &Vec<schema::Deferred>)> =
+        specs.environments.iter().zip(&deferred).collect();
+    let checked = parallel::map(&inputs, |((name, document), own_deferred)| {
         let own_path = specs.sources.file(document.file).path.clone();
         let sources = vec![stack_path.clone(), own_path];
+        let deferred: Vec<&schema::Deferred> = stack_checked
+            .deferred
+            .iter()
+            .chain(own_deferred.iter())
+            .collect();
         environment(
-            &validator,
+            &deferred,
             name,
             document,
             &specs.stack,
@@ -79,13 +90,17 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
         )
     });
     let mut environments = Vec::new();
+    let mut identities = Vec::new();
     for outcome in checked {
         let (found, lowered) = match outcome {
             Ok(checked) => checked,
             Err(d) => return Err(invalid(specs.sources, vec![d])),
         };
         diagnostics.extend(found);
-        environments.extend(lowered);
+        if let Some((env, objects)) = lowered {
+            environments.push(env);
+            identities.push(objects);
+        }
     }
     // A mistake in the stack file shows up once per environment; report it once.
     diagnostics.sort();
@@ -93,7 +108,14 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(invalid(specs.sources, diagnostics));
     }
-    diagnostics.extend(across(&specs, &stack_values, &environments));
+    let rendered: Vec<(&model::Environment, &[validate::across::ObjectId])> = environments
+        .iter()
+        .zip(&identities)
+        .map(|(env, ids)| (env, ids.as_slice()))
+        .collect();
+    if validate::across::any_shared(&rendered) {
+        diagnostics.extend(across(&specs, &stack_values, &environments));
+    }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(invalid(specs.sources, diagnostics));
     }
@@ -157,14 +179,14 @@ fn base_charts(stack: &Values, environments: &[model::Environment]) -> Vec<model
 /// they pass, lowering. A spec that the schema passed but the types refuse (a bug)
 /// comes back as `Err`.
 fn environment(
-    validator: &schema::Validator,
+    deferred: &[&schema::Deferred],
     name: &str,
     document: &Document,
     stack: &Document,
     stack_values: &Values,
     sources: Vec<String>,
     stack_ok: bool,
-) -> Result<(Vec<Diagnostic>, Option<model::Environment>), Diagnostic> {
+) -> Result<Checked, Diagnostic> {
     let own = typed(document)?;
     let mut found = validate::environment_file(name, document, &own, stack_values);
     // A file that names unknown services or no tier would only produce echoes of those
@@ -176,7 +198,10 @@ fn environment(
         file: document.file,
         root: merge::layer(&stack.root, &document.root),
     };
-    found.extend(validator.check_layered(&merged.root));
+    found.extend(schema::still_missing(
+        &merged.root,
+        deferred.iter().copied(),
+    ));
     if found.iter().any(Diagnostic::is_error) {
         return Ok((found, None));
     }
@@ -187,19 +212,27 @@ fn environment(
     }
     let lowered = lower::environment(name, &values, sources);
     if !stack_ok {
-        return Ok((found, Some(lowered)));
+        return Ok((found, Some((lowered, Vec::new()))));
     }
-    found.extend(validate::rendered(
+    let (violations, identities) = validate::rendered(
         &merged.root,
         document,
         &lower::stack_name(stack_values),
         &lowered,
-    ));
+    );
+    found.extend(violations);
     if found.iter().any(Diagnostic::is_error) {
         return Ok((found, None));
     }
-    Ok((found, Some(lowered)))
+    Ok((found, Some((lowered, identities))))
 }
+
+/// What checking one environment found, and, when it passed, the environment and the
+/// identities of the objects it renders.
+type Checked = (
+    Vec<Diagnostic>,
+    Option<(model::Environment, Vec<validate::across::ObjectId>)>,
+);
 
 /// The rules across environments, on environments that each passed their own.
 fn across(

@@ -187,30 +187,34 @@ pub fn in_arguments(arguments: &[String]) -> Vec<(usize, String)> {
 /// the spec it came from.
 pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, String)> {
     let mut found = Vec::new();
-    let mut stack = vec![(object, crate::node::FieldPath::root(), String::new())];
-    while let Some((value, path, key)) = stack.pop() {
+    let mut path: Vec<Step<'_>> = Vec::new();
+    // (value, depth of its parent, its step, the key it sits under)
+    let mut stack = vec![(object, 0, None, "")];
+    while let Some((value, depth, step, key)) = stack.pop() {
+        path.truncate(depth);
+        path.extend(step);
+        let depth = path.len();
         match value {
             serde_json::Value::String(text) => {
                 if let Some(why) = credential_value(text) {
-                    found.push((path, why));
+                    found.push((field(&path, None), why));
                 }
             }
             serde_json::Value::Array(items) => {
-                let strings: Option<Vec<String>> = items
-                    .iter()
-                    .map(|i| i.as_str().map(str::to_owned))
-                    .collect();
-                match strings {
-                    Some(arguments) if matches!(key.as_str(), "command" | "args") => {
-                        for (index, why) in in_arguments(&arguments) {
-                            found.push((path.index(index), why));
-                        }
+                let arguments = matches!(key, "command" | "args")
+                    && items.iter().all(serde_json::Value::is_string);
+                if arguments {
+                    let arguments: Vec<String> = items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect();
+                    for (index, why) in in_arguments(&arguments) {
+                        found.push((field(&path, Some(Step::Index(index))), why));
                     }
-                    _ => {
-                        for (index, item) in items.iter().enumerate() {
-                            stack.push((item, path.index(index), key.clone()));
-                        }
-                    }
+                    continue;
+                }
+                for (index, item) in items.iter().enumerate() {
+                    stack.push((item, depth, Some(Step::Index(index)), key));
                 }
             }
             serde_json::Value::Object(map) => {
@@ -222,7 +226,7 @@ pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, Str
                     && credential_value(text).is_none()
                     && let Some(why) = finding(name, text)
                 {
-                    found.push((path.key("value"), why));
+                    found.push((field(&path, Some(Step::Key("value"))), why));
                 }
                 for (child, item) in map {
                     if key == "annotations"
@@ -230,10 +234,10 @@ pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, Str
                         && credential_value(text).is_none()
                         && let Some(why) = finding(child, text)
                     {
-                        found.push((path.key(child), why));
+                        found.push((field(&path, Some(Step::Key(child))), why));
                         continue;
                     }
-                    stack.push((item, path.key(child), child.clone()));
+                    stack.push((item, depth, Some(Step::Key(child)), child.as_str()));
                 }
             }
             _ => {}
@@ -241,6 +245,24 @@ pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, Str
     }
     found.sort();
     found
+}
+
+/// One step of a path into a JSON value, borrowed while walking it.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The field path of `path` and one more step, made only for findings.
+fn field(path: &[Step<'_>], last: Option<Step<'_>>) -> crate::node::FieldPath {
+    path.iter().copied().chain(last).fold(
+        crate::node::FieldPath::root(),
+        |field, step| match step {
+            Step::Key(key) => field.key(key),
+            Step::Index(index) => field.index(index),
+        },
+    )
 }
 
 /// Well-known token prefixes and the fewest characters that follow them.

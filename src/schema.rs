@@ -62,13 +62,46 @@ pub fn text() -> String {
     text
 }
 
-/// Which violations a check reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// One spec file: everything but required fields of mappings.
-    File,
-    /// A layered environment: required fields of mappings only.
-    Layered,
+/// What checking one file found.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Required fields of mappings the file leaves out: the other file may set them.
+    pub deferred: Vec<Deferred>,
+}
+
+/// A required field one file left out, and the diagnostic if neither file sets it.
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    /// The mapping that needs the field.
+    pub object: FieldPath,
+    pub property: String,
+    pub diagnostic: Diagnostic,
+}
+
+/// The required fields still missing once `merged` layers the files that deferred
+/// them, each placed in the layered tree. Nothing is validated again: a field missing
+/// from the layered tree is missing from every file that has its mapping.
+pub fn still_missing<'a>(
+    merged: &Node,
+    deferred: impl IntoIterator<Item = &'a Deferred>,
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = deferred
+        .into_iter()
+        .filter(|d| {
+            merged
+                .at(&d.object)
+                .is_some_and(|node| node.get(&d.property).is_none())
+        })
+        .map(|d| {
+            let mut diagnostic = d.diagnostic.clone();
+            diagnostic.span = Some(merged.locate(&d.object).span);
+            diagnostic
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Validates documents against the schema; built once per run.
@@ -89,48 +122,31 @@ impl Validator {
     /// field of a mapping may come from the other file once layered, so its absence is
     /// left to [`Validator::check_layered`]; a required field of a list item is not
     /// (lists replace whole), so it is reported here.
-    pub fn check(&self, document: &Node) -> Vec<Diagnostic> {
-        self.violations(document, Scope::File)
-    }
-
-    /// The required fields of a layered tree: what neither file set.
-    pub fn check_layered(&self, document: &Node) -> Vec<Diagnostic> {
-        self.violations(document, Scope::Layered)
-    }
-
-    fn violations(&self, document: &Node, scope: Scope) -> Vec<Diagnostic> {
+    pub fn check(&self, document: &Node) -> Checked {
         let instance = document.to_json();
-        let mut diagnostics = Vec::new();
+        let mut found = Checked::default();
         for error in self.validator.iter_errors(&instance) {
-            self.describe(document, &error, scope, &mut diagnostics);
+            self.describe(document, &error, &mut found);
         }
-        diagnostics.sort();
-        diagnostics.dedup();
-        diagnostics
+        found.diagnostics.sort();
+        found.diagnostics.dedup();
+        found
     }
 
     fn describe(
         &self,
         document: &Node,
         error: &jsonschema::ValidationError<'_>,
-        scope: Scope,
-        out: &mut Vec<Diagnostic>,
+        checked: &mut Checked,
     ) {
         use jsonschema::error::ValidationErrorKind as Kind;
         let path = FieldPath::from_pointer(error.instance_path().as_str());
-        let required = matches!(error.kind(), Kind::Required { .. });
         let in_list = path.0.iter().any(|s| matches!(s, Segment::Index(_)));
-        let reported = match scope {
-            Scope::File => !required || in_list,
-            Scope::Layered => required && !in_list,
+        let deferred = match error.kind() {
+            Kind::Required { property } if !in_list => property.as_str().map(str::to_owned),
+            _ => None,
         };
-        let nested = matches!(
-            error.kind(),
-            Kind::AnyOf { .. } | Kind::OneOfNotValid { .. }
-        );
-        if !reported && !nested {
-            return;
-        }
+        let out = &mut checked.diagnostics;
         let located = document.locate(&path);
         let found = document.at(&path).map(Node::kind_name).unwrap_or("nothing");
         let diagnostic = match error.kind() {
@@ -149,11 +165,8 @@ impl Validator {
                     .collect();
                 if let [errors] = branches.as_slice() {
                     for inner in *errors {
-                        self.describe(document, inner, scope, out);
+                        self.describe(document, inner, checked);
                     }
-                    return;
-                }
-                if scope == Scope::Layered {
                     return;
                 }
                 Diagnostic::error(
@@ -252,7 +265,15 @@ impl Validator {
             }
             _ => Diagnostic::error(Code::InvalidValue, error.to_string()),
         };
-        out.push(diagnostic.at(located.span).path(path));
+        let diagnostic = diagnostic.at(located.span).path(path.clone());
+        match deferred {
+            Some(property) => checked.deferred.push(Deferred {
+                object: path,
+                property,
+                diagnostic,
+            }),
+            None => out.push(diagnostic),
+        }
     }
 
     fn unknown_key(&self, document: &Node, parent: &FieldPath, key: &str) -> Diagnostic {

@@ -21,6 +21,46 @@ pub struct Rendered<'a> {
     pub own: &'a Document,
 }
 
+/// The identity of an object in a cluster: kind, namespace (empty when cluster-scoped)
+/// and name.
+pub type ObjectId = (String, String, String);
+
+pub fn object_id(object: &serde_json::Value) -> ObjectId {
+    let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+    (
+        text(&object["kind"]),
+        text(&object["metadata"]["namespace"]),
+        text(&object["metadata"]["name"]),
+    )
+}
+
+/// Whether any object or (host, path) of one environment is also another's: the cheap
+/// test, on identities the environment checks already rendered, before
+/// [`environments`] renders again to say where.
+pub fn any_shared(environments: &[(&model::Environment, &[ObjectId])]) -> bool {
+    let mut owners: BTreeMap<&ObjectId, &str> = BTreeMap::new();
+    let mut hosts: BTreeMap<(String, String), crate::spec::Tier> = BTreeMap::new();
+    for (env, objects) in environments {
+        for id in objects.iter() {
+            if owners
+                .insert(id, &env.name)
+                .is_some_and(|other| other != env.name)
+            {
+                return true;
+            }
+        }
+        for (_, route, _) in routes(env) {
+            match hosts.insert(route, env.tier) {
+                Some(crate::spec::Tier::Production)
+                    if env.tier == crate::spec::Tier::Production => {}
+                Some(_) => return true,
+                None => {}
+            }
+        }
+    }
+    false
+}
+
 /// Every object and hostname rendered by two environments, reported once per pair of
 /// environments, in the later one.
 pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnostic> {
@@ -35,17 +75,7 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
         let env = rendered.env;
         let mut reported: Vec<&str> = Vec::new();
         for (unit, object) in crate::render::unit_objects(part_of, env) {
-            let identity = (
-                object["kind"].as_str().unwrap_or_default().to_owned(),
-                object["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                object["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
+            let identity = object_id(&object);
             match owners.get(&identity) {
                 Some(other) if !reported.contains(other) => {
                     reported.push(other);

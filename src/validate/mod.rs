@@ -275,13 +275,15 @@ pub fn rendered(
     own: &Document,
     part_of: &str,
     env: &model::Environment,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<across::ObjectId>) {
     let mut out = Vec::new();
+    let mut identities = Vec::new();
     // One spec value renders into several objects (a label into every object of the
     // unit, a Flux setting into every Kustomization): report each value once.
     let mut reported: std::collections::BTreeSet<(crate::source::Span, Code)> =
         std::collections::BTreeSet::new();
     for (unit, object) in crate::render::unit_objects(part_of, env) {
+        identities.push(across::object_id(&object));
         for (at, why) in crate::plaintext::in_object(&object) {
             let origin = api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
             if !reported.insert((origin.span, Code::PlaintextSecret)) {
@@ -327,5 +329,5 @@ pub fn rendered(
         }
     }
     out.sort();
-    out
+    (out, identities)
 }

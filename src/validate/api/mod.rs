@@ -35,7 +35,7 @@ pub fn check(object: &Json) -> Vec<Violation> {
     let kind = object["kind"].as_str().unwrap_or_default();
     let root = FieldPath::root();
     rules.metadata(kind, &object["metadata"], &root.key("metadata"));
-    rules.integers(object, &root, "");
+    rules.integers(object, &mut Vec::new(), "");
     let spec = &object["spec"];
     let at = root.key("spec");
     match kind {
@@ -83,6 +83,13 @@ fn name_rule(kind: &str) -> fn(&str) -> Option<String> {
         "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => format::path_segment_name,
         _ => format::dns_subdomain,
     }
+}
+
+/// One step into a JSON value, borrowed while walking it.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 /// Fields that are 64-bit in the Kubernetes API; every other integer is 32-bit.
@@ -244,13 +251,20 @@ impl Rules {
 
     /// Every integer of the object fits its field: 32-bit unless the API says 64-bit,
     /// and never negative (no field mcpstack renders takes a negative number).
-    fn integers(&mut self, value: &Json, at: &FieldPath, key: &str) {
+    fn integers<'a>(&mut self, value: &'a Json, path: &mut Vec<Step<'a>>, key: &'a str) {
+        // A field path is made only for a finding.
+        let at = || {
+            path.iter().fold(FieldPath::root(), |at, step| match step {
+                Step::Key(key) => at.key(key),
+                Step::Index(index) => at.index(*index),
+            })
+        };
         match value {
             Json::Number(number) => {
                 let Some(n) = number.as_i64() else {
                     if number.as_u64().is_some() {
                         self.push(
-                            at,
+                            &at(),
                             format!("{number} is too large for `{key}`"),
                             "a number that fits in 64 bits",
                         );
@@ -258,10 +272,10 @@ impl Rules {
                     return;
                 };
                 if n < 0 && key != "tolerationSeconds" {
-                    self.push(at, format!("`{key}` is {n}, below zero"), "zero or more");
+                    self.push(&at(), format!("`{key}` is {n}, below zero"), "zero or more");
                 } else if n > i64::from(i32::MAX) && !INT64_FIELDS.contains(&key) {
                     self.push(
-                        at,
+                        &at(),
                         format!("`{key}` is {n}, too large for a 32-bit field"),
                         "at most 2147483647",
                     );
@@ -273,12 +287,16 @@ impl Rules {
                     if child == "values" && key == "spec" {
                         continue;
                     }
-                    self.integers(value, &at.key(child), child);
+                    path.push(Step::Key(child));
+                    self.integers(value, path, child);
+                    path.pop();
                 }
             }
             Json::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
-                    self.integers(item, &at.index(index), key);
+                    path.push(Step::Index(index));
+                    self.integers(item, path, key);
+                    path.pop();
                 }
             }
             _ => {}
