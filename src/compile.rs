@@ -1,7 +1,7 @@
 //! The front half of the pipeline in one call: load, validate each file against the
 //! schema, layer environments over the stack, check the semantic rules, lower.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::Error;
@@ -136,28 +136,18 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
 /// The services as the stack file alone describes them, for those that some
 /// environment runs.
 fn base(stack: &Values, environments: &[model::Environment]) -> Vec<model::Service> {
-    let used: BTreeSet<&str> = environments
-        .iter()
-        .flat_map(|env| env.services.iter().map(|s| s.name.as_str()))
-        .collect();
     let global = stack.global.clone().unwrap_or_default();
     let name = lower::stack_name(stack);
-    stack
-        .services
-        .iter()
-        .flatten()
-        .filter(|(service, _)| used.contains(service.as_str()))
-        .map(|(service, spec)| lower::service(service, spec, &global, &name, Scope::Base))
-        .collect()
+    used(stack.services.as_ref(), environments, |env| {
+        env.services.iter().map(|s| s.name.as_str()).collect()
+    })
+    .map(|(service, spec)| lower::service(service, spec, &global, &name, Scope::Base))
+    .collect()
 }
 
 /// The charts as the stack file alone describes them, for those that some environment
 /// installs.
 fn base_charts(stack: &Values, environments: &[model::Environment]) -> Vec<model::Chart> {
-    let used: BTreeSet<&str> = environments
-        .iter()
-        .flat_map(|env| env.charts.iter().map(|c| c.name.as_str()))
-        .collect();
     let global = stack.global.clone().unwrap_or_default();
     let name = lower::stack_name(stack);
     let all: Vec<&str> = stack
@@ -166,13 +156,25 @@ fn base_charts(stack: &Values, environments: &[model::Environment]) -> Vec<model
         .flatten()
         .map(|(n, _)| n.as_str())
         .collect();
-    stack
-        .charts
-        .iter()
+    used(stack.charts.as_ref(), environments, |env| {
+        env.charts.iter().map(|c| c.name.as_str()).collect()
+    })
+    .map(|(chart, spec)| lower::chart(chart, spec, &global, &name, Scope::Base, &all))
+    .collect()
+}
+
+/// The entries of a section of the stack file that some environment uses, by the
+/// names `names` lists for each environment.
+fn used<'a, T>(
+    section: Option<&'a BTreeMap<String, T>>,
+    environments: &'a [model::Environment],
+    names: impl Fn(&'a model::Environment) -> Vec<&'a str>,
+) -> impl Iterator<Item = (&'a String, &'a T)> {
+    let used: BTreeSet<&str> = environments.iter().flat_map(names).collect();
+    section
+        .into_iter()
         .flatten()
-        .filter(|(chart, _)| used.contains(chart.as_str()))
-        .map(|(chart, spec)| lower::chart(chart, spec, &global, &name, Scope::Base, &all))
-        .collect()
+        .filter(move |(name, _)| used.contains(name.as_str()))
 }
 
 /// One environment: its file's own rules, then layering, the semantic rules and, when

@@ -1,7 +1,5 @@
 //! Source files and positions: where every value a user wrote came from.
 
-use std::path::PathBuf;
-
 /// Index of a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub usize);
@@ -62,11 +60,6 @@ pub fn display_path(relative: &std::path::Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     parts.join("/")
-}
-
-/// Project root plus the relative path of one of its files.
-pub fn project_path(root: &std::path::Path, relative: &str) -> PathBuf {
-    root.join(relative)
 }
 
 /// The lines of `text` as YAML counts them: `\n`, `\r\n` and a lone `\r` each end one.

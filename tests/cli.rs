@@ -9,8 +9,8 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use common::{
-    Need, can_run, code, copy_folders, environments, files, kustomize, mcpstack, parse_stream,
-    project_root, run, stderr, stdout,
+    Need, ObjectKey, can_run, code, copy_folders, environments, files, kustomize, mcpstack,
+    objects_by_key, project_root, run, stderr, stdout,
 };
 
 /// A copy of the example project (specs, and optionally its committed output).
@@ -206,29 +206,9 @@ fn rendered_environments_match_snapshots() {
 
 // --- Equivalence with kubectl kustomize ---------------------------------------------
 
-type ObjectKey = (String, String, String, String);
-
 /// The objects of a YAML stream by apiVersion, kind, namespace and name.
 fn by_key(yaml: &str) -> BTreeMap<ObjectKey, Json> {
-    parse_stream(yaml)
-        .expect("YAML stream")
-        .into_iter()
-        .map(|d| {
-            let key = (
-                d["apiVersion"].as_str().unwrap_or_default().to_owned(),
-                d["kind"].as_str().unwrap_or_default().to_owned(),
-                d["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                d["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            );
-            (key, d)
-        })
-        .collect()
+    objects_by_key(yaml).expect("a YAML stream of distinct objects")
 }
 
 /// The objects `kubectl kustomize DIR` builds, by key.

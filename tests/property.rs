@@ -11,13 +11,15 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::{Map, Value as Json, json};
 
-use common::{Need, can_run_part, code, kustomize, mcpstack, parse_stream, stderr, stdout};
+use common::{
+    Need, can_run_part, code, kustomize, mcpstack, objects_by_key, parse_stream, stderr, stdout,
+};
 
 /// Seeds run by default: 0..SEEDS.
 const SEEDS: u64 = 24;
@@ -1458,25 +1460,6 @@ fn service_overrides(
 
 // --- The property --------------------------------------------------------------------
 
-type ObjectKey = (String, String, String, String);
-
-fn by_key(yaml: &str) -> Result<BTreeMap<ObjectKey, Json>, String> {
-    let mut out = BTreeMap::new();
-    for object in parse_stream(yaml)? {
-        let field = |value: &Json| value.as_str().unwrap_or_default().to_owned();
-        let key = (
-            field(&object["apiVersion"]),
-            field(&object["kind"]),
-            field(&object["metadata"]["namespace"]),
-            field(&object["metadata"]["name"]),
-        );
-        if out.insert(key.clone(), object).is_some() {
-            return Err(format!("{key:?} appears twice"));
-        }
-    }
-    Ok(out)
-}
-
 /// Build, check and compare one seed's project; the failure, if any.
 fn run_seed(seed: u64, kubectl: bool) -> Result<(), String> {
     let project = generate(seed);
@@ -1521,10 +1504,11 @@ fn run_seed(seed: u64, kubectl: bool) -> Result<(), String> {
                 stderr(&rendered)
             ));
         }
-        let expected = by_key(&stdout(&rendered)).map_err(|e| format!("render {env}: {e}"))?;
+        let expected =
+            objects_by_key(&stdout(&rendered)).map_err(|e| format!("render {env}: {e}"))?;
         let overlay = root.join("generated/overlays").join(&env);
         let built = kustomize(&overlay)
-            .and_then(|stream| by_key(&stream))
+            .and_then(|stream| objects_by_key(&stream))
             .map_err(|e| format!("kubectl kustomize generated/overlays/{env}: {e}"))?;
         let only_built: Vec<_> = built
             .keys()

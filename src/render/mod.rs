@@ -234,26 +234,29 @@ pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
 
 /// The objects of a service's unit in an environment, its network policy included.
 pub fn service_objects(env: &Environment, service: &Service) -> Vec<Json> {
-    let mut objects = kubernetes::objects(service, Some(&env.namespace));
-    if let Some(policy) = env.network_policies.get(&service.name) {
-        objects.push(kubernetes::network_policy(
-            &service.name,
-            policy,
-            kubernetes::labels(service),
-            &env.namespace,
-        ));
-    }
-    objects
+    let objects = kubernetes::objects(service, Some(&env.namespace));
+    with_network_policy(env, &service.name, objects, || kubernetes::labels(service))
 }
 
 /// The objects of a chart's unit in an environment, its network policy included.
 pub fn chart_objects(env: &Environment, chart: &Chart) -> Vec<Json> {
-    let mut objects = helm::objects(chart, Some(&env.namespace));
-    if let Some(policy) = env.network_policies.get(&chart.name) {
+    let objects = helm::objects(chart, Some(&env.namespace));
+    with_network_policy(env, &chart.name, objects, || helm::labels(chart))
+}
+
+/// A unit's objects and, when the environment has one for the unit, its network
+/// policy, labelled like the unit's other objects.
+fn with_network_policy(
+    env: &Environment,
+    unit: &str,
+    mut objects: Vec<Json>,
+    labels: impl FnOnce() -> Map<String, Json>,
+) -> Vec<Json> {
+    if let Some(policy) = env.network_policies.get(unit) {
         objects.push(kubernetes::network_policy(
-            &chart.name,
+            unit,
             policy,
-            helm::labels(chart),
+            labels(),
             &env.namespace,
         ));
     }

@@ -419,3 +419,25 @@ pub fn describe(object: &Json) -> String {
         field(&object["kind"])
     )
 }
+
+/// An object's identity in a rendered stream: apiVersion, kind, namespace and name.
+pub type ObjectKey = (String, String, String, String);
+
+/// The objects of a YAML stream by [`ObjectKey`]; an error names a key that appears
+/// twice or a stream that does not parse.
+pub fn objects_by_key(yaml: &str) -> Result<std::collections::BTreeMap<ObjectKey, Json>, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for object in parse_stream(yaml)? {
+        let field = |value: &Json| value.as_str().unwrap_or_default().to_owned();
+        let key = (
+            field(&object["apiVersion"]),
+            field(&object["kind"]),
+            field(&object["metadata"]["namespace"]),
+            field(&object["metadata"]["name"]),
+        );
+        if out.insert(key.clone(), object).is_some() {
+            return Err(format!("{key:?} appears twice"));
+        }
+    }
+    Ok(out)
+}
