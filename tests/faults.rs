@@ -28,15 +28,8 @@ fn stale_project() -> tempfile::TempDir {
 
 /// The staging folders in `root`.
 fn staging_folders(root: &Path) -> Vec<String> {
-    std::fs::read_dir(root)
-        .expect("read the project root")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
+    common::entries(root)
+        .into_iter()
         .filter(|name| name.starts_with(STAGING_PREFIX))
         .collect()
 }

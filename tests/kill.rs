@@ -88,18 +88,7 @@ fn output(root: &Path) -> Output {
 
 /// The entries of the project root, sorted.
 fn root_entries(root: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root)
-        .expect("read the project root")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
+    common::entries(root)
 }
 
 /// Deterministic spread-out delays (a linear congruential generator).

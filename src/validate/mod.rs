@@ -224,6 +224,38 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The service's persistence, when it is on.
+    fn enabled_persistence(&self) -> Option<&spec::Persistence> {
+        self.spec
+            .persistence
+            .as_ref()
+            .filter(|p| p.enabled.unwrap_or(false))
+    }
+
+    /// The service's autoscaling, when it is on.
+    fn enabled_autoscaling(&self) -> Option<&spec::Autoscaling> {
+        self.spec
+            .autoscaling
+            .as_ref()
+            .filter(|a| a.enabled.unwrap_or(false))
+    }
+
+    /// The service's ingress, when it is exposed.
+    fn enabled_ingress(&self) -> Option<&spec::Ingress> {
+        self.spec
+            .ingress
+            .as_ref()
+            .filter(|i| i.enabled.unwrap_or(false))
+    }
+
+    /// The service's disruption budget, when it is on.
+    fn enabled_disruption_budget(&self) -> Option<&spec::DisruptionBudget> {
+        self.spec
+            .disruption_budget
+            .as_ref()
+            .filter(|b| b.enabled.unwrap_or(false))
+    }
+
     fn path(&self) -> FieldPath {
         service_path(self.service)
     }

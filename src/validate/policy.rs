@@ -82,12 +82,7 @@ impl Context<'_> {
                 ),
             );
         }
-        let Some(ingress) = self
-            .spec
-            .ingress
-            .as_ref()
-            .filter(|i| i.enabled.unwrap_or(false))
-        else {
+        let Some(ingress) = self.enabled_ingress() else {
             return;
         };
         let routing = ingress
@@ -100,11 +95,7 @@ impl Context<'_> {
                     .expected("`ingress.tls` on the service or `global.ingress.tls`, e.g. `{clusterIssuer: letsencrypt-prod}`"),
             );
         }
-        let autoscaling = self
-            .spec
-            .autoscaling
-            .as_ref()
-            .filter(|a| a.enabled.unwrap_or(false));
+        let autoscaling = self.enabled_autoscaling();
         let replicas = match autoscaling {
             Some(a) => a.min_replicas.unwrap_or(1),
             None => self.spec.replicas.unwrap_or(1),
@@ -123,11 +114,7 @@ impl Context<'_> {
                 .help("one replica means downtime on every rollout and node drain"),
             );
         }
-        let budget = self
-            .spec
-            .disruption_budget
-            .as_ref()
-            .is_some_and(|b| b.enabled.unwrap_or(false));
+        let budget = self.enabled_disruption_budget().is_some();
         if replicas >= 2 && !budget {
             out.push(
                 self.error(Code::DisruptionBudgetRequired, self.path().key("disruptionBudget"), format!("exposed production service `{}` runs {replicas} replicas without a disruption budget", self.service))

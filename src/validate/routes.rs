@@ -17,12 +17,7 @@ impl Context<'_> {
         hosts: &mut BTreeMap<String, FieldPath>,
         out: &mut Vec<Diagnostic>,
     ) {
-        let Some(ingress) = self
-            .spec
-            .ingress
-            .as_ref()
-            .filter(|i| i.enabled.unwrap_or(false))
-        else {
+        let Some(ingress) = self.enabled_ingress() else {
             return;
         };
         let ingress_path = self.path().key("ingress");
@@ -74,12 +69,7 @@ impl Context<'_> {
     /// Gateway API routing needs a Gateway to attach to, cannot express every Ingress
     /// path type, and must not cut streams.
     pub(super) fn routing(&self, out: &mut Vec<Diagnostic>) {
-        let Some(ingress) = self
-            .spec
-            .ingress
-            .as_ref()
-            .filter(|i| i.enabled.unwrap_or(false))
-        else {
+        let Some(ingress) = self.enabled_ingress() else {
             return;
         };
         let routing = ingress

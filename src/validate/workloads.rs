@@ -88,12 +88,7 @@ impl Context<'_> {
     }
 
     pub(super) fn autoscaling(&self, out: &mut Vec<Diagnostic>) {
-        let Some(a) = self
-            .spec
-            .autoscaling
-            .as_ref()
-            .filter(|a| a.enabled.unwrap_or(false))
-        else {
+        let Some(a) = self.enabled_autoscaling() else {
             return;
         };
         let path = self.path().key("autoscaling");
@@ -121,12 +116,7 @@ impl Context<'_> {
 
     /// The replicas a budget protects: the autoscaler's minimum, else `replicas`.
     fn least_replicas(&self) -> i64 {
-        match self
-            .spec
-            .autoscaling
-            .as_ref()
-            .filter(|a| a.enabled.unwrap_or(false))
-        {
+        match self.enabled_autoscaling() {
             Some(a) => a.min_replicas.unwrap_or(1),
             None => self.spec.replicas.unwrap_or(1),
         }
@@ -134,12 +124,7 @@ impl Context<'_> {
 
     /// A budget that allows no disruption blocks every node drain for good.
     pub(super) fn budget_allows_disruption(&self, out: &mut Vec<Diagnostic>) {
-        let Some(budget) = self
-            .spec
-            .disruption_budget
-            .as_ref()
-            .filter(|b| b.enabled.unwrap_or(false))
-        else {
+        let Some(budget) = self.enabled_disruption_budget() else {
             return;
         };
         let replicas = self.least_replicas();
@@ -184,12 +169,7 @@ impl Context<'_> {
     /// A ReadWriteOnce volume is mounted by one node at a time: more than one replica
     /// (or an autoscaler that may add them) hangs on it.
     pub(super) fn single_writer(&self, out: &mut Vec<Diagnostic>) {
-        let Some(p) = self
-            .spec
-            .persistence
-            .as_ref()
-            .filter(|p| p.enabled.unwrap_or(false))
-        else {
+        let Some(p) = self.enabled_persistence() else {
             return;
         };
         let modes = p.access_modes.clone().unwrap_or_default();
@@ -203,11 +183,7 @@ impl Context<'_> {
         if !single {
             return;
         }
-        let autoscaled = self
-            .spec
-            .autoscaling
-            .as_ref()
-            .filter(|a| a.enabled.unwrap_or(false));
+        let autoscaled = self.enabled_autoscaling();
         let (field, count) = match autoscaled {
             Some(a) => ("autoscaling", a.max_replicas.unwrap_or(1)),
             None => ("replicas", self.spec.replicas.unwrap_or(1)),
@@ -266,12 +242,7 @@ impl Context<'_> {
     }
 
     pub(super) fn persistence(&self, out: &mut Vec<Diagnostic>) {
-        let Some(p) = self
-            .spec
-            .persistence
-            .as_ref()
-            .filter(|p| p.enabled.unwrap_or(false))
-        else {
+        let Some(p) = self.enabled_persistence() else {
             return;
         };
         let path = self.path().key("persistence");
@@ -296,10 +267,7 @@ impl Context<'_> {
     /// what they allow.
     pub(super) fn filesystem(&self, out: &mut Vec<Diagnostic>) {
         let data = self
-            .spec
-            .persistence
-            .as_ref()
-            .filter(|p| p.enabled.unwrap_or(false))
+            .enabled_persistence()
             .and_then(|p| p.mount_path.as_deref());
         for (index, path) in self.spec.writable_paths.iter().flatten().enumerate() {
             let at = self.path().key("writablePaths").index(index);
