@@ -257,15 +257,15 @@ fn yaml11_meaning(text: &str) -> Option<(String, String)> {
             ),
         ));
     }
-    let sexagesimal = digits.contains(':')
-        && digits
-            .split(':')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        && digits.split(':').skip(1).all(|p| p.len() <= 2);
+    // Helm's YAML reader (go-yaml) takes Go's number syntax: `0b1010` is a number, and
+    // so is `1_000`; base-60 `1:30` it leaves a string, as YAML 1.2 does.
+    let binary = digits.strip_prefix("0b").is_some_and(|rest| {
+        !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '1' || c == '_')
+    });
     let underscored = digits.contains('_')
         && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
         && digits.starts_with(|c: char| c.is_ascii_digit());
-    if sexagesimal || underscored || octal {
+    if binary || underscored || octal {
         return Some((
             "a number".to_owned(),
             format!("quote it (`\"{text}\"`) to keep the string, or write the number you mean"),

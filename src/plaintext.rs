@@ -2,14 +2,16 @@
 //! credentials. Secrets belong in a Secret (referenced with `secretKeyRef`/`envFrom`, or
 //! a chart's `valuesFrom`), never in the spec or the generated output.
 
-/// Words in a variable or key name that say it holds a credential.
-const SECRET_WORDS: [&str; 12] = [
+/// Words in a variable or key name that say it holds a credential, as runs of
+/// `_`-separated parts of the name (`API_KEY` is two parts).
+const SECRET_WORDS: [&str; 13] = [
     "PASSWORD",
     "PASSWD",
     "SECRET",
     "TOKEN",
     "APIKEY",
     "API_KEY",
+    "SECRET_KEY",
     "PRIVATE_KEY",
     "CREDENTIAL",
     "ACCESS_KEY",
@@ -18,31 +20,46 @@ const SECRET_WORDS: [&str; 12] = [
     "SIGNING_KEY",
 ];
 
-/// Name endings that describe a credential rather than hold one
-/// (`TOKEN_TTL_SECONDS`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`).
-const DESCRIPTIVE_ENDINGS: [&str; 22] = [
-    "_TTL",
-    "_TTL_SECONDS",
-    "_SECONDS",
-    "_MINUTES",
-    "_HOURS",
-    "_TIMEOUT",
-    "_EXPIRY",
-    "_LIFETIME",
-    "_LENGTH",
-    "_MIN_LENGTH",
-    "_MAX_LENGTH",
-    "_PATH",
-    "_FILE",
-    "_NAME",
-    "_ENABLED",
-    "_HEADER",
-    "_TYPE",
-    "_ALGORITHM",
-    "_COUNT",
-    "_SIZE",
-    "_URL_PATH",
-    "_ID",
+/// Parts that, after the credential word, make the name describe a credential rather
+/// than hold one (`TOKEN_TTL_SECONDS`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`,
+/// `ADMIN_PASSWORD_KEY`: the key of a Secret, `OAUTH_TOKEN_ENDPOINT`).
+const DESCRIPTIVE_PARTS: [&str; 36] = [
+    "TTL",
+    "SECONDS",
+    "MINUTES",
+    "HOURS",
+    "TIMEOUT",
+    "EXPIRY",
+    "EXPIRES",
+    "LIFETIME",
+    "LENGTH",
+    "PATH",
+    "FILE",
+    "NAME",
+    "ENABLED",
+    "HEADER",
+    "TYPE",
+    "ALGORITHM",
+    "COUNT",
+    "SIZE",
+    "ID",
+    "REF",
+    "KEY",
+    "KEYS",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "DIR",
+    "SCOPE",
+    "SCOPES",
+    "AUDIENCE",
+    "PREFIX",
+    "PROVIDER",
+    "ENV",
+    "FORMAT",
+    "MODE",
+    "ISSUER",
+    "BEFORE",
 ];
 
 /// Why a literal `value` named `name` looks like a credential, if it does.
@@ -51,17 +68,79 @@ pub fn finding(name: &str, value: &str) -> Option<String> {
         return Some(why);
     }
     let upper = screaming_snake(name);
-    let word = SECRET_WORDS.iter().find(|w| upper.contains(*w))?;
-    let describes = DESCRIPTIVE_ENDINGS.iter().any(|end| upper.ends_with(end))
-        || upper.starts_with("EXISTING_")
-        || upper.ends_with("_REF");
+    let parts: Vec<&str> = upper.split('_').filter(|p| !p.is_empty()).collect();
+    let (word, rest) = credential_word(&parts)?;
+    let describes = rest
+        .last()
+        .is_some_and(|last| DESCRIPTIVE_PARTS.contains(last))
+        || upper.starts_with("EXISTING_");
     if describes || is_harmless(value) {
         return None;
     }
     Some(format!(
         "`{name}` is named like a credential ({}) and holds a literal value",
-        word.to_ascii_lowercase()
+        word.to_ascii_lowercase().replace('_', " ")
     ))
+}
+
+/// Like [`finding`], for Helm values and annotations, where a key named like a Secret
+/// (`certificatesSecret`, `imagePullSecrets`, `auth-secret`) by convention holds the
+/// name of a Secret object, and a lowercase path (`secret/data/app`) where one is read.
+pub fn finding_in_values(key: &str, value: &str) -> Option<String> {
+    let upper = screaming_snake(key);
+    let names_object =
+        (upper.ends_with("SECRET") || upper.ends_with("SECRETS")) && is_object_name(value);
+    if names_object || (credential_value(value).is_none() && is_lowercase_path(value)) {
+        return None;
+    }
+    finding(key, value)
+}
+
+/// The rightmost credential word in a name's parts and the parts after it. A part
+/// matches a one-part word exactly, in the plural, or as its ending (`DBPASSWORD`), but
+/// not as its start (`TOKENIZER`).
+fn credential_word<'a>(parts: &'a [&'a str]) -> Option<(&'static str, &'a [&'a str])> {
+    let mut best: Option<(usize, &'static str)> = None;
+    for word in SECRET_WORDS {
+        let word_parts: Vec<&str> = word.split('_').collect();
+        for start in 0..parts.len() {
+            let end = start + word_parts.len();
+            let Some(run) = parts.get(start..end) else {
+                break;
+            };
+            let matched = match word_parts.as_slice() {
+                [one] => {
+                    let part = run[0];
+                    part == *one || part.strip_suffix('S') == Some(one) || part.ends_with(one)
+                }
+                many => run == many,
+            };
+            if matched && best.is_none_or(|(b, _)| end > b) {
+                best = Some((end, word));
+            }
+        }
+    }
+    best.map(|(end, word)| (word, &parts[end..]))
+}
+
+/// A Kubernetes object name: lowercase letters, digits, `-` and `.`.
+fn is_object_name(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 253
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'))
+}
+
+/// A lowercase path of words (`secret/data/app`), as secret stores name secrets.
+fn is_lowercase_path(value: &str) -> bool {
+    value.contains('/')
+        && value.split('/').all(|part| {
+            !part.is_empty()
+                && part.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
+                })
+        })
 }
 
 /// `existingSecret`, `api-key` and `db.password` as `EXISTING_SECRET`, `API_KEY`,
@@ -75,8 +154,8 @@ fn screaming_snake(name: &str) -> String {
         }
         previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
         out.push(match c {
-            '-' | '.' => '_',
-            c => c.to_ascii_uppercase(),
+            c if c.is_ascii_alphanumeric() => c.to_ascii_uppercase(),
+            _ => '_',
         });
     }
     out
@@ -93,6 +172,9 @@ fn is_harmless(value: &str) -> bool {
         )
         || is_duration(v)
         || (v.starts_with("$(") && v.ends_with(')'))
+        // A file the credential is read from, or a URL that holds none.
+        || v.starts_with('/')
+        || ((v.starts_with("https://") || v.starts_with("http://")) && url_password(v).is_none())
 }
 
 fn is_duration(value: &str) -> bool {
@@ -232,7 +314,7 @@ pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, Str
                     if key == "annotations"
                         && let serde_json::Value::String(text) = item
                         && credential_value(text).is_none()
-                        && let Some(why) = finding(child, text)
+                        && let Some(why) = finding_in_values(child, text)
                     {
                         found.push((field(&path, Some(Step::Key(child))), why));
                         continue;
@@ -329,6 +411,26 @@ mod tests {
     }
 
     #[test]
+    fn chart_values_and_annotations_may_name_secrets() {
+        use super::finding_in_values;
+        assert_eq!(finding_in_values("certificatesSecret", "mcp-tls"), None);
+        assert_eq!(finding_in_values("imagePullSecrets", "regcred"), None);
+        assert_eq!(
+            finding_in_values("nginx.ingress.kubernetes.io/auth-secret", "basic-auth"),
+            None
+        );
+        assert_eq!(
+            finding_in_values(
+                "vault.hashicorp.com/agent-inject-secret-db",
+                "secret/data/db"
+            ),
+            None
+        );
+        assert!(finding_in_values("clientSecret", "Xk9#pL2v").is_some());
+        assert!(finding_in_values("password", "hunter2").is_some());
+    }
+
+    #[test]
     fn ordinary_arguments_pass() {
         let args: Vec<String> = [
             "--port",
@@ -374,6 +476,8 @@ mod tests {
             ("GOOGLE", "AIzaSyA-0123456789abcdefghijklmnopqrstu"),
             ("REGISTRY_CREDENTIALS", "user:pass"),
             ("adminPassword", "changeme"),
+            ("DBPASSWORD", "hunter2"),
+            ("CLIENT_SECRETS", "s3cr3t"),
         ];
         for (name, value) in refused {
             assert!(
@@ -402,6 +506,23 @@ mod tests {
             ("existingSecret", "postgres-credentials"),
             ("existingSecretPasswordKey", "password"),
             ("passwordSecretRef", "db-credentials"),
+            (
+                "OAUTH_TOKEN_ENDPOINT",
+                "https://oauth2.googleapis.com/token",
+            ),
+            ("PASSWORD_RESET_URL", "https://example.com/reset"),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "/var/secrets/google/key.json",
+            ),
+            ("TOKENIZER", "cl100k_base"),
+            ("CREDENTIALS_PROVIDER", "aws"),
+            ("GITHUB_TOKEN_SCOPES", "repo,read:org"),
+            ("API_KEY_PREFIX", "sk-"),
+            ("MCP_AUTH_TOKEN_AUDIENCE", "mcp-gateway"),
+            ("ANTHROPIC_API_KEY_ENV", "ANTHROPIC_API_KEY"),
+            ("adminPasswordKey", "admin-password"),
+            ("tokenURL", "https://oauth2.example.com/token"),
         ];
         for (name, value) in accepted {
             assert_eq!(

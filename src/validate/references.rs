@@ -353,7 +353,8 @@ impl ChartContext<'_> {
             })
             .collect();
         for (index, source) in self.spec.values_from.iter().flatten().enumerate() {
-            if source.kind == spec::ValuesSourceKind::Secret {
+            // An optional source may be missing: Flux then installs without it.
+            if source.kind == spec::ValuesSourceKind::Secret && !source.optional.unwrap_or(false) {
                 let at = self.path().key("valuesFrom").index(index);
                 references.push(SecretRef {
                     name: &source.name,

@@ -83,6 +83,20 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
         }
     }
     for (name, secret) in values.secrets.iter().flatten().filter(|(_, s)| s.synced()) {
+        if let (Some(path), Some(store)) = (&secret.path, store)
+            && store.infisical.is_some()
+            && !path.starts_with('/')
+        {
+            out.push(
+                error(
+                    Code::InvalidPath,
+                    FieldPath::root().key("secrets").key(name).key("path"),
+                    format!("Infisical folder `{path}` of secret `{name}` is not absolute"),
+                )
+                .expected("a folder such as `/gateway`")
+                .help("Infisical names folders from the root of the environment: write `/` first"),
+            );
+        }
         let empty = secret.keys.as_ref().is_none_or(|k| k.is_empty()) && secret.path.is_none();
         if empty {
             out.push(
@@ -157,7 +171,7 @@ pub(super) fn plaintext_values(
 ) {
     match value {
         serde_json::Value::String(text) => {
-            if let Some(why) = crate::plaintext::finding(key, text) {
+            if let Some(why) = crate::plaintext::finding_in_values(key, text) {
                 out.push((path.clone(), why));
             }
         }

@@ -1002,9 +1002,16 @@ impl Rules {
             self.host(&rule["host"], &here.key("host"));
             for (p, path) in list(&rule["http"]["paths"]).iter().enumerate() {
                 let there = here.key("http").key("paths").index(p);
-                if let Some(text) = path["path"].as_str()
-                    && let Some(problem) = format::route_path(text)
-                {
+                // Implementation-specific paths are the controller's to read (regular
+                // expressions for ingress-nginx); the API server asks only for a `/`.
+                let problem = match (path["path"].as_str(), path["pathType"].as_str()) {
+                    (Some(text), Some("ImplementationSpecific")) => (!text.starts_with('/'))
+                        .then(|| "does not start with `/`".to_owned())
+                        .map(|p| (text, p)),
+                    (Some(text), _) => format::route_path(text).map(|p| (text, p)),
+                    (None, _) => None,
+                };
+                if let Some((text, problem)) = problem {
                     self.push(
                         &there.key("path"),
                         format!("path `{}` {problem}", shown(text)),
@@ -1286,17 +1293,6 @@ impl Rules {
     }
 
     fn external_secret(&mut self, spec: &Json, at: &FieldPath) {
-        for (index, source) in list(&spec["dataFrom"]).iter().enumerate() {
-            if let Some(path) = source["find"]["path"].as_str()
-                && !path.starts_with('/')
-            {
-                self.push(
-                    &at.key("dataFrom").index(index).key("find").key("path"),
-                    format!("remote path `{}` is not absolute", shown(path)),
-                    "a remote folder such as `/gateway`",
-                );
-            }
-        }
         self.text(
             &spec["refreshInterval"],
             &at.key("refreshInterval"),
