@@ -25,13 +25,27 @@ pub struct Rendered<'a> {
 /// and name.
 pub type ObjectId = (String, String, String);
 
-pub fn object_id(object: &serde_json::Value) -> ObjectId {
+/// What an object claims in a cluster: itself and, for a HelmRelease that installs
+/// into a namespace of its own, the Helm release there (`[target-]name`, as Flux names
+/// it), which two environments must not share either.
+pub fn object_ids(object: &serde_json::Value) -> Vec<ObjectId> {
     let text = |value: &serde_json::Value| value.as_str().unwrap_or_default().to_owned();
-    (
+    let mut ids = vec![(
         text(&object["kind"]),
         text(&object["metadata"]["namespace"]),
         text(&object["metadata"]["name"]),
-    )
+    )];
+    let spec = &object["spec"];
+    if object["kind"] == "HelmRelease"
+        && let Some(target) = spec["targetNamespace"].as_str()
+    {
+        let release = match spec["releaseName"].as_str() {
+            Some(release) => release.to_owned(),
+            None => format!("{target}-{}", text(&object["metadata"]["name"])),
+        };
+        ids.push(("Helm release".to_owned(), target.to_owned(), release));
+    }
+    ids
 }
 
 /// Whether any object or (host, path) of one environment is also another's: the cheap
@@ -74,8 +88,13 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
     for rendered in ordered {
         let env = rendered.env;
         let mut reported: Vec<&str> = Vec::new();
-        for (unit, object) in crate::render::unit_objects(part_of, env) {
-            let identity = object_id(&object);
+        let objects = crate::render::unit_objects(part_of, env);
+        let claims = objects.iter().flat_map(|(unit, object)| {
+            object_ids(object)
+                .into_iter()
+                .map(move |id| (*unit, object, id))
+        });
+        for (unit, object, identity) in claims {
             match owners.get(&identity) {
                 Some(other) if !reported.contains(other) => {
                     reported.push(other);
@@ -85,24 +104,51 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                         out.push(flux_unit_collision(rendered, other, name));
                         continue;
                     }
-                    let origin = api::provenance::origin(
+                    let mut origin = api::provenance::origin(
                         unit,
-                        &object,
+                        object,
                         &at,
                         None,
                         rendered.merged,
                         rendered.own.root.span,
                     );
+                    // A shared Helm release comes from the namespace it installs into.
+                    if kind == "Helm release"
+                        && let crate::render::UnitOf::Chart(chart) = unit
+                    {
+                        let path = crate::node::FieldPath::root()
+                            .key("charts")
+                            .key(chart)
+                            .key("targetNamespace");
+                        origin = api::provenance::Origin {
+                            span: rendered.merged.locate(&path).span,
+                            path,
+                        };
+                    }
                     let shown = match namespace.is_empty() {
                         true => format!("{kind} `{name}`"),
                         false => format!("{kind} `{namespace}/{name}`"),
                     };
+                    let help = match kind.as_str() {
+                        "Helm release" => {
+                            "a chart installed into one `targetNamespace` from several environments is one Helm release, upgraded by each in turn; give each environment its own `targetNamespace`"
+                        }
+                        _ => {
+                            "two environments owning one object overwrite each other on every reconcile, and removing one deletes the other's; give this environment its own `global.namespace`, or rename it"
+                        }
+                    };
                     out.push(
-                        Diagnostic::error(Code::SharedObject, format!("environments `{other}` and `{}` both render {shown}", env.name))
-                            .at(origin.span)
-                            .path(origin.path)
-                            .expected("objects of each environment's own: its own namespace and names")
-                            .help("two environments owning one object overwrite each other on every reconcile, and removing one deletes the other's; give this environment its own `global.namespace`, or rename it"),
+                        Diagnostic::error(
+                            Code::SharedObject,
+                            format!(
+                                "environments `{other}` and `{}` both render {shown}",
+                                env.name
+                            ),
+                        )
+                        .at(origin.span)
+                        .path(origin.path)
+                        .expected("objects of each environment's own: its own namespace and names")
+                        .help(help),
                     );
                 }
                 Some(_) => {}

@@ -315,7 +315,7 @@ pub fn rendered(
     let mut reported: std::collections::BTreeSet<(crate::source::Span, Code)> =
         std::collections::BTreeSet::new();
     for (unit, object) in crate::render::unit_objects(part_of, env) {
-        identities.push(across::object_id(&object));
+        identities.extend(across::object_ids(&object));
         for (at, why) in crate::plaintext::in_object(&object) {
             let origin = api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
             if !reported.insert((origin.span, Code::PlaintextSecret)) {
