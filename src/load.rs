@@ -532,3 +532,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod yaml11_tests {
+    use super::*;
+
+    /// Line and field of every YAML 1.1 finding in chart values, sorted.
+    fn findings(values: &str) -> Vec<(u32, String)> {
+        let text = format!("charts:\n  redis:\n    values:\n{values}");
+        let mut sources = Sources::default();
+        let file = sources.add("environments/stack.yaml".into(), text.clone());
+        let document = Document {
+            file,
+            root: parse(file, &text).expect("parses"),
+        };
+        let mut found: Vec<(u32, String)> = yaml11_chart_values(&document, &sources)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.span.expect("placed").line,
+                    d.path.expect("field").to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn chart_values_that_helm_reads_otherwise_are_refused_unless_quoted() {
+        let values = "      a: no\n      b: \"no\"\n      c: 'on'\n      d: [off, y]\n      e: 0755\n      f: '0755'\n      g: 1_000\n      h: 1:30\n      i: false\n";
+        let field = |name: &str| format!("charts.redis.values.{name}");
+        assert_eq!(
+            findings(values),
+            [
+                (4, field("a")),
+                (7, field("d[0]")),
+                (7, field("d[1]")),
+                (8, field("e")),
+                (10, field("g")),
+            ]
+        );
+    }
+}
