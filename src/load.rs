@@ -133,6 +133,8 @@ enum SpecFile {
     OtherExtension,
     /// A symbolic link: it could make a build read files outside the project.
     Link,
+    /// A folder named like a spec file.
+    Folder,
 }
 
 /// `environments/*.yaml` (and `*.yml`, to be refused), sorted by name.
@@ -142,18 +144,24 @@ fn spec_files(dir: &Path) -> Result<Vec<(PathBuf, SpecFile)>, Error> {
     for entry in entries {
         let entry = entry.map_err(|source| Error::io(dir, source))?;
         let path = entry.path();
-        let extension = path.extension().and_then(|e| e.to_str());
-        if !matches!(extension, Some("yaml" | "yml")) {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        // Any spelling of a YAML file is looked at, so that none is silently left out.
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
             continue;
         }
+        let exact = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(".yaml") && n.len() > ".yaml".len());
         let file_type = entry
             .file_type()
             .map_err(|source| Error::io(&path, source))?;
-        let kind = match (file_type.is_symlink(), extension) {
+        let kind = match (file_type.is_symlink(), exact) {
             (true, _) => SpecFile::Link,
+            (false, _) if file_type.is_dir() => SpecFile::Folder,
             (false, _) if !file_type.is_file() => continue,
-            (false, Some("yml")) => SpecFile::OtherExtension,
-            (false, _) => SpecFile::Spec,
+            (false, false) => SpecFile::OtherExtension,
+            (false, true) => SpecFile::Spec,
         };
         files.push((path, kind));
     }
@@ -165,9 +173,22 @@ fn spec_files(dir: &Path) -> Result<Vec<(PathBuf, SpecFile)>, Error> {
 fn refused_file(kind: SpecFile, name: &str) -> Option<Diagnostic> {
     match kind {
         SpecFile::Spec => None,
-        SpecFile::OtherExtension => Some(
-            Diagnostic::error(Code::SpecFileName, format!("`{name}` is not read: spec files end in `.yaml`"))
-                .help(format!("rename it to `{}.yaml`", name.trim_end_matches(".yml"))),
+                SpecFile::Folder => Some(
+            Diagnostic::error(Code::SpecFileName, format!("`{name}` is a folder, not a spec file"))
+                .help("environments/ holds spec files (`NAME.yaml`) only; move the folder elsewhere"),
+        ),
+                SpecFile::OtherExtension => Some(
+            Diagnostic::error(
+                Code::SpecFileName,
+                match name.rsplit_once('.') {
+                    Some(("", _)) => format!("`{name}` names no environment"),
+                    _ => format!("`{name}` is not read: spec files end in `.yaml`"),
+                },
+            )
+                                .help(format!(
+                    "rename it to `{}.yaml`",
+                    crate::hostname::suggest_label(name.rsplit_once('.').map_or(name, |(stem, _)| stem))
+                )),
         ),
         SpecFile::Link => Some(
             Diagnostic::error(Code::SpecFileLink, format!("`{name}` is a symbolic link"))
@@ -196,6 +217,15 @@ fn yaml11_chart_values(document: &Document, sources: &Sources) -> Vec<Diagnostic
         while let Some((node, path)) = stack.pop() {
             match &node.value {
                 node::Value::Mapping(map) => {
+                    if let Some(entry) = map.get("<<") {
+                        out.push(
+                            Diagnostic::error(Code::Yaml11Value, "`<<` is a YAML 1.1 merge key, which mcpstack reads as a plain key and Kustomize drops")
+                                .at(entry.key_span)
+                                .path(path.key("<<"))
+                                .expected("the values written out")
+                                .help("write the merged values in full; YAML 1.2 has no merge keys"),
+                        );
+                    }
                     stack.extend(map.iter().map(|(k, e)| (&e.node, path.key(k))));
                 }
                 node::Value::Sequence(items) => {

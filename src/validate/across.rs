@@ -44,6 +44,9 @@ pub fn object_ids(object: &serde_json::Value) -> Vec<ObjectId> {
             None => format!("{target}-{}", text(&object["metadata"]["name"])),
         };
         ids.push(("Helm release".to_owned(), target.to_owned(), release));
+        // Installing into a namespace claims it: another environment's, or one another
+        // environment installs into too, is shared.
+        ids.push(("Namespace".to_owned(), String::new(), target.to_owned()));
     }
     ids
 }
@@ -83,6 +86,10 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
     let mut out = Vec::new();
     // The environment that came later to a shared object is the one to blame: production
     // before staging before review environments, then by name.
+    let by_name: BTreeMap<&str, &Rendered<'_>> = environments
+        .iter()
+        .map(|r| (r.env.name.as_str(), r))
+        .collect();
     let mut ordered: Vec<&Rendered<'_>> = environments.iter().collect();
     ordered.sort_by_key(|r| (tier_rank(r.env.tier), r.env.name.clone()));
     for rendered in ordered {
@@ -96,7 +103,7 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
         });
         for (unit, object, identity) in claims {
             match owners.get(&identity) {
-                Some(other) if !reported.contains(other) => {
+                Some(other) if *other != env.name.as_str() && !reported.contains(other) => {
                     reported.push(other);
                     let at = crate::node::FieldPath::root().key("metadata").key("name");
                     let (kind, namespace, name) = &identity;
@@ -112,8 +119,30 @@ pub fn environments(part_of: &str, environments: &[Rendered<'_>]) -> Vec<Diagnos
                         rendered.merged,
                         rendered.own.root.span,
                     );
+                    // A namespace one environment names in its own file and the other
+                    // only derives is the first's doing: point there.
+                    let named = |r: &Rendered<'_>| {
+                        r.own
+                            .root
+                            .at(&crate::node::FieldPath::root()
+                                .key("global")
+                                .key("namespace"))
+                            .map(|node| node.span)
+                    };
+                    if kind == "Namespace"
+                        && named(rendered).is_none()
+                        && let Some(first) = by_name.get(other)
+                        && let Some(span) = named(first)
+                    {
+                        origin = api::provenance::Origin {
+                            span,
+                            path: crate::node::FieldPath::root()
+                                .key("global")
+                                .key("namespace"),
+                        };
+                    }
                     // A shared Helm release comes from the namespace it installs into.
-                    if kind == "Helm release"
+                    if matches!(kind.as_str(), "Helm release" | "Namespace")
                         && let crate::render::UnitOf::Chart(chart) = unit
                     {
                         let path = crate::node::FieldPath::root()

@@ -302,6 +302,16 @@ impl ChartContext<'_> {
 /// The API server's rules on every object the environment renders, each violation
 /// reported at the spec value it came from. Runs on a lowered environment whose
 /// semantic rules passed: what it finds, the cluster would refuse.
+/// A unit as a diagnostic names it.
+fn unit_label(unit: crate::render::UnitOf<'_>) -> String {
+    match unit {
+        crate::render::UnitOf::Namespace => "the namespace unit".to_owned(),
+        crate::render::UnitOf::Service(name) => format!("service `{name}`"),
+        crate::render::UnitOf::Chart(name) => format!("chart `{name}`"),
+        crate::render::UnitOf::Flux => "the Flux units".to_owned(),
+    }
+}
+
 pub fn rendered(
     merged: &Node,
     own: &Document,
@@ -314,7 +324,37 @@ pub fn rendered(
     // unit, a Flux setting into every Kustomization): report each value once.
     let mut reported: std::collections::BTreeSet<(crate::source::Span, Code)> =
         std::collections::BTreeSet::new();
+    let mut owners: BTreeMap<across::ObjectId, crate::render::UnitOf<'_>> = BTreeMap::new();
     for (unit, object) in crate::render::unit_objects(part_of, env) {
+        let id = across::object_ids(&object).swap_remove(0);
+        match owners.get(&id) {
+            Some(first) if *first != unit => {
+                let at = FieldPath::root().key("metadata").key("name");
+                let origin =
+                    api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
+                let (kind, _, name) = &id;
+                out.push(
+                    Diagnostic::error(
+                        Code::SharedObject,
+                        format!(
+                            "{kind} `{}` is rendered by two units of `{}`: {} and {}",
+                            api::shown(name),
+                            env.name,
+                            unit_label(*first),
+                            unit_label(unit)
+                        ),
+                    )
+                    .at(origin.span)
+                    .path(origin.path)
+                    .expected("names of each unit's own")
+                    .help("kustomize refuses two objects with one name, and two Flux units would prune each other's; rename one (a service account's name, or the service)"),
+                );
+            }
+            Some(_) => {}
+            None => {
+                owners.insert(id, unit);
+            }
+        }
         identities.extend(across::object_ids(&object));
         for (at, why) in crate::plaintext::in_object(&object) {
             let origin = api::provenance::origin(unit, &object, &at, None, merged, own.root.span);

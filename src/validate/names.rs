@@ -277,18 +277,18 @@ pub(super) fn namespaces(merged: &Node, namespace: &str, out: &mut Vec<Diagnosti
                 .help("mcpstack enforces restricted Pod Security and a default deny in its namespace, and Flux deletes it with the environment"),
         );
     }
-    let others = [
-        global.key("network").key("ingressNamespace"),
-        global.key("network").key("monitoringNamespace"),
-        global.key("gateway").key("namespace"),
-    ];
-    for path in others {
-        let Some(name) = merged.at(&path).and_then(|n| match &n.value {
-            crate::node::Value::String(s) => Some(s),
-            _ => None,
-        }) else {
-            continue;
-        };
+    for (path, name) in controller_namespaces(merged) {
+        let name = &name;
+        if name == namespace {
+            let own = global.key("namespace");
+            out.push(
+                Diagnostic::error(Code::ReservedNamespace, format!("the environment's namespace `{namespace}` is also `{path}`"))
+                    .at(merged.locate(&own).span)
+                    .path(own)
+                    .expected("a namespace of the environment's own, apart from the ingress controller's, Gateway's and Prometheus's")
+                    .help("mcpstack enforces restricted Pod Security and a default deny in its namespace, and Flux deletes it with the environment: that would take the controller with it"),
+            );
+        }
         if let Some(problem) = hostname::label_problem(name) {
             out.push(
                 Diagnostic::error(Code::InvalidName, format!("namespace `{name}` {problem}"))
@@ -325,7 +325,10 @@ pub(super) fn target_namespace(
     target: Option<&str>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let Some(target) = target.filter(|t| RESERVED_NAMESPACES.contains(t)) else {
+    let controllers = controller_namespaces(merged);
+    let Some(target) = target
+        .filter(|t| RESERVED_NAMESPACES.contains(t) || controllers.iter().any(|(_, c)| c == *t))
+    else {
         return;
     };
     let path = FieldPath::root()
@@ -333,10 +336,27 @@ pub(super) fn target_namespace(
         .key(chart)
         .key("targetNamespace");
     out.push(
-        Diagnostic::error(Code::ReservedNamespace, format!("chart `{chart}` installs into `{target}`, which belongs to the cluster"))
+        Diagnostic::error(Code::ReservedNamespace, format!("chart `{chart}` installs into `{target}`, which belongs to the cluster or its controllers"))
             .at(merged.locate(&path).span)
             .path(path)
             .expected("no `targetNamespace` (the environment's namespace), or one of the stack's own")
             .help("a chart in a system namespace escapes the environment's Pod Security and network policies"),
     );
+}
+
+/// The namespaces of the controllers an environment names (ingress controller,
+/// Prometheus, Gateway), with where each is set.
+fn controller_namespaces(merged: &Node) -> Vec<(FieldPath, String)> {
+    let global = FieldPath::root().key("global");
+    [
+        global.key("network").key("ingressNamespace"),
+        global.key("network").key("monitoringNamespace"),
+        global.key("gateway").key("namespace"),
+    ]
+    .into_iter()
+    .filter_map(|path| match merged.at(&path).map(|n| &n.value) {
+        Some(crate::node::Value::String(name)) => Some((path.clone(), name.clone())),
+        _ => None,
+    })
+    .collect()
 }

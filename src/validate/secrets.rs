@@ -97,6 +97,22 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
                 .help("Infisical names folders from the root of the environment: write `/` first"),
             );
         }
+        let credentials = store
+            .and_then(|s| s.infisical.as_ref())
+            .and_then(|i| i.credentials_secret.as_deref());
+        if credentials == Some(name.as_str()) {
+            let path = FieldPath::root().key("secrets").key(name);
+            out.push(
+                Diagnostic::error(
+                    Code::SharedObject,
+                    format!("secret `{name}` is the secret store's own credentials Secret"),
+                )
+                .at(merged.locate_key(&path).span)
+                .path(path)
+                .expected("another name: the store reads its credentials from this Secret")
+                .help("syncing it from the store would overwrite the credentials the store needs to sync anything"),
+            );
+        }
         let empty = secret.keys.as_ref().is_none_or(|k| k.is_empty()) && secret.path.is_none();
         if empty {
             out.push(

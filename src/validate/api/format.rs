@@ -281,6 +281,13 @@ pub fn image_reference(value: &str) -> Option<Flaw> {
     if value.is_empty() {
         return Some((String::new(), "is empty".to_owned()));
     }
+    let name_length = value.split(['@']).next().unwrap_or(value).len();
+    if name_length > 255 + 129 {
+        return Some((
+            String::new(),
+            format!("is {name_length} characters long; an image name is at most 255"),
+        ));
+    }
     let (rest, digest) = match value.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),
         None => (value, None),
@@ -312,6 +319,12 @@ pub fn image_reference(value: &str) -> Option<Flaw> {
 /// An image or OCI repository name: an optional registry host (with a port) and
 /// lowercase path parts.
 pub fn image_name(name: &str) -> Option<Flaw> {
+    if name.len() > 255 {
+        return Some((
+            String::new(),
+            format!("is {} characters long, over 255", name.len()),
+        ));
+    }
     let mut parts: Vec<&str> = name.split('/').collect();
     let first = parts[0];
     let is_registry = parts.len() > 1 && (first.contains(['.', ':']) || first == "localhost");
@@ -401,13 +414,13 @@ pub fn route_path(path: &str) -> Option<String> {
     if path.to_ascii_lowercase().contains("%2f") {
         return Some("holds an encoded `/`".to_owned());
     }
-    if let Some(c) = path.chars().find(|c| {
-        !(c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                '/' | '-' | '.' | '_' | '~' | '%' | '@' | ':' | '!' | ',' | '='
-            ))
-    }) {
+    // ingress-nginx's strict path validation (on by default since 1.12) takes letters,
+    // digits, `/`, `-`, `.` and `_` in Prefix and Exact paths; anything else it reads
+    // as a pattern or refuses, and Gateway API needs `%` escapes well formed.
+    if let Some(c) = path
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.' | '_')))
+    {
         return Some(format!(
             "holds `{}`, which controllers read as a pattern or refuse",
             c.escape_default()
@@ -476,14 +489,20 @@ fn duration_seconds(value: &str) -> Option<f64> {
     Some(total)
 }
 
+/// The longest duration Go (and so Flux, External Secrets and Prometheus) can hold:
+/// 2^63 nanoseconds, about 292 years.
+const MAX_GO_SECONDS: f64 = 9_223_372_036.854_775;
+
 /// A Go duration as Flux parses it: `1h`, `5m30s`, `1.5s`, `100ms`.
 pub fn go_duration(value: &str) -> Option<String> {
     let units = ["ms", "s", "m", "h"];
-    duration_parts(value, &units, true)
-        .map(|_| None)
-        .unwrap_or_else(|| {
-            Some("is not a duration: numbers with units `ms`, `s`, `m` or `h`".to_owned())
-        })
+    match duration_parts(value, &units, true) {
+        None => Some("is not a duration: numbers with units `ms`, `s`, `m` or `h`".to_owned()),
+        Some(_) if duration_seconds(value).is_none_or(|s| s > MAX_GO_SECONDS) => {
+            Some("is longer than a duration can be (about 292 years)".to_owned())
+        }
+        Some(_) => None,
+    }
 }
 
 /// A Gateway API duration: up to four parts of at most five digits with `h`, `m`, `s`
@@ -505,8 +524,8 @@ pub fn prometheus_duration(value: &str) -> Option<String> {
     }
     let units = ["ms", "y", "w", "d", "h", "m", "s"];
     match duration_parts(value, &units, false) {
-        // Prometheus keeps durations in 64-bit milliseconds: about 290 million years.
-        Some(_) if duration_seconds(value).is_some_and(|s| s > 9.2e15) => {
+        // Prometheus holds durations as Go does: 2^63 nanoseconds.
+        Some(_) if duration_seconds(value).is_none_or(|s| s > MAX_GO_SECONDS) => {
             Some("is longer than Prometheus can hold".to_owned())
         }
         Some(_) => None,
@@ -644,7 +663,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(route_path("/"), None);
-        assert_eq!(route_path("/api/v1.2_x~y"), None);
+        assert_eq!(route_path("/api/v1.2_x-y"), None);
         for bad in [
             "api",
             "/a//b",
@@ -669,6 +688,10 @@ mod tests {
         assert!(flux_duration("0s").is_some());
         assert!(flux_duration("1ms").is_some());
         assert!(prometheus_duration("99999999999999999999h").is_some());
+        assert!(prometheus_duration("2562048h").is_some());
+        assert!(go_duration("2562048h").is_some());
+        assert!(go_duration("2000000h2000000h").is_some());
+        assert_eq!(go_duration("2562047h"), None);
         assert_eq!(go_duration("5m"), None);
         assert_eq!(go_duration("1h30m"), None);
         assert_eq!(go_duration("1.5s"), None);

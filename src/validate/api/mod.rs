@@ -571,6 +571,25 @@ impl Rules {
             }
             None => self.push(at, "container has no image".to_owned(), "`image`"),
         }
+        let command_line = list(&container["command"])
+            .iter()
+            .chain(list(&container["args"]));
+        let values = list(&container["env"]).iter().map(|var| &var["value"]);
+        if let Some(text) = command_line
+            .chain(values)
+            .filter_map(Json::as_str)
+            .find(|text| text.contains('\0'))
+        {
+            self.push(
+                at,
+                format!(
+                    "`{}` holds a NUL character, which no process can be handed",
+                    shown(text)
+                ),
+                "text without NUL characters",
+            );
+            self.about(text);
+        }
         if let Some(first) = list(&container["command"]).first()
             && first.as_str().is_some_and(|c| c.trim().is_empty())
         {
@@ -1522,7 +1541,12 @@ impl Rules {
             "OCIRepository" => &["oci://"],
             _ => &["https://", "http://", "oci://"],
         };
-        if !schemes.iter().any(|s| url.starts_with(s)) || url.len() <= 8 {
+        let host = url
+            .split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+            .unwrap_or_default();
+        let malformed = host.is_empty() || url.contains(char::is_whitespace);
+        if !schemes.iter().any(|s| url.starts_with(s)) || malformed {
             self.push(
                 &at.key("url"),
                 format!("`{}` is not a {kind} URL", shown(url)),
