@@ -100,7 +100,30 @@ pub enum CliCommand {
         after_help = "Example (in a pull request pipeline; `--` because a branch name may start with `-`):\n  env=$(mcpstack review add -- \"$BRANCH\") && mcpstack build"
     )]
     Review(ReviewCommand),
+    /// Print a shell completion script on stdout.
+    ///
+    /// Exit codes: 0, 3 when stdout cannot be written.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    ///
+    /// Exit codes: 0, 3 when stdout cannot be written.
+    #[command(
+        after_help = "Examples:\n  mcpstack man | man -l -\n  mcpstack man > ~/.local/share/man/man1/mcpstack.1"
+    )]
+    Man,
 }
+
+const COMPLETIONS_HELP: &str = "Examples:
+  mcpstack completions bash > ~/.local/share/bash-completion/completions/mcpstack
+  mcpstack completions zsh > ~/.zfunc/_mcpstack       # with fpath+=(~/.zfunc) in .zshrc
+  mcpstack completions fish > ~/.config/fish/completions/mcpstack.fish
+  mcpstack completions elvish >> ~/.config/elvish/rc.elv
+  mcpstack completions powershell >> $PROFILE";
 
 const PIN_HELP: &str = "Examples:
   mcpstack pin production gateway sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b

@@ -2,9 +2,10 @@
 
 mod cli;
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use mcpstack::command::{self, Command, Config};
 use mcpstack::diagnostic::{MessageFormat, Reporting};
 use mcpstack::pin::{self, DigestSource};
@@ -40,6 +41,17 @@ fn main() -> ExitCode {
         cli::CliCommand::Review(cli::ReviewCommand::Remove { name }) => {
             Command::ReviewRemove { name }
         }
+        cli::CliCommand::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::Cli::command(), "mcpstack", &mut script);
+            return print(&script);
+        }
+        cli::CliCommand::Man => {
+            let mut page = Vec::new();
+            // Rendering into memory cannot fail: only writing can.
+            let _ = clap_mangen::Man::new(cli::Cli::command()).render(&mut page);
+            return print(&page);
+        }
     };
     let reporting = Reporting {
         format: match cli.message_format {
@@ -64,4 +76,16 @@ fn main() -> ExitCode {
         &mut std::io::stderr().lock(),
     );
     ExitCode::from(code)
+}
+
+/// Write generated text (a completion script, the manual page) to stdout.
+fn print(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: <stdout>: {error}");
+            ExitCode::from(command::exit::FAILURE)
+        }
+    }
 }

@@ -41,6 +41,17 @@ pub fn mcpstack(root: &Path, args: &[&str]) -> Output {
     command(root, args).output().expect("mcpstack runs")
 }
 
+/// `mcpstack ARGS...` run in `dir`, without `-C`: the project root is found from the
+/// current folder. Not yet run; outside GitHub Actions' annotation mode.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpstack"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GITHUB_ACTIONS");
+    command
+}
+
 /// Run `mcpstack ARGS...` without a project folder, as for `--help`.
 pub fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mcpstack"))
