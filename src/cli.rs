@@ -16,14 +16,25 @@ pub struct Cli {
     /// the current one that holds environments/, as git finds `.git`).
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
-    /// How diagnostics are printed on stderr. Under GitHub Actions
+    /// How diagnostics are printed on stderr. In the human format under GitHub Actions
     /// (`GITHUB_ACTIONS=true`) each one is also written as an `::error`/`::warning`
-    /// workflow command, so it shows on the pull request's diff.
+    /// workflow command, so it shows on the pull request's diff; in the JSON format
+    /// every line of stderr is a JSON object.
     #[arg(long, value_enum, global = true, default_value = "human")]
     pub message_format: MessageFormatArg,
     /// Fail (exit 2, write nothing) when there are warnings, e.g. mutable image tags.
     #[arg(long, global = true)]
     pub deny_warnings: bool,
+    /// Colour the `error` and `warning` labels of diagnostics: `auto` when stderr is a
+    /// terminal and NO_COLOR is unset or empty. Never in JSON output.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorArg,
     #[command(subcommand)]
     pub command: CliCommand,
 }
@@ -33,8 +44,19 @@ pub struct Cli {
 pub enum MessageFormatArg {
     /// Like a compiler: location, the source line with a caret, hints.
     Human,
-    /// One JSON object per diagnostic and line.
+    /// One JSON object per line: each diagnostic, then a summary with the exit code.
     Json,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    /// When stderr is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always, even when NO_COLOR is set.
+    Always,
+    /// Never.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use crate::command::exit;
 use crate::compile;
-use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
 use crate::image::{self, ImageRef};
 use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
@@ -277,19 +277,20 @@ fn apply(
         Err(diagnostic) => return Ok(refuse(&specs.sources, &[diagnostic], reporting, err).0),
     };
     if edited == file.text {
-        let _ = writeln!(
-            err,
-            "mcpstack: {} in `{environment}` is already pinned to {digest}; {} unchanged",
+        let text = format!(
+            "{} in `{environment}` is already pinned to {digest}; {} unchanged",
             target.describe(),
             file.path
         );
+        let summary = Summary::new(exit::OK, text).field("pinned", 0);
+        reporting.summary(err, &summary);
         return Ok(exit::OK);
     }
     let candidate = match with_environment(specs, environment, edited.clone()) {
         Ok(candidate) => candidate,
         Err((sources, diagnostic)) => return Ok(refuse(&sources, &[diagnostic], reporting, err).0),
     };
-    if !validates(candidate, document.file, reporting, err) {
+    if !validates(candidate, document.file, None, reporting, err) {
         return Ok(exit::INVALID);
     }
     write_spec(
@@ -297,12 +298,12 @@ fn apply(
         &edited,
         WriteMode::Replace,
     )?;
-    let _ = writeln!(
-        err,
-        "mcpstack: pinned {} in `{environment}` to {digest} ({}); run `mcpstack build` to regenerate",
+    let text = format!(
+        "pinned {} in `{environment}` to {digest} ({}); run `mcpstack build` to regenerate",
         target.describe(),
         file.path
     );
+    reporting.summary(err, &Summary::new(exit::OK, text).field("pinned", 1));
     Ok(exit::OK)
 }
 
@@ -330,14 +331,32 @@ pub(crate) fn refuse(
 ) -> (u8, String) {
     reporting.emit(sources, diagnostics, err);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let _ = writeln!(err, "mcpstack: {errors} error(s); nothing was written");
+    let text = format!("{errors} error(s); nothing was written");
+    reporting.summary(err, &Summary::new(exit::INVALID, text));
     (exit::INVALID, String::new())
 }
 
-/// Compile the project as it would be; report errors, or the warnings about `file`.
+/// [`refuse`], with what to do next in the summary.
+pub(crate) fn refuse_with_help(
+    sources: &Sources,
+    diagnostics: &[Diagnostic],
+    help: &str,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> (u8, String) {
+    reporting.emit(sources, diagnostics, err);
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let text = format!("{errors} error(s); nothing was written");
+    reporting.summary(err, &Summary::new(exit::INVALID, text).help(help));
+    (exit::INVALID, String::new())
+}
+
+/// Compile the project as it would be; report errors (with `help` in the summary), or
+/// the warnings about `file`.
 pub(crate) fn validates(
     specs: Specs,
     file: FileId,
+    help: Option<&str>,
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> bool {
@@ -352,7 +371,12 @@ pub(crate) fn validates(
             true
         }
         Err(invalid) => {
-            refuse(&invalid.sources, &invalid.diagnostics, reporting, err);
+            match help {
+                Some(help) => {
+                    refuse_with_help(&invalid.sources, &invalid.diagnostics, help, reporting, err)
+                }
+                None => refuse(&invalid.sources, &invalid.diagnostics, reporting, err),
+            };
             false
         }
     }
@@ -463,30 +487,30 @@ fn resolve(
     let merged = merge::layer(&specs.stack.root, &document.root);
     let Some(image) = effective_image(&merged, target) else {
         // The layered spec does not fit the types: let the compiler say why.
-        if let Err(invalid) = compile::compile_specs(specs.clone()) {
-            refuse(&invalid.sources, &invalid.diagnostics, reporting, err);
-        } else {
-            let _ = writeln!(err, "error: cannot tell the image of {}", target.describe());
-        }
+        let diagnostics = match compile::compile_specs(specs.clone()) {
+            Err(invalid) => invalid.diagnostics,
+            Ok(_) => vec![Diagnostic::error(
+                Code::MissingImage,
+                format!("cannot tell the image of {}", target.describe()),
+            )],
+        };
+        refuse(&specs.sources, &diagnostics, reporting, err);
         return Err(exit::INVALID);
     };
     let tag = image.tag.clone().unwrap_or_else(|| {
-        let _ = writeln!(
-            err,
-            "warning: {} names no tag; resolving `latest`",
-            target.describe()
-        );
+        let text = format!("{} names no tag; resolving `latest`", target.describe());
+        reporting.note(err, NoteLevel::Warning, &text);
         "latest".to_owned()
     });
     let reference = registry::Reference::new(&image.name, &tag);
-    let _ = writeln!(
-        err,
-        "mcpstack: asking {} for the digest of {}",
+    let text = format!(
+        "asking {} for the digest of {}",
         reference.registry, reference
     );
+    reporting.note(err, NoteLevel::Info, &text);
     match registry::resolve(&reference, settings) {
         Ok(digest) => {
-            let _ = writeln!(err, "mcpstack: {reference} is {digest}");
+            reporting.note(err, NoteLevel::Info, &format!("{reference} is {digest}"));
             Ok(digest)
         }
         Err(registry::Failure::NotFound) => {
@@ -506,8 +530,8 @@ fn resolve(
             Err(exit::INVALID)
         }
         Err(failure) => {
-            let _ = writeln!(err, "error: cannot resolve {reference}: {failure}");
-            let _ = writeln!(err, "mcpstack: nothing was written");
+            let text = format!("cannot resolve {reference}: {failure}; nothing was written");
+            reporting.summary(err, &Summary::failure(exit::FAILURE, text));
             Err(exit::FAILURE)
         }
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::Error;
 use crate::command::exit;
-use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, Reporting, Summary, did_you_mean};
 use crate::hostname;
 use crate::load::{self, Specs};
 use crate::lower;
@@ -375,21 +375,21 @@ pub fn add(
             err,
         ));
     }
-    if !pin::validates(candidate, file, reporting, err) {
-        let _ = writeln!(
-            err,
-            "help: the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
-        );
+    let help = format!(
+        "the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
+    );
+    if !pin::validates(candidate, file, Some(&help), reporting, err) {
         return Ok((exit::INVALID, String::new()));
     }
     let path = pin::environment_path(root, &name);
     pin::write_spec(&path, &text, WriteMode::Create)?;
-    let _ = writeln!(
-        err,
-        "mcpstack: created review environment `{name}` ({}/{name}.yaml) from {:?}; run `mcpstack build` to generate it",
+    let text = format!(
+        "created review environment `{name}` ({}/{name}.yaml) from {:?}; run `mcpstack build` to generate it",
         load::ENVIRONMENTS_DIR,
         request.name
     );
+    let summary = Summary::new(exit::OK, text).field("environment", name.as_str());
+    reporting.summary(err, &summary);
     Ok((exit::OK, format!("{name}\n")))
 }
 
@@ -503,11 +503,14 @@ pub fn remove(
     }
     let path = pin::environment_path(root, &name);
     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-    let _ = writeln!(
-        err,
-        "mcpstack: removed review environment `{name}` ({}/{name}.yaml); run `mcpstack build` to remove its output",
+    let text = format!(
+        "removed review environment `{name}` ({}/{name}.yaml); run `mcpstack build` to remove its output",
         load::ENVIRONMENTS_DIR
     );
+    let summary = Summary::new(exit::OK, text)
+        .field("environment", name.as_str())
+        .field("removed", true);
+    reporting.summary(err, &summary);
     Ok((exit::OK, format!("{name}\n")))
 }
 
