@@ -91,30 +91,38 @@ pub enum CliCommand {
     /// Print the JSON Schema of spec files.
     #[command(after_help = "Example:\n  mcpstack schema > values.schema.json")]
     Schema,
-    /// Set a service's image digest in an environment file, keeping its comments and
-    /// layout.
+    /// Set image digests in an environment file, keeping its comments and layout.
     ///
-    /// Edits `services.NAME.image.digest` in environments/ENV.yaml where it is written (or
-    /// adds it), validates the whole project with the change, and writes the file only if
-    /// it is valid. With --resolve, asks the image's registry for the digest of the tag
-    /// the environment runs: the only command that uses the network. Prints the digest.
+    /// Edits `services.NAME.image.digest` (or, for `CHART/IMAGE`,
+    /// `charts.CHART.images.IMAGE.digest`) in environments/ENV.yaml where it is written,
+    /// or adds it. Several images at once: `NAME=DIGEST...`; one image also as `NAME
+    /// DIGEST`. With --resolve, asks each image's registry for the digest of the tag the
+    /// environment runs (the only command that uses the network); --all resolves every
+    /// image of ENV that has no digest yet. The edit is validated with the project and
+    /// the file written only if the edit is correct; errors elsewhere in the project do
+    /// not block it (they are counted in a warning). Prints the digest (one image named
+    /// without `=`), else one `NAME=DIGEST` line per image.
     ///
-    /// Exit codes: 0 pinned, 2 invalid input (unknown environment or service, malformed
-    /// digest, a tag the registry does not have, a project that would not validate),
+    /// Exit codes: 0 pinned, 2 invalid input (unknown environment or image, malformed
+    /// digest, a tag the registry does not have, an edit that would not validate),
     /// 3 other failure (IO, network, registry access refused).
     #[command(after_help = PIN_HELP)]
     Pin {
         /// Environment name (a file name in environments/, without .yaml).
         environment: String,
-        /// Service whose image to pin, as named in environments/stack.yaml, or
-        /// `CHART/IMAGE` for an image a chart runs (e.g. `postgres/docker.io/bitnami/postgresql`).
-        name: String,
-        /// The digest: `sha256:` and 64 lowercase hex digits.
-        #[arg(required_unless_present = "resolve")]
-        digest: Option<String>,
-        /// Ask the image's registry for the digest of the tag the environment runs.
-        #[arg(long, conflicts_with = "digest")]
+        /// `NAME=DIGEST` for each image (or `NAME DIGEST` for one); with --resolve, NAMEs.
+        /// NAME is a service of environments/stack.yaml, or `CHART/IMAGE` for an image a
+        /// chart runs (e.g. `postgres/docker.io/bitnami/postgresql`); a digest is
+        /// `sha256:` and 64 lowercase hex digits.
+        #[arg(value_name = "NAME=DIGEST", required_unless_present = "all")]
+        images: Vec<String>,
+        /// Ask each image's registry for the digest of the tag the environment runs.
+        #[arg(long)]
         resolve: bool,
+        /// With --resolve: every image of ENV without a digest (services it runs, and
+        /// chart images it lists).
+        #[arg(long, requires = "resolve", conflicts_with = "images")]
+        all: bool,
     },
     /// Add or remove a review environment: one per branch or pull request.
     #[command(
@@ -149,7 +157,10 @@ const COMPLETIONS_HELP: &str = "Examples:
 
 const PIN_HELP: &str = "Examples:
   mcpstack pin production gateway sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b
+  mcpstack pin production gateway=sha256:3c1b…3c2b fast-time=sha256:9f8e…0a1b
   mcpstack pin --resolve production gateway && mcpstack build
+  mcpstack pin --resolve staging --all
+  mcpstack pin production $(mcpstack pin --resolve staging gateway fast-time)
 
 Environment (--resolve):
   MCPSTACK_REGISTRY_TOKEN     bearer token sent to the registry as is

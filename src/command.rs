@@ -74,9 +74,9 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .map(|()| (exit::OK, String::new()))
             .map_err(stdout_error),
         Command::Pin(request) => {
-            let settings = match request.digest {
-                pin::DigestSource::Resolve => registry::Settings::from_env(),
-                pin::DigestSource::Given(_) => registry::Settings::default(),
+            let settings = match request.resolve {
+                true => registry::Settings::from_env(),
+                false => registry::Settings::default(),
             };
             pin::run(&config.root, request, &settings, &config.reporting, err)
                 .and_then(|r| print(r, out))

@@ -72,6 +72,7 @@ codes! {
     OutOfRange => "out-of-range",
     PlaintextSecret => "plaintext-secret",
     ProbeHandler => "probe-handler",
+    ProjectErrors => "project-errors",
     RbacVerb => "rbac-verb",
     RbacWide => "rbac-wide",
     RegistryAllowList => "registry-allow-list",

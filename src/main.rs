@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use mcpstack::command::{self, Command, Config};
 use mcpstack::diagnostic::{MessageFormat, Reporting, Summary};
-use mcpstack::pin::{self, DigestSource};
+use mcpstack::pin;
 use mcpstack::review;
 
 #[global_allocator]
@@ -35,16 +35,14 @@ fn main() -> ExitCode {
         cli::CliCommand::Schema => Command::Schema,
         cli::CliCommand::Pin {
             environment,
-            name,
-            digest,
+            images,
             resolve,
+            all,
         } => Command::Pin(pin::Request {
             environment,
-            name,
-            digest: match (digest, resolve) {
-                (Some(digest), false) => DigestSource::Given(digest),
-                _ => DigestSource::Resolve,
-            },
+            args: images,
+            resolve,
+            all,
         }),
         cli::CliCommand::Review(cli::ReviewCommand::Add { name, images }) => {
             Command::ReviewAdd(review::AddRequest { name, images })
