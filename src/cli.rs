@@ -176,14 +176,20 @@ pub enum ReviewCommand {
     /// NAME may be a branch or pull request name: it becomes a DNS label (lowercase,
     /// other characters as `-`, a number alone as `pr-N`), shortened with a hash suffix
     /// when a namespace, Flux unit or hostname derived from it would be too long. The
-    /// new file is validated with the whole project and written only if valid; an
-    /// existing file is never overwritten. Prints the environment name. Put `--` before
-    /// a NAME that may start with `-`.
+    /// new file is validated with the whole project and written only if valid. Prints
+    /// the environment name. Put `--` before a NAME that may start with `-`.
     ///
-    /// Exit codes: 0 created, 2 invalid input (no usable name, the environment exists,
-    /// a project that would not validate), 3 other failure.
+    /// Idempotent: when `review add NAME` already created the environment, running it
+    /// again changes nothing (the `--image` pins must match the file's); with --update
+    /// the file is made again from the template and the `--image` pins. A file that
+    /// `review add NAME` did not create (staging, production, a hand-written or another
+    /// branch's environment) is never touched.
+    ///
+    /// Exit codes: 0 created, unchanged or updated, 2 invalid input (no usable name, an
+    /// environment of that name that this command did not create, pins that differ
+    /// without --update, a project that would not validate), 3 other failure.
     #[command(
-        after_help = "Examples:\n  mcpstack review add feature/Add_SSE-support      prints feature-add-sse-support\n  mcpstack review add 42 --image gateway=sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"
+        after_help = "Examples:\n  mcpstack review add feature/Add_SSE-support      prints feature-add-sse-support\n  mcpstack review add 42 --image gateway=sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b\n  mcpstack review add --update --image gateway=\"$DIGEST\" -- \"$BRANCH\"   on every push"
     )]
     Add {
         /// Branch, pull request or any name for the environment.
@@ -191,12 +197,17 @@ pub enum ReviewCommand {
         /// Pin a service's image in the new environment (repeatable).
         #[arg(long = "image", value_name = "SERVICE=DIGEST")]
         images: Vec<String>,
+        /// Make an environment this command created again from the template and the
+        /// `--image` pins (writes only when that changes the file).
+        #[arg(long)]
+        update: bool,
     },
     /// Delete a review environment's spec file; staging and production are refused.
     ///
     /// NAME is the environment's name or the raw name it was added with. Run `build`
-    /// afterwards to remove its output. Exit codes: 0 removed, 2 no such review
-    /// environment (or not a review environment), 3 other failure.
+    /// afterwards to remove its output. An environment that does not exist is not an
+    /// error: a note says so, and nothing changes. Exit codes: 0 removed or absent, 2 not
+    /// a review environment, 3 other failure.
     #[command(
         after_help = "Example:\n  mcpstack review remove feature/Add_SSE-support && mcpstack build"
     )]

@@ -44,9 +44,15 @@ fn main() -> ExitCode {
             resolve,
             all,
         }),
-        cli::CliCommand::Review(cli::ReviewCommand::Add { name, images }) => {
-            Command::ReviewAdd(review::AddRequest { name, images })
-        }
+        cli::CliCommand::Review(cli::ReviewCommand::Add {
+            name,
+            images,
+            update,
+        }) => Command::ReviewAdd(review::AddRequest {
+            name,
+            images,
+            update,
+        }),
         cli::CliCommand::Review(cli::ReviewCommand::Remove { name }) => {
             Command::ReviewRemove { name }
         }

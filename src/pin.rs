@@ -831,37 +831,6 @@ pub(crate) fn refuse_with_help(
     (exit::INVALID, String::new())
 }
 
-/// Compile the project as it would be; report errors (with `help` in the summary), or
-/// the warnings about `file`.
-pub(crate) fn validates(
-    specs: Specs,
-    file: FileId,
-    help: Option<&str>,
-    reporting: &Reporting,
-    err: &mut dyn Write,
-) -> bool {
-    match compile::compile_specs(specs) {
-        Ok(compiled) => {
-            let own: Vec<Diagnostic> = compiled
-                .warnings
-                .into_iter()
-                .filter(|d| d.span.is_some_and(|s| s.file == file))
-                .collect();
-            reporting.emit(&compiled.sources, &own, err);
-            true
-        }
-        Err(invalid) => {
-            match help {
-                Some(help) => {
-                    refuse_with_help(&invalid.sources, &invalid.diagnostics, help, reporting, err)
-                }
-                None => refuse(&invalid.sources, &invalid.diagnostics, reporting, err),
-            };
-            false
-        }
-    }
-}
-
 /// The path of an environment's spec file.
 pub(crate) fn environment_path(root: &Path, environment: &str) -> PathBuf {
     root.join(load::ENVIRONMENTS_DIR)

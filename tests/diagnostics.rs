@@ -234,6 +234,26 @@ fn json_mode_prints_only_json_lines_for_an_invalid_project() {
     );
 }
 
+#[test]
+fn json_mode_prints_only_json_lines_for_pin_and_review() {
+    let project = copy_folders(&project_root(), &["environments"]);
+    let root = project.path();
+    let digest = format!("gateway={}", common::DIGEST);
+    for (args, exit) in [
+        (vec!["pin", "production", digest.as_str()], 0),
+        (vec!["pin", "production", "gatewy=sha256:0"], 2),
+        (vec!["review", "add", "feature/json"], 0),
+        (vec!["review", "add", "feature/json"], 0),
+        (vec!["review", "remove", "feature/json"], 0),
+        (vec!["review", "remove", "feature/json"], 0),
+        (vec!["review", "remove", "staging"], 2),
+    ] {
+        let output = json(root, &args);
+        assert_eq!(code(&output), exit, "{args:?}: {}", stderr(&output));
+        summary(&output);
+    }
+}
+
 // --- Colour --------------------------------------------------------------------------
 
 /// An ANSI escape sequence.
