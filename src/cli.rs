@@ -16,14 +16,25 @@ pub struct Cli {
     /// the current one that holds environments/, as git finds `.git`).
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
-    /// How diagnostics are printed on stderr. Under GitHub Actions
+    /// How diagnostics are printed on stderr. In the human format under GitHub Actions
     /// (`GITHUB_ACTIONS=true`) each one is also written as an `::error`/`::warning`
-    /// workflow command, so it shows on the pull request's diff.
+    /// workflow command, so it shows on the pull request's diff; in the JSON format
+    /// every line of stderr is a JSON object.
     #[arg(long, value_enum, global = true, default_value = "human")]
     pub message_format: MessageFormatArg,
     /// Fail (exit 2, write nothing) when there are warnings, e.g. mutable image tags.
     #[arg(long, global = true)]
     pub deny_warnings: bool,
+    /// Colour the `error` and `warning` labels of diagnostics: `auto` when stderr is a
+    /// terminal and NO_COLOR is unset or empty. Never in JSON output.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorArg,
     #[command(subcommand)]
     pub command: CliCommand,
 }
@@ -33,8 +44,19 @@ pub struct Cli {
 pub enum MessageFormatArg {
     /// Like a compiler: location, the source line with a caret, hints.
     Human,
-    /// One JSON object per diagnostic and line.
+    /// One JSON object per line: each diagnostic, then a summary with the exit code.
     Json,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    /// When stderr is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always, even when NO_COLOR is set.
+    Always,
+    /// Never.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,30 +91,38 @@ pub enum CliCommand {
     /// Print the JSON Schema of spec files.
     #[command(after_help = "Example:\n  mcpstack schema > values.schema.json")]
     Schema,
-    /// Set a service's image digest in an environment file, keeping its comments and
-    /// layout.
+    /// Set image digests in an environment file, keeping its comments and layout.
     ///
-    /// Edits `services.NAME.image.digest` in environments/ENV.yaml where it is written (or
-    /// adds it), validates the whole project with the change, and writes the file only if
-    /// it is valid. With --resolve, asks the image's registry for the digest of the tag
-    /// the environment runs: the only command that uses the network. Prints the digest.
+    /// Edits `services.NAME.image.digest` (or, for `CHART/IMAGE`,
+    /// `charts.CHART.images.IMAGE.digest`) in environments/ENV.yaml where it is written,
+    /// or adds it. Several images at once: `NAME=DIGEST...`; one image also as `NAME
+    /// DIGEST`. With --resolve, asks each image's registry for the digest of the tag the
+    /// environment runs (the only command that uses the network); --all resolves every
+    /// image of ENV that has no digest yet. The edit is validated with the project and
+    /// the file written only if the edit is correct; errors elsewhere in the project do
+    /// not block it (they are counted in a warning). Prints the digest (one image named
+    /// without `=`), else one `NAME=DIGEST` line per image.
     ///
-    /// Exit codes: 0 pinned, 2 invalid input (unknown environment or service, malformed
-    /// digest, a tag the registry does not have, a project that would not validate),
+    /// Exit codes: 0 pinned, 2 invalid input (unknown environment or image, malformed
+    /// digest, a tag the registry does not have, an edit that would not validate),
     /// 3 other failure (IO, network, registry access refused).
     #[command(after_help = PIN_HELP)]
     Pin {
         /// Environment name (a file name in environments/, without .yaml).
         environment: String,
-        /// Service whose image to pin, as named in environments/stack.yaml, or
-        /// `CHART/IMAGE` for an image a chart runs (e.g. `postgres/docker.io/bitnami/postgresql`).
-        name: String,
-        /// The digest: `sha256:` and 64 lowercase hex digits.
-        #[arg(required_unless_present = "resolve")]
-        digest: Option<String>,
-        /// Ask the image's registry for the digest of the tag the environment runs.
-        #[arg(long, conflicts_with = "digest")]
+        /// `NAME=DIGEST` for each image (or `NAME DIGEST` for one); with --resolve, NAMEs.
+        /// NAME is a service of environments/stack.yaml, or `CHART/IMAGE` for an image a
+        /// chart runs (e.g. `postgres/docker.io/bitnami/postgresql`); a digest is
+        /// `sha256:` and 64 lowercase hex digits.
+        #[arg(value_name = "NAME=DIGEST", required_unless_present = "all")]
+        images: Vec<String>,
+        /// Ask each image's registry for the digest of the tag the environment runs.
+        #[arg(long)]
         resolve: bool,
+        /// With --resolve: every image of ENV without a digest (services it runs, and
+        /// chart images it lists).
+        #[arg(long, requires = "resolve", conflicts_with = "images")]
+        all: bool,
     },
     /// Add or remove a review environment: one per branch or pull request.
     #[command(
@@ -100,11 +130,37 @@ pub enum CliCommand {
         after_help = "Example (in a pull request pipeline; `--` because a branch name may start with `-`):\n  env=$(mcpstack review add -- \"$BRANCH\") && mcpstack build"
     )]
     Review(ReviewCommand),
+    /// Print a shell completion script on stdout.
+    ///
+    /// Exit codes: 0, 3 when stdout cannot be written.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout.
+    ///
+    /// Exit codes: 0, 3 when stdout cannot be written.
+    #[command(
+        after_help = "Examples:\n  mcpstack man | man -l -\n  mcpstack man > ~/.local/share/man/man1/mcpstack.1"
+    )]
+    Man,
 }
+
+const COMPLETIONS_HELP: &str = "Examples:
+  mcpstack completions bash > ~/.local/share/bash-completion/completions/mcpstack
+  mcpstack completions zsh > ~/.zfunc/_mcpstack       # with fpath+=(~/.zfunc) in .zshrc
+  mcpstack completions fish > ~/.config/fish/completions/mcpstack.fish
+  mcpstack completions elvish >> ~/.config/elvish/rc.elv
+  mcpstack completions powershell >> $PROFILE";
 
 const PIN_HELP: &str = "Examples:
   mcpstack pin production gateway sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b
+  mcpstack pin production gateway=sha256:3c1b…3c2b fast-time=sha256:9f8e…0a1b
   mcpstack pin --resolve production gateway && mcpstack build
+  mcpstack pin --resolve staging --all
+  mcpstack pin production $(mcpstack pin --resolve staging gateway fast-time)
 
 Environment (--resolve):
   MCPSTACK_REGISTRY_TOKEN     bearer token sent to the registry as is
@@ -120,14 +176,20 @@ pub enum ReviewCommand {
     /// NAME may be a branch or pull request name: it becomes a DNS label (lowercase,
     /// other characters as `-`, a number alone as `pr-N`), shortened with a hash suffix
     /// when a namespace, Flux unit or hostname derived from it would be too long. The
-    /// new file is validated with the whole project and written only if valid; an
-    /// existing file is never overwritten. Prints the environment name. Put `--` before
-    /// a NAME that may start with `-`.
+    /// new file is validated with the whole project and written only if valid. Prints
+    /// the environment name. Put `--` before a NAME that may start with `-`.
     ///
-    /// Exit codes: 0 created, 2 invalid input (no usable name, the environment exists,
-    /// a project that would not validate), 3 other failure.
+    /// Idempotent: when `review add NAME` already created the environment, running it
+    /// again changes nothing (the `--image` pins must match the file's); with --update
+    /// the file is made again from the template and the `--image` pins. A file that
+    /// `review add NAME` did not create (staging, production, a hand-written or another
+    /// branch's environment) is never touched.
+    ///
+    /// Exit codes: 0 created, unchanged or updated, 2 invalid input (no usable name, an
+    /// environment of that name that this command did not create, pins that differ
+    /// without --update, a project that would not validate), 3 other failure.
     #[command(
-        after_help = "Examples:\n  mcpstack review add feature/Add_SSE-support      prints feature-add-sse-support\n  mcpstack review add 42 --image gateway=sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b"
+        after_help = "Examples:\n  mcpstack review add feature/Add_SSE-support      prints feature-add-sse-support\n  mcpstack review add 42 --image gateway=sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b\n  mcpstack review add --update --image gateway=\"$DIGEST\" -- \"$BRANCH\"   on every push"
     )]
     Add {
         /// Branch, pull request or any name for the environment.
@@ -135,12 +197,17 @@ pub enum ReviewCommand {
         /// Pin a service's image in the new environment (repeatable).
         #[arg(long = "image", value_name = "SERVICE=DIGEST")]
         images: Vec<String>,
+        /// Make an environment this command created again from the template and the
+        /// `--image` pins (writes only when that changes the file).
+        #[arg(long)]
+        update: bool,
     },
     /// Delete a review environment's spec file; staging and production are refused.
     ///
     /// NAME is the environment's name or the raw name it was added with. Run `build`
-    /// afterwards to remove its output. Exit codes: 0 removed, 2 no such review
-    /// environment (or not a review environment), 3 other failure.
+    /// afterwards to remove its output. An environment that does not exist is not an
+    /// error: a note says so, and nothing changes. Exit codes: 0 removed or absent, 2 not
+    /// a review environment, 3 other failure.
     #[command(
         after_help = "Example:\n  mcpstack review remove feature/Add_SSE-support && mcpstack build"
     )]

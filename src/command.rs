@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::Error;
 use crate::compile::{self, Compiled, Invalid};
-use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
 use crate::pin;
 use crate::registry;
 use crate::render;
@@ -74,9 +74,9 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .map(|()| (exit::OK, String::new()))
             .map_err(stdout_error),
         Command::Pin(request) => {
-            let settings = match request.digest {
-                pin::DigestSource::Resolve => registry::Settings::from_env(),
-                pin::DigestSource::Given(_) => registry::Settings::default(),
+            let settings = match request.resolve {
+                true => registry::Settings::from_env(),
+                false => registry::Settings::default(),
             };
             pin::run(&config.root, request, &settings, &config.reporting, err)
                 .and_then(|r| print(r, out))
@@ -91,7 +91,9 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match result {
         Ok((code, _)) => code,
         Err(error) => {
-            let _ = writeln!(err, "error: {error}");
+            config
+                .reporting
+                .summary(err, &Summary::failure(exit::FAILURE, error.to_string()));
             exit::FAILURE
         }
     }
@@ -116,10 +118,11 @@ fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Er
                 .emit(&compiled.sources, &compiled.warnings, err);
             if config.reporting.deny_warnings && !compiled.warnings.is_empty() {
                 let count = compiled.warnings.len();
-                let _ = writeln!(
-                    err,
-                    "mcpstack: {count} warning(s) denied (--deny-warnings); nothing was written"
-                );
+                let text =
+                    format!("{count} warning(s) denied (--deny-warnings); nothing was written");
+                config
+                    .reporting
+                    .summary(err, &Summary::new(exit::INVALID, text));
                 return Ok(None);
             }
             Ok(Some(compiled))
@@ -130,7 +133,10 @@ fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Er
         }) => {
             config.reporting.emit(&sources, &diagnostics, err);
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            let _ = writeln!(err, "mcpstack: {errors} error(s); nothing was written");
+            let text = format!("{errors} error(s); nothing was written");
+            config
+                .reporting
+                .summary(err, &Summary::new(exit::INVALID, text));
             Ok(None)
         }
     }
@@ -158,18 +164,30 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     let tree = output(&compiled)?;
     // Held until the build is written (or the check compared): two runs at once wait
     // for each other instead of interleaving.
-    let _lock = write::lock(&config.root, apply, err)?;
+    let _lock = write::lock(&config.root, apply, &mut || {
+        let text = format!(
+            "waiting for another mcpstack run on {}",
+            config.root.display()
+        );
+        config.reporting.note(err, NoteLevel::Info, &text);
+    })?;
     let plan = write::plan(&config.root, &tree)?;
     let environments = compiled.stack.environments.len();
     if apply {
         let summary = write::apply(&config.root, &plan)?;
         // Taken once the files are written: the time the build took, writing included.
         let elapsed = started.elapsed().as_secs_f64();
-        let _ = writeln!(
-            err,
-            "mcpstack: built {environments} environment(s): {} file(s) written, {} unchanged, {} removed in {elapsed:.2}s",
+        let text = format!(
+            "built {environments} environment(s): {} file(s) written, {} unchanged, {} removed in {elapsed:.2}s",
             summary.written, summary.unchanged, summary.removed
         );
+        let summary = Summary::new(exit::OK, text)
+            .field("environments", environments)
+            .field("written", summary.written)
+            .field("unchanged", summary.unchanged)
+            .field("removed", summary.removed)
+            .field("seconds", seconds(elapsed));
+        config.reporting.summary(err, &summary);
         return Ok((exit::OK, String::new()));
     }
     let diff = if plan.is_clean() {
@@ -178,31 +196,47 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
         write::diff(&plan)
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let _ = writeln!(
-        err,
-        "mcpstack: checked {environments} environment(s): {} stale, {} missing, {} extra, {} up to date in {elapsed:.2}s",
+    let code = match plan.is_clean() {
+        true => exit::OK,
+        false => exit::DRIFT,
+    };
+    let text = format!(
+        "checked {environments} environment(s): {} stale, {} missing, {} extra, {} up to date in {elapsed:.2}s",
         plan.stale.len(),
         plan.missing.len(),
         plan.extra.len(),
         plan.unchanged.len()
     );
-    if plan.is_clean() {
-        return Ok((exit::OK, String::new()));
+    let mut summary = Summary::new(code, text)
+        .field("environments", environments)
+        .field("stale", plan.stale.len())
+        .field("missing", plan.missing.len())
+        .field("extra", plan.extra.len())
+        .field("unchanged", plan.unchanged.len())
+        .field("seconds", seconds(elapsed));
+    if !plan.is_clean() {
+        summary = summary.help("run `mcpstack build` and commit the result");
     }
-    let _ = writeln!(err, "help: run `mcpstack build` and commit the result");
-    Ok((exit::DRIFT, diff))
+    config.reporting.summary(err, &summary);
+    Ok((code, diff))
+}
+
+/// Seconds rounded to milliseconds, for JSON summaries.
+fn seconds(elapsed: f64) -> f64 {
+    (elapsed * 1000.0).round() / 1000.0
 }
 
 fn validate(config: &Config, err: &mut dyn Write) -> Result<u8, Error> {
     let Some(compiled) = compiled(config, err)? else {
         return Ok(exit::INVALID);
     };
-    let _ = writeln!(
-        err,
-        "mcpstack: {} environment(s) valid, {} warning(s)",
-        compiled.stack.environments.len(),
+    let environments = compiled.stack.environments.len();
+    let text = format!(
+        "{environments} environment(s) valid, {} warning(s)",
         compiled.warnings.len()
     );
+    let summary = Summary::new(exit::OK, text).field("environments", environments);
+    config.reporting.summary(err, &summary);
     Ok(exit::OK)
 }
 

@@ -1,5 +1,6 @@
 //! Diagnostics: a user's mistake, where it was written, and how to fix it.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 
 use crate::node::FieldPath;
@@ -71,6 +72,7 @@ codes! {
     OutOfRange => "out-of-range",
     PlaintextSecret => "plaintext-secret",
     ProbeHandler => "probe-handler",
+    ProjectErrors => "project-errors",
     RbacVerb => "rbac-verb",
     RbacWide => "rbac-wide",
     RegistryAllowList => "registry-allow-list",
@@ -190,12 +192,23 @@ impl Diagnostic {
     /// Render like a compiler: headline, location, the source line with a caret,
     /// then the field path, the expectation and a hint.
     pub fn render(&self, sources: &Sources) -> String {
+        self.render_styled(sources, false)
+    }
+
+    /// [`Diagnostic::render`], with the `error[...]`/`warning[...]` label in colour (ANSI
+    /// escapes) when `color` is set.
+    pub fn render_styled(&self, sources: &Sources, color: bool) -> String {
         let mut out = String::new();
-        let label = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+        let (label, style) = match self.severity {
+            Severity::Error => ("error", ERROR_STYLE),
+            Severity::Warning => ("warning", WARNING_STYLE),
         };
-        let _ = writeln!(out, "{label}[{}]: {}", self.code, printable(&self.message));
+        let label = format!("{label}[{}]", self.code);
+        let label = match color {
+            true => format!("{style}{label}{RESET}"),
+            false => label,
+        };
+        let _ = writeln!(out, "{label}: {}", printable(&self.message));
         let number = self.span.map(|s| s.line.to_string()).unwrap_or_default();
         let gutter = " ".repeat(number.len().max(1));
         if let Some(span) = self.span {
@@ -302,15 +315,106 @@ pub enum MessageFormat {
     Json,
 }
 
-/// How a run reports what it found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Bold red, for the `error` label.
+const ERROR_STYLE: &str = "\x1b[1;31m";
+/// Bold yellow, for the `warning` label.
+const WARNING_STYLE: &str = "\x1b[1;33m";
+const RESET: &str = "\x1b[0m";
+
+/// How a run reports what it found, and what it has shown so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reporting {
     pub format: MessageFormat,
     /// Also write GitHub Actions workflow commands (`::error file=...::`), so that each
-    /// diagnostic shows on the pull request's diff.
+    /// diagnostic shows on the pull request's diff. Human format only: in JSON format
+    /// every line is JSON.
     pub github_annotations: bool,
     /// Treat warnings as errors.
     pub deny_warnings: bool,
+    /// Colour the `error` and `warning` labels of human diagnostics.
+    pub color: bool,
+    /// The errors and warnings shown so far, for the summary line.
+    pub shown: Tally,
+}
+
+/// Diagnostics shown by a run, by severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    errors: Cell<usize>,
+    warnings: Cell<usize>,
+}
+
+impl Tally {
+    pub fn errors(&self) -> usize {
+        self.errors.get()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.warnings.get()
+    }
+
+    fn count(&self, diagnostic: &Diagnostic) {
+        let counter = match diagnostic.severity {
+            Severity::Error => &self.errors,
+            Severity::Warning => &self.warnings,
+        };
+        counter.set(counter.get() + 1);
+    }
+}
+
+/// The last line of a run on stderr: what it did, with its exit code. In JSON format an
+/// object `{"summary": TEXT, "exit": N, "errors": N, "warnings": N, ...fields, "help":
+/// TEXT}`, errors and warnings counting the diagnostics shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub exit: u8,
+    /// What happened, e.g. `built 3 environment(s): ...`.
+    pub text: String,
+    /// Counts of the command, in order (`written`, `stale`, ...).
+    pub fields: Vec<(&'static str, serde_json::Value)>,
+    /// What to do next.
+    pub help: Option<String>,
+    /// A failure of the environment (exit code 3): shown as `error: TEXT`.
+    pub failure: bool,
+}
+
+impl Summary {
+    pub fn new(exit: u8, text: impl Into<String>) -> Self {
+        Self {
+            exit,
+            text: text.into(),
+            fields: Vec::new(),
+            help: None,
+            failure: false,
+        }
+    }
+
+    /// A failure of the environment: I/O, network, an internal error.
+    pub fn failure(exit: u8, text: impl Into<String>) -> Self {
+        Self {
+            failure: true,
+            ..Self::new(exit, text)
+        }
+    }
+
+    pub fn field(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.push((name, value.into()));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// How much a [`Reporting::note`] matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteLevel {
+    /// Progress: `mcpstack: TEXT`.
+    Info,
+    /// Something to look at that does not fail the run: `warning: TEXT`.
+    Warning,
 }
 
 impl Reporting {
@@ -322,18 +426,60 @@ impl Reporting {
         out: &mut dyn std::io::Write,
     ) {
         for diagnostic in diagnostics {
+            self.shown.count(diagnostic);
             let text = match self.format {
-                MessageFormat::Human => diagnostic.render(sources),
+                MessageFormat::Human => diagnostic.render_styled(sources, self.color),
                 MessageFormat::Json => format!("{}\n", diagnostic.to_json(sources)),
             };
             let _ = write!(out, "{text}");
             if self.format == MessageFormat::Human {
                 let _ = writeln!(out);
-            }
-            if self.github_annotations {
-                let _ = writeln!(out, "{}", diagnostic.github_annotation(sources));
+                if self.github_annotations {
+                    let _ = writeln!(out, "{}", diagnostic.github_annotation(sources));
+                }
             }
         }
+    }
+
+    /// Write a line that is not a diagnostic: progress, or a warning about the run.
+    /// JSON: `{"note": TEXT, "level": "info"|"warning"}`.
+    pub fn note(&self, out: &mut dyn std::io::Write, level: NoteLevel, text: &str) {
+        let (label, name) = match level {
+            NoteLevel::Info => ("mcpstack", "info"),
+            NoteLevel::Warning => ("warning", "warning"),
+        };
+        let _ = match self.format {
+            MessageFormat::Human => writeln!(out, "{label}: {}", printable(text)),
+            MessageFormat::Json => {
+                let note = serde_json::json!({"note": text, "level": name});
+                writeln!(out, "{note}")
+            }
+        };
+    }
+
+    /// Write the run's summary: in human format `mcpstack: TEXT` (`error: TEXT` for a
+    /// failure) and `help: ...`; in JSON format one object (see [`Summary`]).
+    pub fn summary(&self, out: &mut dyn std::io::Write, summary: &Summary) {
+        if self.format == MessageFormat::Human {
+            let label = if summary.failure { "error" } else { "mcpstack" };
+            let _ = writeln!(out, "{label}: {}", printable(&summary.text));
+            if let Some(help) = &summary.help {
+                let _ = writeln!(out, "help: {}", printable(help));
+            }
+            return;
+        }
+        let mut object = serde_json::Map::new();
+        object.insert("summary".into(), summary.text.clone().into());
+        object.insert("exit".into(), summary.exit.into());
+        object.insert("errors".into(), self.shown.errors().into());
+        object.insert("warnings".into(), self.shown.warnings().into());
+        for (name, value) in &summary.fields {
+            object.insert((*name).into(), value.clone());
+        }
+        if let Some(help) = &summary.help {
+            object.insert("help".into(), help.clone().into());
+        }
+        let _ = writeln!(out, "{}", serde_json::Value::Object(object));
     }
 }
 

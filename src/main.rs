@@ -2,12 +2,13 @@
 
 mod cli;
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use mcpstack::command::{self, Command, Config};
-use mcpstack::diagnostic::{MessageFormat, Reporting};
-use mcpstack::pin::{self, DigestSource};
+use mcpstack::diagnostic::{MessageFormat, Reporting, Summary};
+use mcpstack::pin;
 use mcpstack::review;
 
 #[global_allocator]
@@ -15,6 +16,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let format = match cli.message_format {
+        cli::MessageFormatArg::Human => MessageFormat::Human,
+        cli::MessageFormatArg::Json => MessageFormat::Json,
+    };
+    let reporting = Reporting {
+        format,
+        github_annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        deny_warnings: cli.deny_warnings,
+        color: format == MessageFormat::Human && colored(cli.color),
+        ..Reporting::default()
+    };
     let command = match cli.command {
         cli::CliCommand::Build => Command::Build,
         cli::CliCommand::Check => Command::Check,
@@ -23,31 +35,38 @@ fn main() -> ExitCode {
         cli::CliCommand::Schema => Command::Schema,
         cli::CliCommand::Pin {
             environment,
-            name,
-            digest,
+            images,
             resolve,
+            all,
         } => Command::Pin(pin::Request {
             environment,
-            name,
-            digest: match (digest, resolve) {
-                (Some(digest), false) => DigestSource::Given(digest),
-                _ => DigestSource::Resolve,
-            },
+            args: images,
+            resolve,
+            all,
         }),
-        cli::CliCommand::Review(cli::ReviewCommand::Add { name, images }) => {
-            Command::ReviewAdd(review::AddRequest { name, images })
-        }
+        cli::CliCommand::Review(cli::ReviewCommand::Add {
+            name,
+            images,
+            update,
+        }) => Command::ReviewAdd(review::AddRequest {
+            name,
+            images,
+            update,
+        }),
         cli::CliCommand::Review(cli::ReviewCommand::Remove { name }) => {
             Command::ReviewRemove { name }
         }
-    };
-    let reporting = Reporting {
-        format: match cli.message_format {
-            cli::MessageFormatArg::Human => MessageFormat::Human,
-            cli::MessageFormatArg::Json => MessageFormat::Json,
-        },
-        github_annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
-        deny_warnings: cli.deny_warnings,
+        cli::CliCommand::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli::Cli::command(), "mcpstack", &mut script);
+            return print(&script, &reporting);
+        }
+        cli::CliCommand::Man => {
+            let mut page = Vec::new();
+            // Rendering into memory cannot fail: only writing can.
+            let _ = clap_mangen::Man::new(cli::Cli::command()).render(&mut page);
+            return print(&page, &reporting);
+        }
     };
     let root = cli.directory.unwrap_or_else(|| {
         let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
@@ -64,4 +83,33 @@ fn main() -> ExitCode {
         &mut std::io::stderr().lock(),
     );
     ExitCode::from(code)
+}
+
+/// Whether diagnostics on stderr get colour: `--color always`, or `auto` on a terminal
+/// without NO_COLOR (https://no-color.org: set and not empty) or `TERM=dumb`.
+fn colored(choice: cli::ColorArg) -> bool {
+    match choice {
+        cli::ColorArg::Always => true,
+        cli::ColorArg::Never => false,
+        cli::ColorArg::Auto => {
+            let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+            std::io::stderr().is_terminal()
+                && !set("NO_COLOR")
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// Write generated text (a completion script, the manual page) to stdout.
+fn print(bytes: &[u8], reporting: &Reporting) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let text = format!("<stdout>: {error}");
+            let summary = Summary::failure(command::exit::FAILURE, text);
+            reporting.summary(&mut std::io::stderr().lock(), &summary);
+            ExitCode::from(command::exit::FAILURE)
+        }
+    }
 }

@@ -4,40 +4,106 @@
 //! edited text in memory and write the file (atomically) only if it passes. The editing
 //! steps (edit, validate in memory, write) are shared with `review`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::command::exit;
 use crate::compile;
-use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Severity, Summary, did_you_mean};
 use crate::image::{self, ImageRef};
 use crate::load::{self, Document, Loaded, Specs};
 use crate::lower::{self, Scope};
 use crate::merge;
 use crate::node::{FieldPath, Node, Value};
 use crate::registry;
-use crate::source::{FileId, Sources, Span};
+use crate::source::{self, FileId, Sources, Span};
 use crate::spec::Values;
 
-/// What `pin` was asked to do.
+/// What `pin` was asked to do, as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// Environment name: a file name in `environments/` without `.yaml`.
     pub environment: String,
-    /// What to pin: a service of the stack.
-    pub name: String,
-    pub digest: DigestSource,
+    /// `NAME=DIGEST` arguments, or the pair `NAME DIGEST`; with `resolve`, names.
+    pub args: Vec<String>,
+    /// Ask each image's registry for the digest of the tag the environment runs.
+    pub resolve: bool,
+    /// With `resolve`: every image of the environment that has no digest.
+    pub all: bool,
 }
 
-/// Where the digest comes from.
+/// The images a [`Request`] names, and where their digests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DigestSource {
-    /// Given on the command line.
-    Given(String),
-    /// Asked of the image's registry for the configured tag.
-    Resolve,
+enum Wanted {
+    /// `(NAME, DIGEST)` pairs given on the command line.
+    Given(Vec<(String, String)>),
+    /// Names whose digests the registry gives.
+    Resolve(Vec<String>),
+    /// Every image of the environment without a digest, from the registry.
+    All,
+}
+
+impl Request {
+    /// What the arguments ask for, and whether stdout shows the bare digest (one image
+    /// named without `=`, as in `pin ENV NAME DIGEST`) rather than `NAME=DIGEST` lines.
+    fn wanted(&self) -> Result<(Wanted, bool), Vec<Diagnostic>> {
+        let args = &self.args;
+        if self.resolve {
+            if self.all {
+                return match args.is_empty() {
+                    true => Ok((Wanted::All, false)),
+                    false => Err(vec![argument_error(
+                        "`--all` pins every unpinned image; name no images with it",
+                        "`pin --resolve ENV --all` or `pin --resolve ENV NAME...`",
+                    )]),
+                };
+            }
+            let problems: Vec<Diagnostic> = args
+                .iter()
+                .filter(|arg| arg.contains('='))
+                .map(|arg| {
+                    argument_error(
+                        format!("`{arg}` gives a digest, but --resolve asks the registry for it"),
+                        "image names only with --resolve, e.g. `pin --resolve ENV gateway`",
+                    )
+                })
+                .collect();
+            return match problems.is_empty() {
+                true => Ok((Wanted::Resolve(args.clone()), args.len() == 1)),
+                false => Err(problems),
+            };
+        }
+        if let [name, digest] = args.as_slice()
+            && !name.contains('=')
+            && !digest.contains('=')
+        {
+            return Ok((Wanted::Given(vec![(name.clone(), digest.clone())]), true));
+        }
+        let mut pairs = Vec::new();
+        let mut problems = Vec::new();
+        for arg in args {
+            match arg.split_once('=') {
+                Some((name, digest)) => pairs.push((name.to_owned(), digest.to_owned())),
+                None => problems.push(
+                    argument_error(
+                        format!("`{arg}` is not NAME=DIGEST"),
+                        "`NAME=sha256:<64 hex digits>` for each image, or `NAME DIGEST` for one",
+                    )
+                    .help("give the digest after `=`, or ask the registry with `--resolve`"),
+                ),
+            }
+        }
+        match problems.is_empty() {
+            true => Ok((Wanted::Given(pairs), false)),
+            false => Err(problems),
+        }
+    }
+}
+
+fn argument_error(message: impl Into<String>, expected: &str) -> Diagnostic {
+    Diagnostic::error(Code::InvalidArgument, message).expected(expected)
 }
 
 /// Something whose image `pin` can set a digest on. Today a service of the stack; chart
@@ -200,7 +266,7 @@ pub(crate) fn digest_problem(digest: &str) -> Option<Diagnostic> {
     )
 }
 
-/// Run `pin`: the exit code and what goes to stdout (the digest set).
+/// Run `pin`: the exit code and what goes to stdout (the digests set).
 pub fn run(
     root: &Path,
     request: &Request,
@@ -208,102 +274,517 @@ pub fn run(
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<(u8, String), Error> {
-    let Some(specs) = loaded(root, reporting, err)? else {
-        return Ok((exit::INVALID, String::new()));
+    let project = match Project::load(root, &request.environment)? {
+        Ok(project) => project,
+        Err((sources, diagnostics)) => return Ok(refuse(&sources, &diagnostics, reporting, err)),
     };
-    let environment = find_environment(&specs, &request.environment);
-    let target = find_target(&specs.stack.root, &request.name);
-    let mut problems: Vec<Diagnostic> = [environment.as_ref().err(), target.as_ref().err()]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    if let DigestSource::Given(digest) = &request.digest {
-        problems.extend(digest_problem(digest));
+    let specs = &project.specs;
+    let (wanted, bare) = match request.wanted() {
+        Ok(wanted) => wanted,
+        Err(problems) => return Ok(refuse(&specs.sources, &problems, reporting, err)),
+    };
+    let document = match find_environment(specs, &request.environment) {
+        Ok(document) => document,
+        Err(problem) => return Ok(refuse(&specs.sources, &[problem], reporting, err)),
+    };
+    let chosen = match choose(specs, document, &wanted) {
+        Ok(chosen) => chosen,
+        Err(problems) => return Ok(refuse(&specs.sources, &problems, reporting, err)),
+    };
+    if chosen.is_empty() {
+        let text = format!(
+            "every image of `{}` is pinned; nothing to do",
+            request.environment
+        );
+        reporting.summary(err, &Summary::new(exit::OK, text).field("pinned", 0));
+        return Ok((exit::OK, String::new()));
     }
-    let (Ok(document), Ok(target)) = (environment, target) else {
-        return Ok(refuse(&specs.sources, &problems, reporting, err));
-    };
-    if !problems.is_empty() {
-        return Ok(refuse(&specs.sources, &problems, reporting, err));
+    let mut pins = Vec::new();
+    for (name, target, digest) in chosen {
+        let digest = match digest {
+            Some(digest) => digest,
+            None => match resolve(specs, document, &target, settings, reporting, err) {
+                Ok(digest) => digest,
+                Err(code) => return Ok((code, String::new())),
+            },
+        };
+        pins.push(Pin {
+            name,
+            target,
+            digest,
+        });
     }
-    let digest = match &request.digest {
-        DigestSource::Given(digest) => digest.clone(),
-        DigestSource::Resolve => match resolve(&specs, document, &target, settings, reporting, err)
-        {
-            Ok(digest) => digest,
-            Err(code) => return Ok((code, String::new())),
-        },
-    };
-    let edit = Edit {
-        environment: &request.environment,
+    let code = apply(
+        root,
+        &project,
+        &request.environment,
         document,
-        target: &target,
-        digest: &digest,
-    };
-    let code = apply(root, &specs, &edit, reporting, err)?;
-    let out = match code {
-        exit::OK => format!("{digest}\n"),
+        &pins,
+        reporting,
+        err,
+    )?;
+    let out = match (code, bare) {
+        (exit::OK, true) => pins.iter().map(|p| format!("{}\n", p.digest)).collect(),
+        (exit::OK, false) => pins
+            .iter()
+            .map(|p| format!("{}={}\n", p.name, p.digest))
+            .collect(),
         _ => String::new(),
     };
     Ok((code, out))
 }
 
-/// One digest to write into one environment's file.
-struct Edit<'a> {
-    environment: &'a str,
-    document: &'a Document,
-    target: &'a Target,
-    digest: &'a str,
+/// One digest to write: the image by the name it was given, where it goes, the digest.
+struct Pin {
+    name: String,
+    target: Target,
+    digest: String,
 }
 
-/// Edit, validate, write.
+/// An image to pin, with its digest when it was given.
+type Chosen = (String, Target, Option<String>);
+
+/// The images to pin, each with its digest when given; every problem with them.
+fn choose(
+    specs: &Specs,
+    document: &Document,
+    wanted: &Wanted,
+) -> Result<Vec<Chosen>, Vec<Diagnostic>> {
+    let named: Vec<(String, Option<String>)> = match wanted {
+        Wanted::Given(pairs) => pairs
+            .iter()
+            .map(|(name, digest)| (name.trim().to_owned(), Some(digest.trim().to_owned())))
+            .collect(),
+        Wanted::Resolve(names) => names.iter().map(|n| (n.trim().to_owned(), None)).collect(),
+        Wanted::All => {
+            let merged = merge::layer(&specs.stack.root, &document.root);
+            let Some(unpinned) = unpinned(&merged) else {
+                let what = "cannot tell the images of the environment";
+                return Err(environment_errors(specs, document, what));
+            };
+            return Ok(unpinned
+                .into_iter()
+                .map(|(name, target)| (name, target, None))
+                .collect());
+        }
+    };
+    let mut chosen: Vec<Chosen> = Vec::new();
+    let mut problems = Vec::new();
+    for (name, digest) in named {
+        let target = find_target(&specs.stack.root, &name);
+        let digest_problem = digest.as_deref().and_then(digest_problem);
+        match (target, digest_problem) {
+            (Ok(target), None) if chosen.iter().any(|(_, t, _)| *t == target) => problems.push(
+                argument_error(format!("`{name}` is named twice"), "each image once")
+                    .help("give one digest per image"),
+            ),
+            (Ok(target), None) => chosen.push((name, target, digest)),
+            (target, digest_problem) => {
+                problems.extend(target.err());
+                problems.extend(digest_problem);
+            }
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(chosen),
+        false => Err(problems),
+    }
+}
+
+/// The images an environment runs without a digest, by the name `pin` takes: enabled
+/// services, then the images enabled charts list, in the order of the layered spec.
+/// `None` when the layered spec does not fit the types.
+fn unpinned(merged: &Node) -> Option<Vec<(String, Target)>> {
+    let values = serde_json::from_value::<Values>(merged.to_json()).ok()?;
+    let mut out = Vec::new();
+    for (name, service) in values.services.iter().flatten() {
+        let digest = service.image.as_ref().and_then(|i| i.digest.as_ref());
+        if service.enabled.unwrap_or(true) && digest.is_none() {
+            out.push((name.clone(), Target::Service(name.clone())));
+        }
+    }
+    for (chart, spec) in values.charts.iter().flatten() {
+        if !spec.enabled.unwrap_or(true) {
+            continue;
+        }
+        for (image, pin) in spec.images.iter().flatten() {
+            if pin.digest.is_none() {
+                let target = Target::ChartImage {
+                    chart: chart.clone(),
+                    image: image.clone(),
+                };
+                out.push((format!("{chart}/{image}"), target));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Why an environment's layered spec cannot be read: the errors of the environment
+/// alone with the stack, or `what` when it has none.
+fn environment_errors(specs: &Specs, document: &Document, what: &str) -> Vec<Diagnostic> {
+    let name = specs
+        .environments
+        .iter()
+        .find(|(_, d)| d.file == document.file)
+        .map_or("", |(name, _)| name.as_str());
+    let mut errors: Vec<Diagnostic> = match compile::compile_specs(alone(specs, name)) {
+        Err(invalid) => invalid
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect(),
+        Ok(_) => Vec::new(),
+    };
+    if errors.is_empty() {
+        errors.push(Diagnostic::error(Code::MissingImage, what));
+    }
+    errors
+}
+
+/// The project as `pin` needs it: every spec file that parses, and how many errors
+/// loading found in the others (and in YAML 1.1 chart values). Errors elsewhere do not
+/// block a pin; a stack or environment file that does not parse does.
+struct Project {
+    specs: Specs,
+    load_errors: usize,
+}
+
+impl Project {
+    fn load(
+        root: &Path,
+        environment: &str,
+    ) -> Result<Result<Self, (Sources, Vec<Diagnostic>)>, Error> {
+        let (sources, diagnostics) = match load::load(root)? {
+            Loaded::Specs(specs) => {
+                return Ok(Ok(Self {
+                    specs,
+                    load_errors: 0,
+                }));
+            }
+            Loaded::Invalid(sources, diagnostics) => (sources, diagnostics),
+        };
+        // Files that did not parse (or were refused); YAML 1.1 values do not stop one.
+        let broken: Vec<FileId> = diagnostics
+            .iter()
+            .filter(|d| d.code != Code::Yaml11Value)
+            .filter_map(|d| d.span.map(|s| s.file))
+            .collect();
+        let stack_path = format!("{}/{}", load::ENVIRONMENTS_DIR, load::STACK_FILE);
+        let own_path = format!("{}/{environment}.yaml", load::ENVIRONMENTS_DIR);
+        let mut stack = None;
+        let mut environments = Vec::new();
+        let mut blocked = diagnostics.iter().any(|d| d.span.is_none());
+        for (index, path) in sources.paths().enumerate() {
+            let file = FileId(index);
+            if broken.contains(&file) {
+                blocked |= path == stack_path || path == own_path;
+                continue;
+            }
+            let Some(name) = path
+                .strip_prefix(load::ENVIRONMENTS_DIR)
+                .and_then(|p| p.strip_prefix('/'))
+                .and_then(|p| p.strip_suffix(".yaml"))
+            else {
+                continue;
+            };
+            let Ok(root) = load::parse(file, &sources.file(file).text) else {
+                blocked |= path == stack_path || path == own_path;
+                continue;
+            };
+            let document = Document { file, root };
+            match path == stack_path {
+                true => stack = Some(document),
+                false => environments.push((name.to_owned(), document)),
+            }
+        }
+        let Some(stack) = stack.filter(|_| !blocked) else {
+            return Ok(Err((sources, diagnostics)));
+        };
+        environments.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Ok(Self {
+            load_errors: diagnostics.iter().filter(|d| d.is_error()).count(),
+            specs: Specs {
+                sources,
+                stack,
+                environments,
+            },
+        }))
+    }
+}
+
+/// Edit, check the edit, write.
 fn apply(
     root: &Path,
-    specs: &Specs,
-    edit: &Edit<'_>,
+    project: &Project,
+    environment: &str,
+    document: &Document,
+    pins: &[Pin],
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<u8, Error> {
-    let Edit {
-        environment,
-        document,
-        target,
-        digest,
-    } = *edit;
+    let specs = &project.specs;
     let file = specs.sources.file(document.file);
-    let edited = match set_scalar(document.file, &file.text, &target.digest_keys(), digest) {
-        Ok(text) => text,
-        Err(diagnostic) => return Ok(refuse(&specs.sources, &[diagnostic], reporting, err).0),
+    let mut edited = file.text.clone();
+    for pin in pins {
+        edited = match set_scalar(
+            document.file,
+            &edited,
+            &pin.target.digest_keys(),
+            &pin.digest,
+        ) {
+            Ok(text) => text,
+            Err(diagnostic) => {
+                let shown = onto_disk(
+                    vec![diagnostic],
+                    document.file,
+                    &edited,
+                    document.file,
+                    &file.text,
+                );
+                return Ok(refuse(&specs.sources, &shown, reporting, err).0);
+            }
+        };
+    }
+    let what = match pins {
+        [pin] => pin.target.describe(),
+        _ => format!("{} images", pins.len()),
     };
     if edited == file.text {
-        let _ = writeln!(
-            err,
-            "mcpstack: {} in `{environment}` is already pinned to {digest}; {} unchanged",
-            target.describe(),
+        let text = format!(
+            "{what} in `{environment}` already pinned to the digest(s) given; {} unchanged",
             file.path
         );
+        let summary = Summary::new(exit::OK, text)
+            .field("pinned", 0)
+            .field("unchanged", pins.len());
+        reporting.summary(err, &summary);
         return Ok(exit::OK);
     }
-    let candidate = match with_environment(specs, environment, edited.clone()) {
-        Ok(candidate) => candidate,
-        Err((sources, diagnostic)) => return Ok(refuse(&sources, &[diagnostic], reporting, err).0),
+    let checked = match check_edit(project, environment, document.file, edited.clone()) {
+        Ok(checked) => checked,
+        Err(problems) => {
+            let shown = onto_disk(problems, document.file, &edited, document.file, &file.text);
+            return Ok(refuse(&specs.sources, &shown, reporting, err).0);
+        }
     };
-    if !validates(candidate, document.file, reporting, err) {
-        return Ok(exit::INVALID);
-    }
     write_spec(
         &environment_path(root, environment),
         &edited,
         WriteMode::Replace,
     )?;
-    let _ = writeln!(
-        err,
-        "mcpstack: pinned {} in `{environment}` to {digest} ({}); run `mcpstack build` to regenerate",
-        target.describe(),
+    // Shown once written: the lines they quote are on disk.
+    reporting.emit(&checked.sources, &checked.warnings, err);
+    if checked.other_errors > 0 {
+        let written = match pins.len() {
+            1 => "the pin was written",
+            _ => "the pins were written",
+        };
+        let warning = Diagnostic::warning(
+            Code::ProjectErrors,
+            format!(
+                "the project has {} other error(s); {written}",
+                checked.other_errors
+            ),
+        )
+        .help(
+            "run `mcpstack validate` to see them; `build` refuses the project until they are fixed",
+        );
+        reporting.emit(&checked.sources, &[warning], err);
+    }
+    let text = format!(
+        "pinned {what} in `{environment}` ({}); run `mcpstack build` to regenerate",
         file.path
     );
+    let summary = Summary::new(exit::OK, text)
+        .field("pinned", pins.len())
+        .field("other_errors", checked.other_errors);
+    reporting.summary(err, &summary);
     Ok(exit::OK)
+}
+
+/// An edit that is correct: the warnings about the edited file, and how many errors the
+/// project has that the edit did not cause.
+struct Checked {
+    sources: Sources,
+    warnings: Vec<Diagnostic>,
+    other_errors: usize,
+}
+
+/// Check an environment file's edited text. The edit is refused (`Err`, with the errors
+/// it causes) only for errors that appear with it and not without it, in the edited
+/// file; checked both in the whole project and in the environment alone with the
+/// stack, since an error elsewhere may stop the whole project's check before it reaches
+/// the environment's rules. Other errors are counted, not shown.
+fn check_edit(
+    project: &Project,
+    environment: &str,
+    file: FileId,
+    edited: String,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let candidate =
+        with_environment(&project.specs, environment, edited).map_err(|(_, d)| vec![d])?;
+    let own = |d: &Diagnostic| d.span.is_some_and(|s| s.file == file);
+    let whole = compile::compile_specs(candidate.clone());
+    let (after, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = match whole {
+        Ok(compiled) => {
+            return Ok(Checked {
+                sources: candidate.sources,
+                warnings: compiled.warnings.into_iter().filter(own).collect(),
+                other_errors: project.load_errors,
+            });
+        }
+        Err(invalid) => {
+            let alone_after = compile::compile_specs(alone(&candidate, environment));
+            let alone_before = compile::compile_specs(alone(&project.specs, environment));
+            let before = compile::compile_specs(project.specs.clone());
+            let mut caused = introduced(&invalid.diagnostics, &before);
+            let mut after = invalid.diagnostics.clone();
+            let alone_after = match alone_after {
+                Ok(compiled) => compiled.warnings,
+                Err(invalid) => invalid.diagnostics,
+            };
+            caused.extend(introduced(&alone_after, &alone_before));
+            after.extend(alone_after.iter().cloned());
+            caused.retain(|d| d.span.is_none_or(|s| s.file == file));
+            if !caused.is_empty() {
+                return Err(distinct(caused));
+            }
+            let warnings = alone_after
+                .into_iter()
+                .filter(|d| !d.is_error() && own(d))
+                .collect();
+            (after, warnings)
+        }
+    };
+    let errors = distinct(after.into_iter().filter(Diagnostic::is_error).collect());
+    Ok(Checked {
+        sources: candidate.sources,
+        warnings,
+        other_errors: errors.len() + project.load_errors,
+    })
+}
+
+/// The stack with one environment: the rules of that environment alone.
+fn alone(specs: &Specs, environment: &str) -> Specs {
+    Specs {
+        sources: specs.sources.clone(),
+        stack: specs.stack.clone(),
+        environments: specs
+            .environments
+            .iter()
+            .filter(|(name, _)| name == environment)
+            .cloned()
+            .collect(),
+    }
+}
+
+/// What identifies a diagnostic across two versions of a file: everything but its
+/// position, which an edit moves.
+fn identity(
+    d: &Diagnostic,
+) -> (
+    Severity,
+    Code,
+    Option<FileId>,
+    String,
+    String,
+    Option<String>,
+) {
+    let path = d.path.as_ref().map(ToString::to_string).unwrap_or_default();
+    (
+        d.severity,
+        d.code,
+        d.span.map(|s| s.file),
+        path,
+        d.message.clone(),
+        d.expected.clone(),
+    )
+}
+
+/// The errors of `after` that `before` does not have.
+fn introduced(
+    after: &[Diagnostic],
+    before: &Result<compile::Compiled, compile::Invalid>,
+) -> Vec<Diagnostic> {
+    let known: BTreeSet<_> = match before {
+        Ok(_) => BTreeSet::new(),
+        Err(invalid) => invalid.diagnostics.iter().map(identity).collect(),
+    };
+    after
+        .iter()
+        .filter(|d| d.is_error() && !known.contains(&identity(d)))
+        .cloned()
+        .collect()
+}
+
+/// `diagnostics` without repeats, in order.
+fn distinct(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = BTreeSet::new();
+    diagnostics
+        .into_iter()
+        .filter(|d| seen.insert(identity(d)))
+        .collect()
+}
+
+/// Diagnostics about `edited`, the text of file `from` that is not on disk, moved to
+/// the lines of `disk`, the text of file `to` it was made from, so that no diagnostic
+/// quotes a line that is not on disk: a line kept from `disk` is shown where it is
+/// there; an added or changed line as the line of `disk` it replaced or follows.
+pub(crate) fn onto_disk(
+    diagnostics: Vec<Diagnostic>,
+    from: FileId,
+    edited: &str,
+    to: FileId,
+    disk: &str,
+) -> Vec<Diagnostic> {
+    let old: Vec<&str> = source::lines(disk).collect();
+    let new: Vec<&str> = source::lines(edited).collect();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new);
+    let map = |line: u32, column: u32| -> (u32, u32) {
+        let index = usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX);
+        let found = ops
+            .iter()
+            .map(similar::DiffOp::as_tag_tuple)
+            .find(|(_, _, n)| n.contains(&index));
+        let (old_index, kept) = match found {
+            Some((similar::DiffTag::Equal, o, n)) => (o.start + (index - n.start), true),
+            Some((similar::DiffTag::Replace, o, n)) => (
+                o.start + (index - n.start).min(o.len().saturating_sub(1)),
+                false,
+            ),
+            Some((_, o, _)) => (o.start.saturating_sub(1), false),
+            None => (old.len().saturating_sub(1), false),
+        };
+        let text = old.get(old_index).copied().unwrap_or_default();
+        let column = match kept {
+            true => column,
+            false => {
+                let width = text.chars().count() + 1;
+                let indent = text.chars().take_while(|c| *c == ' ').count() + 1;
+                if usize::try_from(column).unwrap_or(usize::MAX) > width {
+                    u32::try_from(indent).unwrap_or(1)
+                } else {
+                    column
+                }
+            }
+        };
+        (u32::try_from(old_index + 1).unwrap_or(u32::MAX), column)
+    };
+    diagnostics
+        .into_iter()
+        .map(|mut d| {
+            if let Some(span) = d.span.as_mut().filter(|s| s.file == from) {
+                let (line, column) = map(span.line, span.column);
+                *span = Span {
+                    file: to,
+                    line,
+                    column,
+                };
+            }
+            d
+        })
+        .collect()
 }
 
 /// Load the project, reporting why it cannot be loaded.
@@ -330,32 +811,24 @@ pub(crate) fn refuse(
 ) -> (u8, String) {
     reporting.emit(sources, diagnostics, err);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let _ = writeln!(err, "mcpstack: {errors} error(s); nothing was written");
+    let text = format!("{errors} error(s); nothing was written");
+    reporting.summary(err, &Summary::new(exit::INVALID, text));
     (exit::INVALID, String::new())
 }
 
-/// Compile the project as it would be; report errors, or the warnings about `file`.
-pub(crate) fn validates(
-    specs: Specs,
-    file: FileId,
+/// [`refuse`], with what to do next in the summary.
+pub(crate) fn refuse_with_help(
+    sources: &Sources,
+    diagnostics: &[Diagnostic],
+    help: &str,
     reporting: &Reporting,
     err: &mut dyn Write,
-) -> bool {
-    match compile::compile_specs(specs) {
-        Ok(compiled) => {
-            let own: Vec<Diagnostic> = compiled
-                .warnings
-                .into_iter()
-                .filter(|d| d.span.is_some_and(|s| s.file == file))
-                .collect();
-            reporting.emit(&compiled.sources, &own, err);
-            true
-        }
-        Err(invalid) => {
-            refuse(&invalid.sources, &invalid.diagnostics, reporting, err);
-            false
-        }
-    }
+) -> (u8, String) {
+    reporting.emit(sources, diagnostics, err);
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let text = format!("{errors} error(s); nothing was written");
+    reporting.summary(err, &Summary::new(exit::INVALID, text).help(help));
+    (exit::INVALID, String::new())
 }
 
 /// The path of an environment's spec file.
@@ -463,30 +936,25 @@ fn resolve(
     let merged = merge::layer(&specs.stack.root, &document.root);
     let Some(image) = effective_image(&merged, target) else {
         // The layered spec does not fit the types: let the compiler say why.
-        if let Err(invalid) = compile::compile_specs(specs.clone()) {
-            refuse(&invalid.sources, &invalid.diagnostics, reporting, err);
-        } else {
-            let _ = writeln!(err, "error: cannot tell the image of {}", target.describe());
-        }
+        let what = format!("cannot tell the image of {}", target.describe());
+        let diagnostics = environment_errors(specs, document, &what);
+        refuse(&specs.sources, &diagnostics, reporting, err);
         return Err(exit::INVALID);
     };
     let tag = image.tag.clone().unwrap_or_else(|| {
-        let _ = writeln!(
-            err,
-            "warning: {} names no tag; resolving `latest`",
-            target.describe()
-        );
+        let text = format!("{} names no tag; resolving `latest`", target.describe());
+        reporting.note(err, NoteLevel::Warning, &text);
         "latest".to_owned()
     });
     let reference = registry::Reference::new(&image.name, &tag);
-    let _ = writeln!(
-        err,
-        "mcpstack: asking {} for the digest of {}",
+    let text = format!(
+        "asking {} for the digest of {}",
         reference.registry, reference
     );
+    reporting.note(err, NoteLevel::Info, &text);
     match registry::resolve(&reference, settings) {
         Ok(digest) => {
-            let _ = writeln!(err, "mcpstack: {reference} is {digest}");
+            reporting.note(err, NoteLevel::Info, &format!("{reference} is {digest}"));
             Ok(digest)
         }
         Err(registry::Failure::NotFound) => {
@@ -506,8 +974,8 @@ fn resolve(
             Err(exit::INVALID)
         }
         Err(failure) => {
-            let _ = writeln!(err, "error: cannot resolve {reference}: {failure}");
-            let _ = writeln!(err, "mcpstack: nothing was written");
+            let text = format!("cannot resolve {reference}: {failure}; nothing was written");
+            reporting.summary(err, &Summary::failure(exit::FAILURE, text));
             Err(exit::FAILURE)
         }
     }
@@ -1227,6 +1695,112 @@ mod tests {
         assert_eq!(refused(anchored, PATH).code, Code::UnsupportedLayout);
         let scalar_image = "services:\n  api:\n    image: ghcr.io/a:1\n";
         assert_eq!(refused(scalar_image, PATH).code, Code::UnsupportedLayout);
+    }
+
+    fn request(args: &[&str], resolve: bool, all: bool) -> Request {
+        Request {
+            environment: "production".to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            resolve,
+            all,
+        }
+    }
+
+    #[test]
+    fn arguments_name_images_in_three_forms() {
+        let pair = |n: &str, d: &str| (n.to_owned(), d.to_owned());
+        assert_eq!(
+            request(&["api", "sha256:x"], false, false).wanted(),
+            Ok((Wanted::Given(vec![pair("api", "sha256:x")]), true)),
+            "the pair form prints the bare digest"
+        );
+        assert_eq!(
+            request(&["api=sha256:x"], false, false).wanted(),
+            Ok((Wanted::Given(vec![pair("api", "sha256:x")]), false))
+        );
+        assert_eq!(
+            request(&["a=1", "b=2", "c=3"], false, false).wanted(),
+            Ok((
+                Wanted::Given(vec![pair("a", "1"), pair("b", "2"), pair("c", "3")]),
+                false
+            ))
+        );
+        assert_eq!(
+            request(&["api"], true, false).wanted(),
+            Ok((Wanted::Resolve(vec!["api".to_owned()]), true))
+        );
+        assert_eq!(
+            request(&["api", "web"], true, false).wanted(),
+            Ok((
+                Wanted::Resolve(vec!["api".to_owned(), "web".to_owned()]),
+                false
+            ))
+        );
+        assert_eq!(request(&[], true, true).wanted(), Ok((Wanted::All, false)));
+        for (args, resolve, all) in [
+            (&["api"][..], false, false),
+            (&["a=1", "b"], false, false),
+            (&["a", "b", "c"], false, false),
+            (&["a=1"], true, false),
+            (&["a"], true, true),
+        ] {
+            let problems = request(args, resolve, all).wanted().expect_err("refused");
+            assert!(
+                problems.iter().all(|d| d.code == Code::InvalidArgument),
+                "{args:?}: {problems:?}"
+            );
+        }
+    }
+
+    fn at(line: u32, column: u32) -> Diagnostic {
+        Diagnostic::error(Code::InvalidValue, "x").at(Span {
+            file: FileId(1),
+            line,
+            column,
+        })
+    }
+
+    fn moved(disk: &str, edited: &str, line: u32, column: u32) -> (u32, u32) {
+        let shown = onto_disk(vec![at(line, column)], FileId(1), edited, FileId(2), disk);
+        let span = shown[0].span.expect("a span");
+        assert_eq!(span.file, FileId(2));
+        (span.line, span.column)
+    }
+
+    #[test]
+    fn diagnostics_move_onto_the_lines_on_disk() {
+        let disk = "a: 1\nb:\n  c: 2\nd: 4\n";
+        let edited = "a: 1\nb:\n  c: 2\n  new: 3\nd: 4\n";
+        assert_eq!(moved(disk, edited, 1, 4), (1, 4), "kept before the edit");
+        assert_eq!(moved(disk, edited, 5, 1), (4, 1), "kept after the edit");
+        assert_eq!(
+            moved(disk, edited, 4, 3),
+            (3, 3),
+            "added: the line it follows"
+        );
+        assert_eq!(
+            moved(disk, edited, 4, 9),
+            (3, 3),
+            "a column past that line's end"
+        );
+        let replaced = "a: 1\nb:\n  c: 22\nd: 4\n";
+        assert_eq!(
+            moved(disk, replaced, 3, 6),
+            (3, 6),
+            "changed: the line it replaced"
+        );
+        assert_eq!(
+            moved(disk, edited, 9, 1),
+            (4, 1),
+            "past the end: the last line"
+        );
+        let elsewhere = at(2, 1).at(Span {
+            file: FileId(7),
+            line: 2,
+            column: 1,
+        });
+        let shown = onto_disk(vec![elsewhere.clone()], FileId(1), edited, FileId(2), disk);
+        assert_eq!(shown, vec![elsewhere], "other files stay as they are");
     }
 
     #[test]

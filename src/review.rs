@@ -8,9 +8,10 @@ use std::path::Path;
 
 use crate::Error;
 use crate::command::exit;
-use crate::diagnostic::{Code, Diagnostic, Reporting, did_you_mean};
+use crate::compile;
+use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
 use crate::hostname;
-use crate::load::{self, Specs};
+use crate::load::{self, Document, Specs};
 use crate::lower;
 use crate::merge;
 use crate::node::{FieldPath, Node, Value};
@@ -39,6 +40,9 @@ pub struct AddRequest {
     pub name: String,
     /// `SERVICE=DIGEST` pins for the new environment.
     pub images: Vec<String>,
+    /// Make an existing environment that `review add` created with this name again
+    /// from the template and the pins.
+    pub update: bool,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -342,55 +346,131 @@ pub fn add(
             ));
         }
     };
-    if let Some(taken) = taken(root, &specs, &name, &request.name) {
-        return Ok(pin::refuse(&specs.sources, &[taken], reporting, err));
-    }
+    let existing = match taken(root, &specs, &name, &request.name) {
+        Ok(existing) => existing,
+        Err(refusal) => return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err)),
+    };
     let pins = match image_pins(&specs.stack.root, &request.images) {
         Ok(pins) => pins,
         Err(problems) => return Ok(pin::refuse(&specs.sources, &problems, reporting, err)),
     };
-    let file = FileId(specs.sources.paths().count());
+    let display = format!("{}/{name}.yaml", load::ENVIRONMENTS_DIR);
+    if let Some(document) = existing
+        && !request.update
+    {
+        let differing = other_pins(&name, document, &pins);
+        if !differing.is_empty() {
+            return Ok(pin::refuse(&specs.sources, &differing, reporting, err));
+        }
+        let text = format!("review environment `{name}` exists ({display}); unchanged");
+        let summary = Summary::new(exit::OK, text)
+            .field("environment", name.as_str())
+            .field("changed", false);
+        reporting.summary(err, &summary);
+        return Ok((exit::OK, format!("{name}\n")));
+    }
+    let file = existing.map_or(FileId(specs.sources.paths().count()), |d| d.file);
     let mut text = instantiate(&template, &name, &request.name);
     for (target, digest) in &pins {
         text = match pin::set_scalar(file, &text, &target.digest_keys(), digest) {
-            Ok(text) => text,
+            Ok(edited) => edited,
             Err(diagnostic) => {
-                let mut sources = specs.sources.clone();
-                sources.add(format!("{}/{name}.yaml", load::ENVIRONMENTS_DIR), text);
-                return Ok(pin::refuse(&sources, &[diagnostic], reporting, err));
+                let shown = pin::onto_disk(vec![diagnostic], file, &text, template_file, &template);
+                return Ok(pin::refuse(&sources, &shown, reporting, err));
             }
         };
     }
+    if let Some(document) = existing
+        && specs.sources.file(document.file).text == text
+    {
+        let text = format!(
+            "review environment `{name}` is as the template and pins make it ({display}); unchanged"
+        );
+        let summary = Summary::new(exit::OK, text)
+            .field("environment", name.as_str())
+            .field("changed", false);
+        reporting.summary(err, &summary);
+        return Ok((exit::OK, format!("{name}\n")));
+    }
     let candidate = match pin::with_environment(&specs, &name, text.clone()) {
         Ok(candidate) => candidate,
-        Err((sources, diagnostic)) => {
-            return Ok(pin::refuse(&sources, &[diagnostic], reporting, err));
+        Err((_, diagnostic)) => {
+            let shown = pin::onto_disk(vec![diagnostic], file, &text, template_file, &template);
+            return Ok(pin::refuse(&sources, &shown, reporting, err));
         }
     };
     if tier(&candidate, &name) != Some(Tier::Review) {
         return Ok(pin::refuse(
-            &candidate.sources,
+            &sources,
             &[not_review_template()],
             reporting,
             err,
         ));
     }
-    if !pin::validates(candidate, file, reporting, err) {
-        let _ = writeln!(
-            err,
-            "help: the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
-        );
-        return Ok((exit::INVALID, String::new()));
-    }
+    let candidate_sources = candidate.sources.clone();
+    let warnings = match compile::compile_specs(candidate) {
+        Ok(compiled) => compiled
+            .warnings
+            .into_iter()
+            .filter(|d| d.span.is_some_and(|s| s.file == file))
+            .collect::<Vec<_>>(),
+        Err(invalid) => {
+            // Shown at the template's lines: the new file is not on disk.
+            let shown = pin::onto_disk(invalid.diagnostics, file, &text, template_file, &template);
+            let help = format!(
+                "the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
+            );
+            return Ok(pin::refuse_with_help(
+                &sources, &shown, &help, reporting, err,
+            ));
+        }
+    };
     let path = pin::environment_path(root, &name);
-    pin::write_spec(&path, &text, WriteMode::Create)?;
-    let _ = writeln!(
-        err,
-        "mcpstack: created review environment `{name}` ({}/{name}.yaml) from {:?}; run `mcpstack build` to generate it",
-        load::ENVIRONMENTS_DIR,
+    let (mode, done) = match existing {
+        Some(_) => (WriteMode::Replace, "updated"),
+        None => (WriteMode::Create, "created"),
+    };
+    pin::write_spec(&path, &text, mode)?;
+    // Shown once written: the lines they quote are on disk.
+    reporting.emit(&candidate_sources, &warnings, err);
+    let text = format!(
+        "{done} review environment `{name}` ({display}) from {:?}; run `mcpstack build` to generate it",
         request.name
     );
+    let summary = Summary::new(exit::OK, text)
+        .field("environment", name.as_str())
+        .field("changed", true);
+    reporting.summary(err, &summary);
     Ok((exit::OK, format!("{name}\n")))
+}
+
+/// The `--image` pins an existing environment does not hold, as errors: without
+/// `--update`, `review add` leaves the file as it is only when it already runs them.
+fn other_pins(name: &str, document: &Document, pins: &[(Target, String)]) -> Vec<Diagnostic> {
+    pins.iter()
+        .filter_map(|(target, digest)| {
+            let path = target
+                .digest_keys()
+                .iter()
+                .fold(FieldPath::root(), |path, key| path.key(key));
+            let current = match document.root.at(&path).map(|n| &n.value) {
+                Some(Value::String(current)) if current == digest => return None,
+                Some(Value::String(current)) => format!("pins {current}"),
+                _ => "pins no digest".to_owned(),
+            };
+            let located = document.root.locate(&path);
+            Some(
+                Diagnostic::error(
+                    Code::EnvironmentExists,
+                    format!("review environment `{name}` exists and {current} at `{path}`"),
+                )
+                .at(located.span)
+                .path(path)
+                .expected(format!("`{digest}`, as `--image` asks"))
+                .help("add `--update` to make the environment again from the template with these pins"),
+            )
+        })
+        .collect()
 }
 
 /// `review remove` deletes only review environments, so `review add` creates only those.
@@ -411,39 +491,63 @@ fn bad_name(raw: &str, why: &str) -> Diagnostic {
     .expected("a name with ASCII letters or digits, e.g. a branch name or a pull request number")
 }
 
-/// Why `name` cannot be created: it is reserved, or an environment already has it.
-fn taken(root: &Path, specs: &Specs, name: &str, raw: &str) -> Option<Diagnostic> {
+/// The environment `review add` made for `raw` under `name`, if it exists (`Ok(None)`
+/// when no environment has the name); `Err` when the name is reserved, or an
+/// environment that `review add` did not create for `raw` has it: staging, production,
+/// a hand-written environment, or another branch's whose name became the same.
+fn taken<'a>(
+    root: &Path,
+    specs: &'a Specs,
+    name: &str,
+    raw: &str,
+) -> Result<Option<&'a Document>, Diagnostic> {
     let stack = load::STACK_FILE.trim_end_matches(".yaml");
     let from = match raw == name {
         true => String::new(),
         false => format!("{raw:?} becomes `{name}`, and "),
     };
     if name == stack {
-        return Some(
-            Diagnostic::error(
-                Code::ReservedName,
-                format!("{from}`{stack}` names the shared stack file, not an environment"),
-            )
-            .help("choose another name"),
-        );
+        return Err(Diagnostic::error(
+            Code::ReservedName,
+            format!("{from}`{stack}` names the shared stack file, not an environment"),
+        )
+        .help("choose another name"));
     }
-    let exists = specs.environments.iter().any(|(n, _)| n == name)
-        || pin::environment_path(root, name).exists();
-    if !exists {
-        return None;
+    let document = specs
+        .environments
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, d)| d);
+    if document.is_none() && !pin::environment_path(root, name).exists() {
+        return Ok(None);
+    }
+    if let Some(document) = document
+        && tier(specs, name) == Some(Tier::Review)
+        && created_for(&specs.sources.file(document.file).text, raw)
+    {
+        return Ok(Some(document));
     }
     let mut diagnostic = Diagnostic::error(
         Code::EnvironmentExists,
         format!("{from}environment `{name}` already exists"),
     )
-    .expected("a name no environment has; `review add` never overwrites a file");
+    .expected(format!(
+        "a name no environment has; `review add` re-uses only an environment it created for {raw:?}"
+    ));
     diagnostic = match tier(specs, name) {
         Some(Tier::Review) => diagnostic.help(format!(
             "use it as it is, or run `mcpstack review remove {name}` first"
         )),
         _ => diagnostic.help("choose another name"),
     };
-    Some(diagnostic)
+    Err(diagnostic)
+}
+
+/// Whether `text` is a file `review add` created for `raw`: it holds the creation
+/// comment naming `raw`.
+fn created_for(text: &str, raw: &str) -> bool {
+    let comment = marker(raw);
+    text.lines().any(|line| line.starts_with(&comment))
 }
 
 /// `SERVICE=DIGEST` arguments as targets and digests, or every problem with them.
@@ -496,24 +600,43 @@ pub fn remove(
     };
     let name = match find_review(root, &specs, raw)? {
         Ok(name) => name,
-        Err(diagnostic) => return Ok(pin::refuse(&specs.sources, &[diagnostic], reporting, err)),
+        Err(near) => {
+            if let Some(near) = near {
+                let text = format!(
+                    "review environment `{near}` exists; remove it with `mcpstack review remove {near}` if that was meant"
+                );
+                reporting.note(err, NoteLevel::Warning, &text);
+            }
+            let text = format!("no review environment for {raw:?}; nothing to remove");
+            let summary = Summary::new(exit::OK, text).field("removed", false);
+            reporting.summary(err, &summary);
+            return Ok((exit::OK, String::new()));
+        }
     };
     if let Some(refusal) = not_review(&specs, &name) {
         return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
     }
     let path = pin::environment_path(root, &name);
     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-    let _ = writeln!(
-        err,
-        "mcpstack: removed review environment `{name}` ({}/{name}.yaml); run `mcpstack build` to remove its output",
+    let text = format!(
+        "removed review environment `{name}` ({}/{name}.yaml); run `mcpstack build` to remove its output",
         load::ENVIRONMENTS_DIR
     );
+    let summary = Summary::new(exit::OK, text)
+        .field("environment", name.as_str())
+        .field("removed", true);
+    reporting.summary(err, &summary);
     Ok((exit::OK, format!("{name}\n")))
 }
 
 /// The environment `raw` names: itself, the name `review add` gives it, or the review
-/// environment whose creation comment records it.
-fn find_review(root: &Path, specs: &Specs, raw: &str) -> Result<Result<String, Diagnostic>, Error> {
+/// environment whose creation comment records it. `Err` when there is none, with the
+/// name of a review environment it may have been meant for.
+fn find_review(
+    root: &Path,
+    specs: &Specs,
+    raw: &str,
+) -> Result<Result<String, Option<String>>, Error> {
     let exists = |name: &str| specs.environments.iter().any(|(n, _)| n == name);
     if exists(raw) {
         return Ok(Ok(raw.to_owned()));
@@ -539,18 +662,9 @@ fn find_review(root: &Path, specs: &Specs, raw: &str) -> Result<Result<String, D
         .map(|(n, _)| n.as_str())
         .filter(|n| tier(specs, n) == Some(Tier::Review))
         .collect();
-    let mut diagnostic = Diagnostic::error(
-        Code::UnknownEnvironment,
-        format!("no review environment for {raw:?}"),
-    )
-    .expected(pin::one_of(
-        reviews.iter().copied(),
-        "the name of a review environment (there are none)",
-    ));
-    if let Some(near) = did_you_mean(&label(raw), reviews.iter().copied()) {
-        diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
-    }
-    Ok(Err(diagnostic))
+    Ok(Err(
+        did_you_mean(&label(raw), reviews.iter().copied()).map(str::to_owned)
+    ))
 }
 
 /// The tier an environment file states.

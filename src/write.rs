@@ -131,11 +131,12 @@ fn refuse_links(root: &Path) -> Result<(), Error> {
 }
 
 /// Hold the project's build lock until the returned file is dropped: exclusive for a
-/// build, shared for a check. A second build waits for the first.
+/// build, shared for a check. A second build waits for the first, calling `waiting`
+/// once before it does.
 pub fn lock(
     root: &Path,
     exclusive: bool,
-    err: &mut dyn std::io::Write,
+    waiting: &mut dyn FnMut(),
 ) -> Result<std::fs::File, Error> {
     let handle = std::fs::File::open(root).map_err(|e| Error::io(root, e))?;
     let attempt = match exclusive {
@@ -147,11 +148,7 @@ pub fn lock(
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(root, e)),
         Err(std::fs::TryLockError::WouldBlock) => {}
     }
-    let _ = writeln!(
-        err,
-        "mcpstack: waiting for another mcpstack run on {}",
-        root.display()
-    );
+    waiting();
     let waited = match exclusive {
         true => handle.lock(),
         false => handle.lock_shared(),
@@ -599,7 +596,7 @@ mod tests {
     #[test]
     fn a_build_lock_excludes_a_second_build() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let held = lock(dir.path(), true, &mut Vec::new()).expect("first lock");
+        let held = lock(dir.path(), true, &mut || {}).expect("first lock");
         let second = std::fs::File::open(dir.path()).expect("open");
         assert!(matches!(
             second.try_lock(),

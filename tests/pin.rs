@@ -72,11 +72,14 @@ fn spec(root: &Path, environment: &str) -> String {
     std::fs::read_to_string(root.join(format!("environments/{environment}.yaml"))).expect("spec")
 }
 
-/// `pin` succeeds, prints the digest, and the new text validates.
+/// `pin` succeeds, prints the digest (when given; else whatever it prints), and the
+/// new text validates.
 fn pinned(root: &Path, args: &[&str], digest: &str) {
     let output = pin(root, args);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(stdout(&output), format!("{digest}\n"));
+    if !digest.is_empty() {
+        assert_eq!(stdout(&output), format!("{digest}\n"));
+    }
     let check = mcpstack(root, &["validate"], &[]);
     assert_eq!(code(&check), 0, "{}", stderr(&check));
 }
@@ -230,27 +233,192 @@ fn unknown_environments_and_services_are_near_misses() {
     assert_eq!(files(root), before);
 }
 
-#[test]
-fn a_project_that_would_not_validate_is_left_alone() {
-    let project = project(None);
-    let root = project.path();
-    // A new service that production does not pin makes the whole project invalid.
+/// The fixture with a service in the stack that production does not pin: an error of
+/// the project that has nothing to do with staging.
+fn with_an_unpinned_production_image(root: &Path) {
     let stack = root.join("environments/stack.yaml");
     let mut text = std::fs::read_to_string(&stack).expect("stack");
     text.push_str("  extra:\n    image: {repository: team/extra, tag: \"1.0\"}\n");
     std::fs::write(&stack, text).expect("edit stack");
-    let before = files(root);
+}
+
+#[test]
+fn an_unrelated_error_elsewhere_does_not_block_a_pin() {
+    let project = project(None);
+    let root = project.path();
+    with_an_unpinned_production_image(root);
+    let validate = mcpstack(root, &["validate"], &[]);
+    assert_eq!(code(&validate), 2, "the project is invalid");
+    let before = spec(root, "staging");
     let output = pin(root, &["staging", "api", DIGEST]);
-    assert_eq!(code(&output), 2);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{DIGEST}\n"));
     let err = stderr(&output);
-    assert!(err.contains("error[unpinned-image]"), "{err}");
     assert!(
-        err.contains("production image of `extra` is not pinned"),
+        err.contains(
+            "warning[project-errors]: the project has 1 other error(s); the pin was written"
+        ),
         "{err}"
     );
+    assert!(
+        !err.contains("error["),
+        "the other error is counted, not shown: {err}"
+    );
+    assert_eq!(spec(root, "staging"), before.replace(STAGING_API, DIGEST));
+
+    // A file that does not even parse is an error elsewhere too.
+    std::fs::write(root.join("environments/broken.yaml"), "tier: [review\n").expect("write");
+    let other = format!("sha256:{}", "c".repeat(64));
+    let output = pin(root, &["staging", "api", &other]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the project has 2 other error(s)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(spec(root, "staging").contains(&other));
+
+    // Pinning the service that makes it invalid fixes it; the broken file remains.
+    std::fs::remove_file(root.join("environments/broken.yaml")).expect("remove");
+    let output = pin(root, &["production", "extra", DIGEST]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains("other error"),
+        "{}",
+        stderr(&output)
+    );
+    let validate = mcpstack(root, &["validate"], &[]);
+    assert_eq!(code(&validate), 0, "{}", stderr(&validate));
+}
+
+#[test]
+fn the_file_being_edited_must_parse() {
+    let project = project(None);
+    let root = project.path();
+    let path = root.join("environments/staging.yaml");
+    let broken = format!("{}unclosed: [\n", spec(root, "staging"));
+    std::fs::write(&path, &broken).expect("write");
+    let before = files(root);
+    let output = pin(root, &["staging", "api", DIGEST]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("error[yaml-syntax]"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(files(root), before);
-    // Pinning the service that makes it invalid fixes it.
-    pinned(root, &["production", "extra", DIGEST], DIGEST);
+}
+
+#[test]
+fn an_edit_that_causes_an_error_is_refused_at_a_line_on_disk() {
+    let project = example_project();
+    let root = project.path();
+    let before = files(root);
+    // A chart image from a registry production does not allow: the error is the edit's.
+    let output = pin(root, &["production", "redis/evil.example/redis", DIGEST]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("error[registry-not-allowed]"), "{err}");
+    assert!(!err.contains(DIGEST), "the edited line is not shown: {err}");
+    common::assert_quoted_lines_are_on_disk(root, &err);
+    // ... and the line shown is where the edit would go: in the Redis chart's entry.
+    let text = spec(root, "production");
+    let line_of = |needle: &str| {
+        1 + text
+            .lines()
+            .position(|l| l == needle)
+            .unwrap_or_else(|| panic!("no line {needle:?}"))
+    };
+    let (redis, next) = (line_of("  redis:"), line_of("  mcp-kubernetes:"));
+    let shown: usize = err
+        .split("--> environments/production.yaml:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a location in production.yaml");
+    assert!(redis < shown && shown < next, "line {shown}: {err}");
+    assert_eq!(files(root), before);
+}
+
+#[test]
+fn pins_several_images_at_once() {
+    let project = example_project();
+    let root = project.path();
+    let before = spec(root, "production");
+    let gateway = "sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b";
+    let fast_time = "sha256:9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    assert!(
+        before.contains(gateway) && before.contains(fast_time),
+        "{before}"
+    );
+    let other = format!("sha256:{}", "d".repeat(64));
+    let args = [
+        "production".to_owned(),
+        format!("gateway={DIGEST}"),
+        format!("fast-time={other}"),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = pin(root, &args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("gateway={DIGEST}\nfast-time={other}\n"),
+        "NAME=DIGEST lines, as given"
+    );
+    assert_eq!(
+        spec(root, "production"),
+        before.replace(gateway, DIGEST).replace(fast_time, &other),
+        "both set, nothing else changed"
+    );
+    assert!(
+        stderr(&output).contains("pinned 2 images in `production`"),
+        "{}",
+        stderr(&output)
+    );
+    let validate = mcpstack(root, &["validate"], &[]);
+    assert_eq!(code(&validate), 0, "{}", stderr(&validate));
+}
+
+#[test]
+fn several_pins_are_written_together_or_not_at_all() {
+    let project = project(None);
+    let root = project.path();
+    let before = files(root);
+    let cache = format!("cache={DIGEST}");
+    for (args, expected) in [
+        // One bad digest, one unknown name: both reported, nothing written.
+        (
+            vec!["staging", &cache, "worker=sha256:abc"],
+            "invalid-digest",
+        ),
+        (
+            vec!["staging", &cache, "wroker=sha256:0"],
+            "unknown-service",
+        ),
+        // Mixed forms, a name twice, a digest with --resolve.
+        (vec!["staging", &cache, "worker"], "invalid-argument"),
+        (vec!["staging", &cache, &cache], "invalid-argument"),
+        (vec!["--resolve", "staging", &cache], "invalid-argument"),
+    ] {
+        let output = pin(root, &args);
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("error[{expected}]")),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stdout(&output), "", "{args:?}");
+        assert_eq!(files(root), before, "{args:?}");
+    }
+    // Usage errors: --all needs --resolve and names no images.
+    for args in [
+        &["--all", "staging"][..],
+        &["--resolve", "--all", "staging", "api"],
+    ] {
+        let output = pin(root, args);
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+    }
+    pinned(root, &["staging", &cache, &format!("worker={DIGEST}")], "");
 }
 
 #[test]
@@ -873,4 +1041,119 @@ fn unknown_charts_are_near_misses() {
         stderr(&output)
     );
     assert_eq!(spec(root, "production"), before);
+}
+
+#[test]
+fn resolves_several_images_and_prints_them_as_arguments_to_pin() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let root = project.path();
+    let host = registry.host();
+    let env = [("MCPSTACK_REGISTRY_INSECURE", host.as_str())];
+    let output = mcpstack(
+        root,
+        &["pin", "--resolve", "staging", "worker", "cache"],
+        &env,
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let printed = stdout(&output);
+    assert_eq!(
+        printed,
+        format!(
+            "worker={}\ncache={}\n",
+            sha256(WORKER_INDEX),
+            sha256(CACHE_MANIFEST)
+        )
+    );
+    let staging = spec(root, "staging");
+    assert!(staging.contains(&sha256(WORKER_INDEX)) && staging.contains(&sha256(CACHE_MANIFEST)));
+    // What one environment resolved, another takes as it is: the way a release is cut.
+    let lines: Vec<&str> = printed.lines().collect();
+    let mut args = vec!["production"];
+    args.extend(&lines);
+    let output = pin(root, &args);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let production = spec(root, "production");
+    assert!(production.contains(&sha256(WORKER_INDEX)), "{production}");
+    assert!(production.contains(&sha256(CACHE_MANIFEST)), "{production}");
+}
+
+#[test]
+fn resolve_all_pins_every_unpinned_image_the_environment_runs() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let root = project.path();
+    // api is pinned, web and sidecar are disabled: worker and cache are left.
+    std::fs::write(
+        root.join("environments/qa.yaml"),
+        format!(
+            "tier: staging\nservices:\n  api:\n    image: {{digest: \"{STAGING_API}\"}}\n  web: {{enabled: false}}\n  sidecar: {{enabled: false}}\n"
+        ),
+    )
+    .expect("write qa");
+    let host = registry.host();
+    let env = [("MCPSTACK_REGISTRY_INSECURE", host.as_str())];
+    let output = mcpstack(root, &["pin", "--resolve", "qa", "--all"], &env);
+    assert_eq!(
+        code(&output),
+        0,
+        "{}\n{:?}",
+        stderr(&output),
+        registry.requests()
+    );
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "cache={}\nworker={}\n",
+            sha256(CACHE_MANIFEST),
+            sha256(WORKER_INDEX)
+        )
+    );
+    let requests = registry.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.contains("/api/") && !r.contains("/web/") && !r.contains("/sidecar/")),
+        "only the unpinned images the environment runs are asked for: {requests:?}"
+    );
+    // Nothing left to pin: no request, nothing written.
+    let before = files(root);
+    let count = registry.requests().len();
+    let output = mcpstack(root, &["pin", "--resolve", "qa", "--all"], &env);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("every image of `qa` is pinned"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(registry.requests().len(), count);
+    assert_eq!(files(root), before);
+}
+
+#[test]
+fn a_failed_resolve_of_one_image_writes_none() {
+    let registry = Registry::start();
+    let project = registry.project();
+    let root = project.path();
+    let before = files(root);
+    let host = registry.host();
+    let env = [("MCPSTACK_REGISTRY_INSECURE", host.as_str())];
+    let output = mcpstack(
+        root,
+        &["pin", "--resolve", "staging", "cache", "sidecar"],
+        &env,
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("error[unknown-tag]"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        files(root),
+        before,
+        "cache, resolved first, is not written either"
+    );
 }

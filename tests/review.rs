@@ -275,10 +275,242 @@ fn remove_refuses_environments_that_are_not_review_environments() {
         assert_eq!(error_code(&err), "not-a-review-environment", "{err}");
         assert!(err.contains("deletes only review environments"), "{err}");
     }
-    let output = mcpstack(root, &["review", "remove", "pr-404"]);
-    assert_eq!(code(&output), 2);
-    assert_eq!(error_code(&stderr(&output)), "unknown-environment");
     assert_eq!(environment_files(root), before);
+}
+
+#[test]
+fn removing_an_absent_environment_succeeds_and_changes_nothing() {
+    let project = fixture();
+    let root = project.path();
+    let before = files(root);
+    for raw in ["pr-404", "feature/never-added", "!!!"] {
+        let output = mcpstack(root, &["review", "remove", raw]);
+        assert_eq!(code(&output), 0, "{raw}: {}", stderr(&output));
+        assert_eq!(stdout(&output), "", "{raw}: no environment name on stdout");
+        assert!(
+            stderr(&output).contains(&format!(
+                "no review environment for {raw:?}; nothing to remove"
+            )),
+            "{raw}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("error"), "{}", stderr(&output));
+    }
+    assert_eq!(files(root), before);
+    // Twice in a row, as a pipeline that closes a pull request may run it.
+    let add = mcpstack(root, &["review", "add", "pr 77"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    for expected in ["pr-77\n", ""] {
+        let remove = mcpstack(root, &["review", "remove", "pr 77"]);
+        assert_eq!(code(&remove), 0, "{}", stderr(&remove));
+        assert_eq!(stdout(&remove), expected);
+    }
+    assert_eq!(files(root), before);
+}
+
+#[test]
+fn removing_a_near_miss_names_the_environment_it_may_have_meant() {
+    let project = fixture();
+    let root = project.path();
+    let add = mcpstack(root, &["review", "add", "feature/login-form"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    let before = files(root);
+    let output = mcpstack(root, &["review", "remove", "feature/login-from"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: review environment `feature-login-form` exists"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(files(root), before, "the other environment stays");
+}
+
+/// Each file under `dir` with its modification time.
+fn mtimes(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
+    files(dir)
+        .into_keys()
+        .map(|path| {
+            let modified = std::fs::metadata(dir.join(&path))
+                .and_then(|m| m.modified())
+                .expect("mtime");
+            (path, modified)
+        })
+        .collect()
+}
+
+#[test]
+fn adding_the_same_environment_again_changes_nothing() {
+    let project = fixture();
+    let root = project.path();
+    let image = format!("gateway={DIGEST}");
+    let args = [
+        "review",
+        "add",
+        "feature/Add_SSE-support!!",
+        "--image",
+        &image,
+    ];
+    let first = mcpstack(root, &args);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    assert_eq!(stdout(&first), "feature-add-sse-support\n");
+    let bytes = files(root);
+    let times = mtimes(root);
+    // The file system's clock must be able to tell a rewrite apart.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    for args in [&args[..], &args[..3]] {
+        let again = mcpstack(root, args);
+        assert_eq!(code(&again), 0, "{args:?}: {}", stderr(&again));
+        assert_eq!(stdout(&again), "feature-add-sse-support\n", "{args:?}");
+        assert!(
+            stderr(&again)
+                .contains("exists (environments/feature-add-sse-support.yaml); unchanged"),
+            "{args:?}: {}",
+            stderr(&again)
+        );
+        assert!(files(root) == bytes, "{args:?}: bytes changed");
+        assert_eq!(mtimes(root), times, "{args:?}: a file was rewritten");
+    }
+}
+
+#[test]
+fn adding_again_with_other_pins_needs_update() {
+    let project = fixture();
+    let root = project.path();
+    let path = root.join("environments/pr-5.yaml");
+    let first = mcpstack(
+        root,
+        &[
+            "review",
+            "add",
+            "5",
+            "--image",
+            &format!("gateway={DIGEST}"),
+        ],
+    );
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let created = std::fs::read_to_string(&path).expect("created");
+
+    let other = format!("sha256:{}", "e".repeat(64));
+    let image = format!("gateway={other}");
+    let refused = mcpstack(root, &["review", "add", "5", "--image", &image]);
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert_eq!(error_code(&stderr(&refused)), "environment-exists");
+    assert!(
+        stderr(&refused).contains("--update"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), created);
+
+    let updated = mcpstack(root, &["review", "add", "--update", "5", "--image", &image]);
+    assert_eq!(code(&updated), 0, "{}", stderr(&updated));
+    assert_eq!(stdout(&updated), "pr-5\n");
+    assert!(
+        stderr(&updated).contains("updated review environment `pr-5`"),
+        "{}",
+        stderr(&updated)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("updated"),
+        created.replace(DIGEST, &other),
+        "made again from the template, with the new pin"
+    );
+    // Updating to what the file already holds writes nothing.
+    let times = mtimes(root);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let again = mcpstack(root, &["review", "add", "--update", "5", "--image", &image]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(stderr(&again).contains("unchanged"), "{}", stderr(&again));
+    assert_eq!(mtimes(root), times);
+    let validate = mcpstack(root, &["validate"]);
+    assert_eq!(code(&validate), 0, "{}", stderr(&validate));
+}
+
+#[test]
+fn update_refreshes_an_environment_from_a_changed_template() {
+    let project = fixture();
+    let root = project.path();
+    let add = mcpstack(root, &["review", "add", "pr-8"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    let template = root.join("environments/templates/review.yaml");
+    let mut text = std::fs::read_to_string(&template).expect("template");
+    text.push_str("# a new last line of the template\n");
+    std::fs::write(&template, text).expect("edit template");
+    let plain = mcpstack(root, &["review", "add", "pr-8"]);
+    assert_eq!(code(&plain), 0, "{}", stderr(&plain));
+    let path = root.join("environments/pr-8.yaml");
+    let kept = std::fs::read_to_string(&path).expect("kept");
+    assert!(
+        !kept.contains("a new last line"),
+        "without --update, unchanged"
+    );
+    let update = mcpstack(root, &["review", "add", "--update", "pr-8"]);
+    assert_eq!(code(&update), 0, "{}", stderr(&update));
+    let updated = std::fs::read_to_string(&path).expect("updated");
+    assert!(
+        updated.ends_with("# a new last line of the template\n"),
+        "{updated}"
+    );
+}
+
+#[test]
+fn add_and_update_never_touch_environments_they_did_not_create() {
+    let project = copy_folders(&project_root(), &["environments"]);
+    let root = project.path();
+    let before = files(root);
+    // staging and production, the hand-written pr-42, and a branch whose name becomes
+    // that of another branch's environment.
+    for args in [
+        &["review", "add", "staging"][..],
+        &["review", "add", "--update", "staging"],
+        &["review", "add", "--update", "Production"],
+        &["review", "add", "42"],
+        &["review", "add", "--update", "42"],
+    ] {
+        let output = mcpstack(root, args);
+        assert_eq!(code(&output), 2, "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            error_code(&stderr(&output)),
+            "environment-exists",
+            "{args:?}"
+        );
+        assert_eq!(files(root), before, "{args:?}");
+    }
+    let add = mcpstack(root, &["review", "add", "feature/x"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    let after_add = files(root);
+    for raw in ["Feature/X", "feature-x"] {
+        let output = mcpstack(root, &["review", "add", "--update", raw]);
+        assert_eq!(code(&output), 2, "{raw}: {}", stderr(&output));
+        assert_eq!(error_code(&stderr(&output)), "environment-exists", "{raw}");
+    }
+    assert_eq!(files(root), after_add);
+}
+
+#[test]
+fn an_invalid_new_file_is_shown_at_the_templates_lines() {
+    let project = fixture();
+    let root = project.path();
+    let template = root.join("environments/templates/review.yaml");
+    let mut text = std::fs::read_to_string(&template).expect("template");
+    text.push_str("  gone:\n    replicas: 1\n");
+    std::fs::write(&template, &text).expect("edit template");
+    let output = mcpstack(root, &["review", "add", "pr-9"]);
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("--> environments/templates/review.yaml:"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("environments/pr-9.yaml"),
+        "not on disk: {err}"
+    );
+    common::assert_quoted_lines_are_on_disk(root, &err);
+    assert!(
+        err.contains(" |   gone:\n"),
+        "the template's own line: {err}"
+    );
 }
 
 #[test]

@@ -70,7 +70,7 @@ impl Context<'_> {
                     .at(span)
                     .path(path.key("digest"))
                     .expected("`image.digest: sha256:<64 hex digits>` in the production file")
-                    .help("tags can be moved; production runs only digests (find one with `docker buildx imagetools inspect IMAGE:TAG`)"),
+                    .help(format!("tags can be moved; production runs only digests: `mcpstack pin --resolve {} {}` asks the registry for the tag's digest and writes it", self.env, self.service)),
             );
             return;
         }

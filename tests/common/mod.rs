@@ -41,6 +41,17 @@ pub fn mcpstack(root: &Path, args: &[&str]) -> Output {
     command(root, args).output().expect("mcpstack runs")
 }
 
+/// `mcpstack ARGS...` run in `dir`, without `-C`: the project root is found from the
+/// current folder. Not yet run; outside GitHub Actions' annotation mode.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mcpstack"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GITHUB_ACTIONS");
+    command
+}
+
 /// Run `mcpstack ARGS...` without a project folder, as for `--help`.
 pub fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mcpstack"))
@@ -67,6 +78,31 @@ pub fn stderr(output: &Output) -> String {
 /// What a run printed, stdout then stderr, for messages.
 pub fn output_text(output: &Output) -> String {
     format!("{}{}", stdout(output), stderr(output))
+}
+
+/// Every `--> FILE:LINE:COLUMN` of human diagnostics in `err` is followed by the text of
+/// that line as it is on disk under `root`: no diagnostic quotes a line that is not
+/// there (and there is at least one location).
+pub fn assert_quoted_lines_are_on_disk(root: &Path, err: &str) {
+    let lines: Vec<&str> = err.lines().collect();
+    let mut seen = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(location) = line.trim_start().strip_prefix("--> ") else {
+            continue;
+        };
+        let mut parts = location.rsplitn(3, ':');
+        let (_, number, file) = (parts.next(), parts.next(), parts.next());
+        let number: usize = number.and_then(|n| n.parse().ok()).expect("a line number");
+        let text = std::fs::read_to_string(root.join(file.expect("a file"))).expect("on disk");
+        let on_disk = text.lines().nth(number - 1).expect("the line exists");
+        let quoted = lines[i + 2]
+            .split_once(" | ")
+            .map(|(_, t)| t)
+            .expect("a quoted line");
+        assert_eq!(quoted, on_disk, "{err}");
+        seen += 1;
+    }
+    assert!(seen > 0, "no location in {err}");
 }
 
 // --- Files ---------------------------------------------------------------------------
