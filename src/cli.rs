@@ -130,6 +130,29 @@ pub enum CliCommand {
         after_help = "Example (in a pull request pipeline; `--` because a branch name may start with `-`):\n  env=$(mcpstack review add -- \"$BRANCH\") && mcpstack build"
     )]
     Review(ReviewCommand),
+    /// Start a new project in DIR that builds as it is, and build it.
+    ///
+    /// Writes environments/stack.yaml (one service), staging.yaml, production.yaml
+    /// (passing the production policy: a digest pin, resources, TLS, two replicas and a
+    /// disruption budget), templates/review.yaml and .github/workflows/mcpstack.yml (runs
+    /// `mcpstack check` on pull requests), then does the work of build: schema/ and
+    /// generated/. --example starts from the full example stack instead. Refused when
+    /// DIR already holds environments/ or generated/ (or a file init would write): nothing
+    /// is written then.
+    ///
+    /// Exit codes: 0 created, 2 a project is already there, 3 other failure.
+    #[command(
+        after_help = "Examples:\n  mcpstack init infra && cd infra && mcpstack check\n  mcpstack init --example"
+    )]
+    Init {
+        /// The new project's folder, created if needed (default: the current folder, or
+        /// -C DIR; relative to -C DIR when both are given).
+        dir: Option<PathBuf>,
+        /// Start from the full example stack: services, charts, secrets, a review
+        /// environment.
+        #[arg(long)]
+        example: bool,
+    },
     /// Print a shell completion script on stdout.
     ///
     /// Exit codes: 0, 3 when stdout cannot be written.

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::Error;
 use crate::compile::{self, Compiled, Invalid};
 use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
+use crate::init;
 use crate::pin;
 use crate::registry;
 use crate::render;
@@ -42,6 +43,8 @@ pub enum Command {
     ReviewRemove {
         name: String,
     },
+    /// Start a new project in the root, then build it.
+    Init(init::Request),
 }
 
 /// A resolved invocation.
@@ -87,6 +90,7 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::ReviewRemove { name } => {
             review::remove(&config.root, name, &config.reporting, err).and_then(|r| print(r, out))
         }
+        Command::Init(request) => init_project(config, request, err),
     };
     match result {
         Ok((code, _)) => code,
@@ -97,6 +101,25 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             exit::FAILURE
         }
     }
+}
+
+/// `init`: write the new project's files, then do the work of `build` on it.
+fn init_project(
+    config: &Config,
+    request: &init::Request,
+    err: &mut dyn Write,
+) -> Result<(u8, String), Error> {
+    let count = match init::create(&config.root, request, &config.reporting, err)? {
+        Ok(count) => count,
+        Err(code) => return Ok((code, String::new())),
+    };
+    let text = format!(
+        "created {count} file(s) in {} (environments/ and {}); building it",
+        config.root.display(),
+        init::WORKFLOW_PATH
+    );
+    config.reporting.note(err, NoteLevel::Info, &text);
+    build(config, err, true)
 }
 
 /// Write a command's stdout text; the exit code passes through.

@@ -73,6 +73,7 @@ codes! {
     PlaintextSecret => "plaintext-secret",
     ProbeHandler => "probe-handler",
     ProjectErrors => "project-errors",
+    ProjectExists => "project-exists",
     RbacVerb => "rbac-verb",
     RbacWide => "rbac-wide",
     RegistryAllowList => "registry-allow-list",

@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod helm_values;
 pub mod hostname;
 pub mod image;
+pub mod init;
 pub mod load;
 pub mod lower;
 pub mod merge;

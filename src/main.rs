@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use mcpstack::command::{self, Command, Config};
 use mcpstack::diagnostic::{MessageFormat, Reporting, Summary};
+use mcpstack::init;
 use mcpstack::pin;
 use mcpstack::review;
 
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
         color: format == MessageFormat::Human && colored(cli.color),
         ..Reporting::default()
     };
+    // `init` makes a project where it is asked to, not in the nearest one upwards.
+    let mut init_root = None;
     let command = match cli.command {
         cli::CliCommand::Build => Command::Build,
         cli::CliCommand::Check => Command::Check,
@@ -56,6 +59,14 @@ fn main() -> ExitCode {
         cli::CliCommand::Review(cli::ReviewCommand::Remove { name }) => {
             Command::ReviewRemove { name }
         }
+        cli::CliCommand::Init { dir, example } => {
+            let base = cli.directory.clone().unwrap_or_else(|| ".".into());
+            init_root = Some(match dir {
+                Some(dir) => base.join(dir),
+                None => base,
+            });
+            Command::Init(init::Request { example })
+        }
         cli::CliCommand::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut cli::Cli::command(), "mcpstack", &mut script);
@@ -68,7 +79,7 @@ fn main() -> ExitCode {
             return print(&page, &reporting);
         }
     };
-    let root = cli.directory.unwrap_or_else(|| {
+    let root = init_root.or(cli.directory).unwrap_or_else(|| {
         let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
         mcpstack::load::find_root(&here).unwrap_or(here)
     });
