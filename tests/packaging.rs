@@ -487,3 +487,20 @@ fn actionlint_checks_workflows_against_the_action_inputs() {
         "actionlint names the unknown input: {text}"
     );
 }
+
+#[test]
+fn the_workflow_init_writes_passes_actionlint() {
+    if !can_run(&[Need::Actionlint]) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    let init = common::mcpstack(dir.path(), &["init", "project"]);
+    assert_eq!(common::code(&init), 0, "{}", common::stderr(&init));
+    let workflow = ".github/workflows/mcpstack.yml";
+    assert!(project.join(workflow).is_file(), "init writes {workflow}");
+    // actionlint finds the repository root by `.git`.
+    std::fs::create_dir_all(project.join(".git")).expect("mkdir");
+    let output = actionlint(&project, &[workflow]);
+    assert!(output.status.success(), "{}", output_text(&output));
+}
