@@ -13,6 +13,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::Error;
 use crate::model::{Chart, Environment, Service, Stack};
+use crate::spec::Tier;
 use crate::tree::{self, GENERATED_DIR, OutputTree};
 
 /// Every generated file of the stack, under `generated/`. A unit whose base is missing
@@ -73,7 +74,45 @@ pub fn generated(stack: &Stack, stack_source: &str) -> Result<OutputTree, Error>
     for files in rendered {
         out.files.extend(files?.files);
     }
+    clusters(stack, stack_source, &mut out);
     Ok(out)
+}
+
+/// The tiers, each with an entry point for Flux under `clusters/`.
+pub const TIERS: [Tier; 3] = [Tier::Production, Tier::Staging, Tier::Review];
+
+/// Per tier, `clusters/TIER/kustomization.yaml`: the Flux Kustomizations of every
+/// environment of the tier (each `flux/ENV/` folder), always written, with no resources
+/// when the tier has no environment. A cluster's Flux points at it once; environments
+/// come and go inside it, and a removed one's Kustomizations leave it, so Flux deletes
+/// them and they prune their objects.
+fn clusters(stack: &Stack, stack_source: &str, out: &mut OutputTree) {
+    for tier in TIERS {
+        let envs: Vec<&Environment> = stack
+            .environments
+            .iter()
+            .filter(|env| env.tier == tier)
+            .collect();
+        let resources: Vec<String> = envs
+            .iter()
+            .map(|env| format!("../../flux/{}", env.name))
+            .collect();
+        let mut sources = vec![stack_source.to_owned()];
+        for env in &envs {
+            for source in &env.sources {
+                if !sources.contains(source) {
+                    sources.push(source.clone());
+                }
+            }
+        }
+        out.insert(
+            format!(
+                "{GENERATED_DIR}/clusters/{}/kustomization.yaml",
+                tier.as_str()
+            ),
+            tree::yaml_file(&sources, &kustomize::aggregate(&resources)),
+        );
+    }
 }
 
 /// The internal error of a unit rendered without its base.

@@ -198,15 +198,16 @@ pub fn environment_file(
 }
 
 /// Flux writes each unit's Kustomization name into a label on every object it applies,
-/// so `{env}-{unit}` must fit in 63 characters.
+/// so `{prefix}{env}-{unit}` must fit in 63 characters.
 pub(super) fn unit_names(
+    prefix: &str,
     env: &str,
     own: &Document,
     units: &BTreeMap<&str, Unit<'_>>,
     out: &mut Vec<Diagnostic>,
 ) {
     for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
-        let flux_name = crate::render::flux::unit_name(env, name);
+        let flux_name = crate::render::flux::unit_name(prefix, env, name);
         if flux_name.len() <= 63 {
             continue;
         }
@@ -217,8 +218,8 @@ pub(super) fn unit_names(
             )
             .at(own.root.span)
             .path(unit.path.clone())
-            .expected("environment and unit names of at most 62 characters together")
-            .help("Flux writes the unit name into a label on every object; shorten the environment or the name"),
+            .expected("`global.flux.prefix`, environment and unit names of at most 62 characters together")
+            .help("Flux writes the unit name into a label on every object; shorten the prefix, the environment or the name"),
         );
     }
 }
