@@ -222,6 +222,31 @@ pub(super) fn unit_names(
             .help("Flux writes the unit name into a label on every object; shorten the prefix, the environment or the name"),
         );
     }
+    // The namespace unit every environment has: too long only through the prefix or
+    // the environment's name.
+    let flux_name =
+        crate::render::flux::unit_name(prefix, env, crate::render::flux::NAMESPACE_UNIT);
+    if flux_name.len() > 63 {
+        let mut diagnostic = Diagnostic::error(
+            Code::NameTooLong,
+            format!(
+                "Flux unit name `{flux_name}` is {} characters long, over the limit of 63",
+                flux_name.len()
+            ),
+        )
+        .at(own.root.span)
+        .expected("`global.flux.prefix` and environment name of at most 53 characters together")
+        .help("Flux writes the unit name into a label on every object; shorten the prefix or the environment name");
+        if !prefix.is_empty() {
+            diagnostic = diagnostic.path(
+                crate::node::FieldPath::root()
+                    .key("global")
+                    .key("flux")
+                    .key("prefix"),
+            );
+        }
+        out.push(diagnostic);
+    }
 }
 
 /// Names of sections whose keys become object and file names, beyond services and
