@@ -203,6 +203,14 @@ fn flux(settings: Option<&spec::FluxSettings>) -> Flux {
         prune: settings.prune.unwrap_or(true),
         wait: settings.wait.unwrap_or(true),
         source: settings.source.unwrap_or_else(|| "flux-system".to_owned()),
+        source_namespace: settings
+            .source_namespace
+            .unwrap_or_else(|| crate::render::flux::DEFAULT_NAMESPACE.to_owned()),
+        namespace: settings
+            .namespace
+            .unwrap_or_else(|| crate::render::flux::DEFAULT_NAMESPACE.to_owned()),
+        prefix: settings.prefix.unwrap_or_default(),
+        depends_on: settings.depends_on.unwrap_or_default(),
         path: settings.path.unwrap_or_else(|| "./generated".to_owned()),
     }
 }

@@ -119,7 +119,16 @@ pub struct Flux {
     pub timeout: String,
     pub prune: bool,
     pub wait: bool,
+    /// Name of the GitRepository.
     pub source: String,
+    /// Namespace of the GitRepository.
+    pub source_namespace: String,
+    /// Namespace of the Flux Kustomizations.
+    pub namespace: String,
+    /// Prepended to every Flux Kustomization's name.
+    pub prefix: String,
+    /// Kustomizations in `namespace` the namespace unit waits for.
+    pub depends_on: Vec<String>,
     pub path: String,
 }
 

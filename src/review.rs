@@ -130,6 +130,8 @@ pub struct Limits {
     pub domain: Option<String>,
     /// Whether `global.namespace` fixes the namespace (else it is `mcp-{name}`).
     pub fixed_namespace: bool,
+    /// `global.flux.prefix`, which Flux unit names start with.
+    pub flux_prefix: String,
 }
 
 impl Limits {
@@ -161,6 +163,17 @@ impl Limits {
                 .unwrap_or_else(|| hostname::default_pattern(Tier::Review).to_owned()),
             domain: global("domain"),
             fixed_namespace: global("namespace").is_some(),
+            flux_prefix: match layered
+                .get("global")
+                .and_then(|g| g.get("flux"))
+                .and_then(|f| f.get("prefix"))
+            {
+                Some(Node {
+                    value: Value::String(text),
+                    ..
+                }) => text.clone(),
+                _ => String::new(),
+            },
         }
     }
 
@@ -176,7 +189,7 @@ impl Limits {
             return Some(format!("its namespace `{namespace}` {problem}"));
         }
         for unit in &self.units {
-            let unit_name = flux::unit_name(name, unit);
+            let unit_name = flux::unit_name(&self.flux_prefix, name, unit);
             if unit_name.len() > MAX_UNIT_NAME {
                 return Some(format!(
                     "its Flux unit `{unit_name}` is {} characters long, over the limit of {MAX_UNIT_NAME}",
@@ -714,6 +727,7 @@ mod tests {
             host_pattern: hostname::default_pattern(Tier::Review).to_owned(),
             domain: Some("example.com".to_owned()),
             fixed_namespace: false,
+            flux_prefix: String::new(),
         }
     }
 
@@ -768,7 +782,7 @@ mod tests {
             "{shortened}"
         );
         // The longest unit name is exactly at the limit: as much of the name as fits.
-        assert_eq!(flux::unit_name(&shortened, "namespace").len(), 63);
+        assert_eq!(flux::unit_name("", &shortened, "namespace").len(), 63);
         let other = name(&format!("{raw}x")).expect("a name");
         assert_ne!(shortened, other, "different raw names stay apart");
     }
@@ -778,7 +792,10 @@ mod tests {
         let long_service = "a-service-with-a-rather-long-name-for-testing-limits";
         let limits = limits(&[long_service]);
         let name = environment_name("feature/one-two-three", &limits).expect("a name");
-        assert!(flux::unit_name(&name, long_service).len() <= 63, "{name}");
+        assert!(
+            flux::unit_name("", &name, long_service).len() <= 63,
+            "{name}"
+        );
         let tight = Limits {
             domain: Some(format!("{}.example.com", "d".repeat(60))),
             ..limits.clone()

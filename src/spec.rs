@@ -198,9 +198,38 @@ pub struct FluxSettings {
     /// Wait for every object of a unit to be ready before the unit counts as ready.
     #[schemars(extend("default" = true))]
     pub wait: Option<bool>,
-    /// Name of the Flux GitRepository (in `flux-system`) holding this repository.
+    /// Name of the Flux GitRepository holding this repository (in `sourceNamespace`).
     #[schemars(extend("default" = "flux-system"))]
     pub source: Option<String>,
+    /// Namespace of that GitRepository. Written into each Kustomization's `sourceRef`
+    /// only when it differs from `namespace`.
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+        length(max = 63),
+        extend("default" = "flux-system")
+    )]
+    pub source_namespace: Option<String>,
+    /// Namespace the environment's Flux Kustomizations live in.
+    #[schemars(
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"),
+        length(max = 63),
+        extend("default" = "flux-system")
+    )]
+    pub namespace: Option<String>,
+    /// Prepended to the name of every Flux Kustomization (`{prefix}{env}-{unit}`), so
+    /// that two stacks can share a cluster's Flux namespace. Counts towards the
+    /// 63-character limit of the names.
+    #[schemars(
+        regex(pattern = r"^([a-z0-9][-a-z0-9]*)?$"),
+        extend("default" = ""),
+        extend("examples" = ["shop-"])
+    )]
+    pub prefix: Option<String>,
+    /// Flux Kustomizations (in `namespace`, named as they are, without `prefix`) that
+    /// every environment's namespace unit waits for: the cluster's infrastructure, such
+    /// as the controllers and CRDs the stack needs.
+    #[schemars(extend("examples" = [["infrastructure"]]))]
+    pub depends_on: Option<Vec<String>>,
     /// Path of the `generated/` folder inside that repository.
     #[schemars(extend("default" = "./generated"))]
     pub path: Option<String>,

@@ -340,3 +340,150 @@ fn allowed_skips_are_named_exactly() {
         "{typo}"
     );
 }
+
+// --- Flux entry points per tier --------------------------------------------------------
+
+const TIERS: [&str; 3] = ["production", "staging", "review"];
+
+/// The tier of each environment of the example stack, from its `tier:` key.
+fn tiers_of_environments(root: &Path) -> BTreeMap<String, String> {
+    environments()
+        .into_iter()
+        .map(|env| {
+            let text = std::fs::read_to_string(root.join(format!("environments/{env}.yaml")))
+                .expect("environment file");
+            let spec = &common::parse_stream(&text).expect("YAML")[0];
+            let tier = spec["tier"].as_str().expect("a tier").to_owned();
+            (env, tier)
+        })
+        .collect()
+}
+
+/// The `resources` of a kustomization.yaml.
+fn resources(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let parsed = common::parse_stream(&text).expect("YAML");
+    parsed[0]["resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{} lists no resources", file.display()))
+        .iter()
+        .map(|r| r.as_str().expect("a path").to_owned())
+        .collect()
+}
+
+#[test]
+fn every_tier_has_an_entry_point_that_builds_with_its_environments_flux_objects() {
+    let root = project_root();
+    let tiers = tiers_of_environments(&root);
+    for tier in TIERS {
+        let aggregate = root.join(format!("generated/clusters/{tier}/kustomization.yaml"));
+        let expected: Vec<String> = tiers
+            .iter()
+            .filter(|(_, t)| *t == tier)
+            .map(|(env, _)| format!("../../flux/{env}"))
+            .collect();
+        assert_eq!(resources(&aggregate), expected, "{tier}");
+    }
+    if !can_run(&[Need::Kubectl]) {
+        return;
+    }
+    for tier in TIERS {
+        let built = kustomize(Path::new(&format!("generated/clusters/{tier}")))
+            .unwrap_or_else(|e| panic!("{tier}: {e}"));
+        let objects = common::parse_stream(&built).expect("YAML");
+        let mut envs: Vec<&str> = objects
+            .iter()
+            .map(|o| {
+                assert_eq!(o["kind"], "Kustomization", "{tier}: {o}");
+                o["metadata"]["labels"]["mcpstack.dev/environment"]
+                    .as_str()
+                    .expect("an environment label")
+            })
+            .collect();
+        envs.sort_unstable();
+        envs.dedup();
+        let expected: Vec<&str> = tiers
+            .iter()
+            .filter(|(_, t)| *t == tier)
+            .map(|(env, _)| env.as_str())
+            .collect();
+        assert_eq!(envs, expected, "environments of {tier}");
+        // Exactly the Flux Kustomizations of those environments.
+        let mut names: Vec<String> = objects
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().expect("a name").to_owned())
+            .collect();
+        names.sort();
+        let mut in_folders = Vec::new();
+        for env in &expected {
+            for (file, bytes) in files(&root.join(format!("generated/flux/{env}"))) {
+                if file.ends_with("kustomization.yaml") {
+                    continue;
+                }
+                let text = String::from_utf8(bytes).expect("UTF-8");
+                let object = &common::parse_stream(&text).expect("YAML")[0];
+                in_folders.push(
+                    object["metadata"]["name"]
+                        .as_str()
+                        .expect("a name")
+                        .to_owned(),
+                );
+            }
+        }
+        in_folders.sort();
+        assert_eq!(names, in_folders, "Flux Kustomizations of {tier}");
+    }
+}
+
+#[test]
+fn every_flux_kustomization_is_reachable_from_exactly_one_tier() {
+    let root = project_root();
+    let generated = root.join("generated");
+    let mut reached: BTreeMap<std::path::PathBuf, Vec<&str>> = BTreeMap::new();
+    for tier in TIERS {
+        let dir = generated.join("clusters").join(tier);
+        for folder in resources(&dir.join("kustomization.yaml")) {
+            let folder = dir.join(&folder);
+            assert!(
+                folder.join("kustomization.yaml").is_file(),
+                "{tier} points at {}, which holds no kustomization.yaml",
+                folder.display()
+            );
+            let folder = folder.canonicalize().expect("an existing folder");
+            for file in resources(&folder.join("kustomization.yaml")) {
+                let file = folder.join(file);
+                assert!(file.is_file(), "{} is missing", file.display());
+                reached.entry(file).or_default().push(tier);
+            }
+        }
+    }
+    let flux = generated
+        .join("flux")
+        .canonicalize()
+        .expect("generated/flux");
+    let mut all = Vec::new();
+    for entry in walkdir::WalkDir::new(&flux) {
+        let path = entry.expect("walk").into_path();
+        if path.is_file() && path.file_name().is_some_and(|n| n != "kustomization.yaml") {
+            all.push(path);
+        }
+    }
+    assert!(
+        !all.is_empty(),
+        "no Flux Kustomizations under generated/flux"
+    );
+    for file in &all {
+        assert_eq!(
+            reached.get(file).map(Vec::len),
+            Some(1),
+            "{} is reached from {:?}",
+            file.display(),
+            reached.get(file)
+        );
+    }
+    assert_eq!(
+        reached.len(),
+        all.len(),
+        "the tiers reach only files under generated/flux"
+    );
+}

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::{DIGEST, code, copy_folders, files, mcpstack, project_root, stderr, stdout};
+use common::{
+    DIGEST, Need, can_run, code, copy_folders, files, mcpstack, project_root, stderr, stdout,
+};
 
 /// A copy of the review fixture's specs.
 fn fixture() -> tempfile::TempDir {
@@ -160,6 +162,7 @@ fn add_then_remove_leaves_generated_byte_identical() {
             format!("environments/{name}.yaml"),
             format!("generated/overlays/{name}/"),
             format!("generated/flux/{name}/"),
+            "generated/clusters/review/kustomization.yaml".to_owned(),
         ];
         assert!(
             own.iter().any(|prefix| path.starts_with(prefix.as_str())),
@@ -532,4 +535,94 @@ fn remove_finds_an_environment_by_its_raw_name_after_the_rules_change() {
     assert_eq!(code(&remove), 0, "{}", stderr(&remove));
     assert_eq!(stdout(&remove), format!("{name}\n"));
     assert!(!root.join(format!("environments/{name}.yaml")).exists());
+}
+
+/// The `resources` of `generated/clusters/review/kustomization.yaml` under `root`, and
+/// what `kubectl kustomize` builds from it (when kubectl can run): the environment
+/// label of each Flux Kustomization.
+fn review_entry_point(root: &Path) -> (Vec<String>, Option<Vec<String>>) {
+    let dir = root.join("generated/clusters/review");
+    let text = std::fs::read_to_string(dir.join("kustomization.yaml"))
+        .expect("the review entry point exists");
+    let parsed = common::parse_stream(&text).expect("YAML");
+    let resources = parsed[0]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r.as_str().expect("a path").to_owned())
+        .collect();
+    if !can_run(&[Need::Kubectl]) {
+        return (resources, None);
+    }
+    let output = std::process::Command::new(common::KUBECTL)
+        .arg("kustomize")
+        .arg(&dir)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let objects = common::parse_stream(&String::from_utf8_lossy(&output.stdout)).expect("YAML");
+    let mut envs: Vec<String> = objects
+        .iter()
+        .map(|o| {
+            o["metadata"]["labels"]["mcpstack.dev/environment"]
+                .as_str()
+                .expect("an environment label")
+                .to_owned()
+        })
+        .collect();
+    envs.sort();
+    envs.dedup();
+    (resources, Some(envs))
+}
+
+#[test]
+fn the_review_entry_point_outlives_its_environments() {
+    let project = copy_folders(&project_root(), &["environments", "generated", "schema"]);
+    let root = project.path();
+    let add = mcpstack(root, &["review", "add", "pr 77"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    let build = mcpstack(root, &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+    let (resources, built) = review_entry_point(root);
+    assert_eq!(resources, ["../../flux/pr-42", "../../flux/pr-77"]);
+    if let Some(envs) = built {
+        assert_eq!(envs, ["pr-42", "pr-77"]);
+    }
+
+    let remove = mcpstack(root, &["review", "remove", "pr 77"]);
+    assert_eq!(code(&remove), 0, "{}", stderr(&remove));
+    let build = mcpstack(root, &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+    let (resources, built) = review_entry_point(root);
+    assert_eq!(resources, ["../../flux/pr-42"]);
+    if let Some(envs) = built {
+        assert_eq!(envs, ["pr-42"]);
+    }
+    assert!(!root.join("generated/flux/pr-77").exists());
+
+    // With no review environment left, the entry point stays, empty, and still builds.
+    let remove = mcpstack(root, &["review", "remove", "pr-42"]);
+    assert_eq!(code(&remove), 0, "{}", stderr(&remove));
+    let build = mcpstack(root, &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+    let (resources, built) = review_entry_point(root);
+    assert!(resources.is_empty(), "{resources:?}");
+    if let Some(envs) = built {
+        assert!(envs.is_empty(), "{envs:?}");
+    }
+    assert!(!root.join("generated/flux/pr-42").exists());
+    // The other tiers' entry points are untouched.
+    for tier in ["production", "staging"] {
+        let path = format!("generated/clusters/{tier}/kustomization.yaml");
+        assert_eq!(
+            std::fs::read(root.join(&path)).expect("entry point"),
+            std::fs::read(project_root().join(&path)).expect("committed entry point"),
+            "{path}"
+        );
+    }
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::Error;
 use crate::model::{Chart, Environment, Service, Stack};
+use crate::spec::Tier;
 use crate::tree::{self, GENERATED_DIR, OutputTree};
 
 /// Every generated file of the stack, under `generated/`. A unit whose base is missing
@@ -73,7 +74,45 @@ pub fn generated(stack: &Stack, stack_source: &str) -> Result<OutputTree, Error>
     for files in rendered {
         out.files.extend(files?.files);
     }
+    clusters(stack, stack_source, &mut out);
     Ok(out)
+}
+
+/// The tiers, each with an entry point for Flux under `clusters/`.
+pub const TIERS: [Tier; 3] = [Tier::Production, Tier::Staging, Tier::Review];
+
+/// Per tier, `clusters/TIER/kustomization.yaml`: the Flux Kustomizations of every
+/// environment of the tier (each `flux/ENV/` folder), always written, with no resources
+/// when the tier has no environment. A cluster's Flux points at it once; environments
+/// come and go inside it, and a removed one's Kustomizations leave it, so Flux deletes
+/// them and they prune their objects.
+fn clusters(stack: &Stack, stack_source: &str, out: &mut OutputTree) {
+    for tier in TIERS {
+        let envs: Vec<&Environment> = stack
+            .environments
+            .iter()
+            .filter(|env| env.tier == tier)
+            .collect();
+        let resources: Vec<String> = envs
+            .iter()
+            .map(|env| format!("../../flux/{}", env.name))
+            .collect();
+        let mut sources = vec![stack_source.to_owned()];
+        for env in &envs {
+            for source in &env.sources {
+                if !sources.contains(source) {
+                    sources.push(source.clone());
+                }
+            }
+        }
+        out.insert(
+            format!(
+                "{GENERATED_DIR}/clusters/{}/kustomization.yaml",
+                tier.as_str()
+            ),
+            tree::yaml_file(&sources, &kustomize::aggregate(&resources)),
+        );
+    }
 }
 
 /// The internal error of a unit rendered without its base.
@@ -440,16 +479,24 @@ mod tests {
 
     /// The model of a small stack: one service and one chart, run in staging.
     fn stack() -> Stack {
-        let stack = "\
-global: {domain: example.com, network: {policies: false}}
+        stack_with("{domain: example.com, network: {policies: false}}")
+    }
+
+    /// The small stack with `global` as given.
+    fn stack_with(global: &str) -> Stack {
+        let stack = format!(
+            "\
+global: {global}
 services:
-  api: {image: {repository: team/api, tag: \"1.0\"}}
+  api: {{image: {{repository: team/api, tag: \"1.0\"}}}}
 charts:
   cache:
     repository: oci://registry.example.com/charts
     chart: cache
     version: 1.0.0
-";
+"
+        );
+        let stack = stack.as_str();
         let mut sources = Sources::default();
         let stack_file = sources.add("environments/stack.yaml".into(), stack.into());
         let staging_file =
@@ -472,6 +519,109 @@ charts:
             Ok(compiled) => compiled.stack,
             Err(invalid) => panic!("the test stack is valid: {:?}", invalid.diagnostics),
         }
+    }
+
+    /// A generated file parsed back.
+    fn parsed(tree: &OutputTree, path: &str) -> Json {
+        let text = tree.files.get(path).unwrap_or_else(|| panic!("{path}"));
+        serde_saphyr::from_str(text).expect("YAML")
+    }
+
+    #[test]
+    fn every_tier_has_an_entry_point_listing_its_environments() {
+        let tree = generated(&stack(), "environments/stack.yaml").expect("renders");
+        let clusters: Vec<&String> = tree
+            .files
+            .keys()
+            .filter(|p| p.starts_with("generated/clusters/"))
+            .collect();
+        assert_eq!(
+            clusters,
+            [
+                "generated/clusters/production/kustomization.yaml",
+                "generated/clusters/review/kustomization.yaml",
+                "generated/clusters/staging/kustomization.yaml",
+            ]
+        );
+        let resources = |tier: &str| {
+            parsed(
+                &tree,
+                &format!("generated/clusters/{tier}/kustomization.yaml"),
+            )["resources"]
+                .clone()
+        };
+        assert_eq!(
+            resources("staging"),
+            serde_json::json!(["../../flux/staging"])
+        );
+        // Tiers without environments still have their entry point, empty.
+        assert_eq!(resources("production"), serde_json::json!([]));
+        assert_eq!(resources("review"), serde_json::json!([]));
+        assert!(
+            tree.files["generated/clusters/review/kustomization.yaml"].contains("resources: []\n")
+        );
+    }
+
+    #[test]
+    fn flux_defaults_keep_names_namespace_and_source() {
+        let stack = stack();
+        let env = &stack.environments[0];
+        let namespace = flux::kustomization(env, flux::NAMESPACE_UNIT, &[]);
+        assert_eq!(namespace["metadata"]["name"], "staging-namespace");
+        assert_eq!(namespace["metadata"]["namespace"], "flux-system");
+        assert!(namespace["spec"].get("dependsOn").is_none(), "{namespace}");
+        assert_eq!(
+            namespace["spec"]["sourceRef"],
+            serde_json::json!({"kind": "GitRepository", "name": "flux-system"})
+        );
+        assert_eq!(namespace["spec"]["prune"], true);
+        let api = flux::kustomization(env, "api", &needs(&[]));
+        assert_eq!(
+            api["spec"]["dependsOn"],
+            serde_json::json!([{"name": "staging-namespace"}])
+        );
+    }
+
+    #[test]
+    fn flux_prefix_namespace_source_and_infrastructure_reach_every_kustomization() {
+        let stack = stack_with(
+            "{domain: example.com, network: {policies: false}, flux: {prefix: shop-, namespace: apps, \
+             source: platform, sourceNamespace: flux-system, dependsOn: [infrastructure, crds]}}",
+        );
+        let env = &stack.environments[0];
+        let namespace = flux::kustomization(env, flux::NAMESPACE_UNIT, &[]);
+        assert_eq!(namespace["metadata"]["name"], "shop-staging-namespace");
+        assert_eq!(namespace["metadata"]["namespace"], "apps");
+        assert_eq!(
+            namespace["spec"]["dependsOn"],
+            serde_json::json!([{"name": "infrastructure"}, {"name": "crds"}])
+        );
+        assert_eq!(
+            namespace["spec"]["sourceRef"],
+            serde_json::json!({"kind": "GitRepository", "name": "platform", "namespace": "flux-system"})
+        );
+        let api = flux::kustomization(env, "api", &needs(&["cache".to_owned()]));
+        assert_eq!(api["metadata"]["name"], "shop-staging-api");
+        assert_eq!(api["metadata"]["namespace"], "apps");
+        // Only the namespace unit waits for the infrastructure; the others wait for it.
+        assert_eq!(
+            api["spec"]["dependsOn"],
+            serde_json::json!([{"name": "shop-staging-namespace"}, {"name": "shop-staging-cache"}])
+        );
+        // The generated files carry the same names.
+        let tree = generated(&stack, "environments/stack.yaml").expect("renders");
+        let file = parsed(&tree, "generated/flux/staging/api.yaml");
+        assert_eq!(file["metadata"]["name"], "shop-staging-api");
+
+        // The GitRepository in the Kustomizations' namespace is referred to by name only.
+        let stack = stack_with(
+            "{domain: example.com, network: {policies: false}, flux: {namespace: apps, sourceNamespace: apps}}",
+        );
+        let api = flux::kustomization(&stack.environments[0], "api", &needs(&[]));
+        assert_eq!(
+            api["spec"]["sourceRef"],
+            serde_json::json!({"kind": "GitRepository", "name": "flux-system"})
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Rules across environments: objects of one environment must not be objects of
 //! another. Environments may share a cluster, so a namespace, a Flux Kustomization
-//! (`{env}-{unit}` in Flux's namespace), a cluster-scoped store or a hostname that two
+//! (`{prefix}{env}-{unit}` in Flux's namespace), a cluster-scoped store or a hostname that two
 //! environments render would be fought over on every reconcile, and removing one
 //! environment would delete the other's.
 
@@ -245,11 +245,14 @@ fn routes(env: &model::Environment) -> Vec<(String, (String, String), crate::nod
     services.chain(charts).collect()
 }
 
-/// Two environments whose Flux units share a name (`{env}-{unit}`): reported at the
-/// unit of the later environment.
+/// Two environments whose Flux units share a name (`{prefix}{env}-{unit}`) in one
+/// namespace: reported at the unit of the later environment.
 fn flux_unit_collision(rendered: &Rendered<'_>, other: &str, name: &str) -> Diagnostic {
     let env = &rendered.env.name;
-    let unit = name.strip_prefix(&format!("{env}-")).unwrap_or(name);
+    let prefix = &rendered.env.flux.prefix;
+    let unit = name
+        .strip_prefix(&format!("{prefix}{env}-"))
+        .unwrap_or(name);
     let root = crate::node::FieldPath::root();
     let path = [root.key("services").key(unit), root.key("charts").key(unit)]
         .into_iter()
@@ -263,8 +266,8 @@ fn flux_unit_collision(rendered: &Rendered<'_>, other: &str, name: &str) -> Diag
         format!("Flux unit `{name}` of environment `{env}` is also a unit of environment `{other}`"),
     )
     .at(span)
-    .expected("Flux unit names (`{env}-{unit}`) unique across environments")
-    .help("Flux names each unit `{env}-{unit}` in its own namespace; rename this environment or the unit so the two names differ");
+    .expected("Flux unit names (`{prefix}{env}-{unit}`) unique across environments")
+    .help("Flux names each unit `{prefix}{env}-{unit}` in `global.flux.namespace`; rename this environment or the unit, or set another `global.flux.prefix`, so the two names differ");
     if let Some(path) = path {
         diagnostic = diagnostic.path(path);
     }

@@ -167,7 +167,12 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         );
     }
     secrets::check(merged, values, &mut out);
-    names::unit_names(name, own, &units, &mut out);
+    let prefix = global
+        .flux
+        .as_ref()
+        .and_then(|f| f.prefix.as_deref())
+        .unwrap_or_default();
+    names::unit_names(prefix, name, own, &units, &mut out);
     references::dependencies(name, merged, &units, &mut out);
     network::connections(name, merged, own, values, &units, &mut out);
     references::dependency_cycles(merged, &units, &mut out);

@@ -198,15 +198,16 @@ pub fn environment_file(
 }
 
 /// Flux writes each unit's Kustomization name into a label on every object it applies,
-/// so `{env}-{unit}` must fit in 63 characters.
+/// so `{prefix}{env}-{unit}` must fit in 63 characters.
 pub(super) fn unit_names(
+    prefix: &str,
     env: &str,
     own: &Document,
     units: &BTreeMap<&str, Unit<'_>>,
     out: &mut Vec<Diagnostic>,
 ) {
     for (name, unit) in units.iter().filter(|(_, u)| u.enabled) {
-        let flux_name = crate::render::flux::unit_name(env, name);
+        let flux_name = crate::render::flux::unit_name(prefix, env, name);
         if flux_name.len() <= 63 {
             continue;
         }
@@ -217,9 +218,34 @@ pub(super) fn unit_names(
             )
             .at(own.root.span)
             .path(unit.path.clone())
-            .expected("environment and unit names of at most 62 characters together")
-            .help("Flux writes the unit name into a label on every object; shorten the environment or the name"),
+            .expected("`global.flux.prefix`, environment and unit names of at most 62 characters together")
+            .help("Flux writes the unit name into a label on every object; shorten the prefix, the environment or the name"),
         );
+    }
+    // The namespace unit every environment has: too long only through the prefix or
+    // the environment's name.
+    let flux_name =
+        crate::render::flux::unit_name(prefix, env, crate::render::flux::NAMESPACE_UNIT);
+    if flux_name.len() > 63 {
+        let mut diagnostic = Diagnostic::error(
+            Code::NameTooLong,
+            format!(
+                "Flux unit name `{flux_name}` is {} characters long, over the limit of 63",
+                flux_name.len()
+            ),
+        )
+        .at(own.root.span)
+        .expected("`global.flux.prefix` and environment name of at most 53 characters together")
+        .help("Flux writes the unit name into a label on every object; shorten the prefix or the environment name");
+        if !prefix.is_empty() {
+            diagnostic = diagnostic.path(
+                crate::node::FieldPath::root()
+                    .key("global")
+                    .key("flux")
+                    .key("prefix"),
+            );
+        }
+        out.push(diagnostic);
     }
 }
 

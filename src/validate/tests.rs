@@ -222,11 +222,13 @@ fn a_derived_namespace_too_long_is_reported_in_the_environment_file() {
     let name = "a".repeat(60);
     let own = ["tier: staging", "services:", "  redis:", "    replicas: 2"];
     let findings = layered_findings(&name, BASE, &own);
-    // The Flux unit names `{env}-gateway` and `{env}-redis` are too long as well.
+    // The Flux unit names `{env}-gateway`, `{env}-redis` and `{env}-namespace` are too
+    // long as well.
     assert_eq!(
         found(&findings),
         [
             ("invalid-name", OWN, 1),
+            ("name-too-long", OWN, 1),
             ("name-too-long", OWN, 1),
             ("name-too-long", OWN, 1)
         ]
@@ -242,8 +244,47 @@ fn flux_unit_names_fit_in_a_label() {
         .filter(|d| d.code == "name-too-long")
         .map(|d| d.message.as_str())
         .collect();
-    assert_eq!(units.len(), 1, "{findings:?}");
-    assert!(units[0].contains(&format!("{name}-gateway")), "{units:?}");
+    // `{env}-gateway` is 64 characters, and the namespace unit's name 66.
+    assert_eq!(units.len(), 2, "{findings:?}");
+    assert!(units[0].contains(&format!("`{name}-gateway`")), "{units:?}");
+    assert!(
+        units[1].contains(&format!("`{name}-namespace`")),
+        "{units:?}"
+    );
+}
+
+#[test]
+fn the_flux_prefix_counts_towards_the_unit_name_limit() {
+    let name = "e".repeat(48);
+    // `{env}-namespace` is 58 characters and `{env}-gateway` 56: a 5-character prefix
+    // keeps both within 63.
+    let fits = layered_findings(
+        &name,
+        BASE,
+        &["tier: staging", "global: {flux: {prefix: shop-}}"],
+    );
+    assert!(!fits.iter().any(|d| d.code == "name-too-long"), "{fits:?}");
+    // An 8-character prefix makes them 66 and 64.
+    let findings = layered_findings(
+        &name,
+        BASE,
+        &["tier: staging", "global: {flux: {prefix: shop-ab-}}"],
+    );
+    let mut long: Vec<&str> = findings
+        .iter()
+        .filter(|d| d.code == "name-too-long")
+        .map(|d| d.message.as_str())
+        .collect();
+    long.sort_unstable();
+    assert_eq!(long.len(), 2, "{findings:?}");
+    assert!(
+        long[0].contains(&format!("`shop-ab-{name}-gateway` is 64")),
+        "{long:?}"
+    );
+    assert!(
+        long[1].contains(&format!("`shop-ab-{name}-namespace` is 66")),
+        "{long:?}"
+    );
 }
 
 #[test]
