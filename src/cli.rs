@@ -127,7 +127,7 @@ pub enum CliCommand {
     /// Add or remove a review environment: one per branch or pull request.
     #[command(
         subcommand,
-        after_help = "Example (in a pull request pipeline; `--` because a branch name may start with `-`):\n  env=$(mcpstack review add -- \"$BRANCH\") && mcpstack build"
+        after_help = "Example (in a pull request pipeline; `--` because a branch name may start with `-`):\n  env=$(mcpstack review add --ttl 7d -- \"$BRANCH\") && mcpstack build"
     )]
     Review(ReviewCommand),
     /// Start a new project in DIR that builds as it is, and build it.
@@ -224,6 +224,11 @@ pub enum ReviewCommand {
         /// `--image` pins (writes only when that changes the file).
         #[arg(long)]
         update: bool,
+        /// Let the environment expire: `Nd` days or `Nw` weeks from today (UTC, or
+        /// MCPSTACK_TODAY=YYYY-MM-DD). Writes `expires:` after `tier: review`; `check`
+        /// warns once the date has passed and `review prune` deletes the file.
+        #[arg(long, value_name = "Nd|Nw")]
+        ttl: Option<String>,
     },
     /// Delete a review environment's spec file; staging and production are refused.
     ///
@@ -238,4 +243,13 @@ pub enum ReviewCommand {
         /// Environment name, or the raw name given to `review add`.
         name: String,
     },
+    /// Delete every review environment whose `expires` date has passed.
+    ///
+    /// Today is the system clock's date in UTC, or MCPSTACK_TODAY=YYYY-MM-DD. An
+    /// environment expires the day after its `expires` date. Only review environment
+    /// files are deleted; prints each deleted environment's name. Run `build` afterwards
+    /// to remove their output. Exit codes: 0 (also when nothing expired), 2 invalid
+    /// project, 3 other failure.
+    #[command(after_help = "Example (a scheduled job):\n  mcpstack review prune && mcpstack build")]
+    Prune,
 }

@@ -43,6 +43,8 @@ pub enum Command {
     ReviewRemove {
         name: String,
     },
+    /// Delete the review environments whose `expires` date has passed.
+    ReviewPrune,
     /// Start a new project in the root, then build it.
     Init(init::Request),
 }
@@ -89,6 +91,9 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         }
         Command::ReviewRemove { name } => {
             review::remove(&config.root, name, &config.reporting, err).and_then(|r| print(r, out))
+        }
+        Command::ReviewPrune => {
+            review::prune(&config.root, &config.reporting, err).and_then(|r| print(r, out))
         }
         Command::Init(request) => init_project(config, request, err),
     };

@@ -45,6 +45,7 @@ codes! {
     EnvExpansion => "env-expansion",
     EnvReference => "env-reference",
     EnvironmentExists => "environment-exists",
+    ExpiredEnvironment => "expired-environment",
     FileTooLarge => "file-too-large",
     ForeignAccount => "foreign-account",
     InvalidArgument => "invalid-argument",

@@ -10,6 +10,7 @@
 pub mod command;
 pub mod compile;
 pub mod diagnostic;
+pub mod expiry;
 pub mod helm_values;
 pub mod hostname;
 pub mod image;

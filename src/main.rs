@@ -51,14 +51,17 @@ fn main() -> ExitCode {
             name,
             images,
             update,
+            ttl,
         }) => Command::ReviewAdd(review::AddRequest {
             name,
             images,
             update,
+            ttl,
         }),
         cli::CliCommand::Review(cli::ReviewCommand::Remove { name }) => {
             Command::ReviewRemove { name }
         }
+        cli::CliCommand::Review(cli::ReviewCommand::Prune) => Command::ReviewPrune,
         cli::CliCommand::Init { dir, example } => {
             let base = cli.directory.clone().unwrap_or_else(|| ".".into());
             init_root = Some(match dir {

@@ -10,6 +10,7 @@ use crate::Error;
 use crate::command::exit;
 use crate::compile;
 use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
+use crate::expiry::{self, Date};
 use crate::hostname;
 use crate::load::{self, Document, Specs};
 use crate::lower;
@@ -43,6 +44,8 @@ pub struct AddRequest {
     /// Make an existing environment that `review add` created with this name again
     /// from the template and the pins.
     pub update: bool,
+    /// `--ttl`: `Nd` or `Nw`; the new file expires that many days from today.
+    pub ttl: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -342,6 +345,14 @@ pub fn add(
             err,
         ));
     };
+    let expires = match request.ttl.as_deref().map(expiry_date).transpose() {
+        Ok(expires) => expires,
+        Err(why) => {
+            let refusal = Diagnostic::error(Code::InvalidArgument, why)
+                .expected("`--ttl Nd` (days) or `--ttl Nw` (weeks), e.g. `--ttl 7d`");
+            return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
+        }
+    };
     let mut sources = specs.sources.clone();
     let template_file = sources.add(TEMPLATE_PATH.to_owned(), template.clone());
     let template_root = match load::parse(template_file, &template) {
@@ -384,6 +395,15 @@ pub fn add(
     }
     let file = existing.map_or(FileId(specs.sources.paths().count()), |d| d.file);
     let mut text = instantiate(&template, &name, &request.name);
+    if let Some(date) = expires {
+        text = match with_expiry(file, &text, date) {
+            Ok(edited) => edited,
+            Err(diagnostic) => {
+                let shown = pin::onto_disk(vec![diagnostic], file, &text, template_file, &template);
+                return Ok(pin::refuse(&sources, &shown, reporting, err));
+            }
+        };
+    }
     for (target, digest) in &pins {
         text = match pin::set_scalar(file, &text, &target.digest_keys(), digest) {
             Ok(edited) => edited,
@@ -455,6 +475,49 @@ pub fn add(
         .field("changed", true);
     reporting.summary(err, &summary);
     Ok((exit::OK, format!("{name}\n")))
+}
+
+/// Today plus a `--ttl`.
+fn expiry_date(ttl: &str) -> Result<Date, String> {
+    let days = expiry::parse_ttl(ttl)?;
+    Ok(expiry::today()?.plus_days(days))
+}
+
+/// `text` expiring on `date`: a line `expires: DATE` right after the top-level
+/// `tier:` line, so the template's layout stays as it is; an `expires` the template
+/// already sets, or a layout without a one-line `tier:`, is edited as a scalar instead.
+pub fn with_expiry(file: FileId, text: &str, date: Date) -> Result<String, Diagnostic> {
+    let value = date.to_string();
+    let has_expires = load::parse(file, text)
+        .map(|root| root.get("expires").is_some())
+        .unwrap_or(false);
+    let tier_line = text.split_inclusive('\n').scan(0, |at, line| {
+        let start = *at;
+        *at += line.len();
+        Some((start, line))
+    });
+    let found = tier_line
+        .map(|(start, line)| (start, line, line.trim_start_matches('\u{feff}')))
+        .find(|(_, _, bare)| bare.starts_with("tier:"));
+    let simple = found.filter(|(_, _, bare)| {
+        let rest = bare["tier:".len()..].split('#').next().unwrap_or("");
+        !rest.trim().is_empty() && !rest.contains(['{', '[', '&', '*', '|', '>'])
+    });
+    match simple {
+        Some((start, line, _)) if !has_expires => {
+            let newline = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
+            let end = start + line.len();
+            let mut out = String::with_capacity(text.len() + 24);
+            out.push_str(&text[..end]);
+            if !line.ends_with('\n') {
+                out.push_str(newline);
+            }
+            out.push_str(&format!("expires: {value}{newline}"));
+            out.push_str(&text[end..]);
+            Ok(out)
+        }
+        _ => pin::set_scalar(file, text, &["expires".to_owned()], &value),
+    }
 }
 
 /// The `--image` pins an existing environment does not hold, as errors: without
@@ -640,6 +703,66 @@ pub fn remove(
         .field("removed", true);
     reporting.summary(err, &summary);
     Ok((exit::OK, format!("{name}\n")))
+}
+
+// ---------------------------------------------------------------------------------------
+// `review prune`.
+
+/// Run `review prune`: delete every review environment file whose `expires` date has
+/// passed; the exit code and what goes to stdout (the deleted environments' names).
+pub fn prune(
+    root: &Path,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> Result<(u8, String), Error> {
+    let Some(specs) = pin::loaded(root, reporting, err)? else {
+        return Ok((exit::INVALID, String::new()));
+    };
+    let today = match expiry::today() {
+        Ok(today) => today,
+        Err(why) => {
+            let refusal = Diagnostic::error(Code::InvalidArgument, why).expected(format!(
+                "{} unset, or a date `YYYY-MM-DD`",
+                expiry::TODAY_VAR
+            ));
+            return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
+        }
+    };
+    let expired: Vec<&String> = specs
+        .environments
+        .iter()
+        .filter(|(name, document)| {
+            tier(&specs, name) == Some(Tier::Review) && expired(&document.root, today)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    let mut out = String::new();
+    for name in &expired {
+        let path = pin::environment_path(root, name);
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        out.push_str(&format!("{name}\n"));
+    }
+    let text = match expired.len() {
+        0 => format!("no review environment has expired (today is {today}); nothing to remove"),
+        n => format!(
+            "removed {n} expired review environment(s) (today is {today}); run `mcpstack build` to remove their output"
+        ),
+    };
+    let summary = Summary::new(exit::OK, text).field(
+        "removed",
+        expired.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+    );
+    reporting.summary(err, &summary);
+    Ok((exit::OK, out))
+}
+
+/// Whether an environment file's `expires` is a date before `today`. A file without a
+/// valid date never expires (`check` reports an invalid one).
+fn expired(root: &Node, today: Date) -> bool {
+    match root.get("expires").map(|n| &n.value) {
+        Some(Value::String(text)) => Date::parse(text).is_some_and(|date| today > date),
+        _ => false,
+    }
 }
 
 /// The environment `raw` names: itself, the name `review add` gives it, or the review

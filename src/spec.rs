@@ -24,6 +24,14 @@ pub struct Values {
     /// The tier of this environment; required in every environment file, not set in
     /// `stack.yaml`. Production refuses mutable image tags.
     pub tier: Option<Tier>,
+    /// The last day a review environment is wanted (`YYYY-MM-DD`, UTC): from the next
+    /// day on `check` warns about it and `mcpstack review prune` deletes its file. Only
+    /// in `tier: review` environment files; `review add --ttl` writes it.
+    #[schemars(
+        regex(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"),
+        extend("examples" = ["2026-12-31"])
+    )]
+    pub expires: Option<String>,
     /// Name of the stack, used in the `app.kubernetes.io/part-of` and `instance` labels.
     #[schemars(extend("default" = "mcp-stack", "examples" = ["mcp-stack"]))]
     pub name: Option<String>,

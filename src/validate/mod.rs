@@ -6,6 +6,7 @@
 pub mod across;
 pub mod api;
 mod charts;
+mod expiry;
 mod images;
 mod names;
 mod network;

@@ -13,7 +13,7 @@ use super::*;
 
 /// Rules on the stack file alone.
 pub fn stack(document: &Document, values: &Values) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    let mut out = super::expiry::stack(document, values);
     let root = &document.root;
     if values.tier.is_some() {
         let path = FieldPath::root().key("tier");
@@ -194,6 +194,7 @@ pub fn environment_file(
         }
     }
     named_entries(root, &mut out);
+    out.extend(super::expiry::environment(name, document, values));
     out
 }
 
