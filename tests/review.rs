@@ -626,3 +626,186 @@ fn the_review_entry_point_outlives_its_environments() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Environments that expire.
+
+/// `mcpstack -C root ARGS...` on a fixed day.
+fn on_day(root: &Path, today: &str, args: &[&str]) -> std::process::Output {
+    common::command(root, args)
+        .env("MCPSTACK_TODAY", today)
+        .output()
+        .expect("mcpstack runs")
+}
+
+/// A copy of the example project that builds as it is.
+fn example_project() -> tempfile::TempDir {
+    copy_folders(&project_root(), &["environments", "generated", "schema"])
+}
+
+#[test]
+fn a_ttl_writes_the_expiry_date_right_after_the_tier() {
+    let project = fixture();
+    let root = project.path();
+    let add = on_day(root, "2026-12-28", &["review", "add", "x", "--ttl", "7d"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    assert_eq!(stdout(&add), "x\n");
+    let with_ttl = std::fs::read_to_string(root.join("environments/x.yaml")).expect("x.yaml");
+    assert!(
+        with_ttl.contains("\ntier: review\nexpires: 2027-01-04\n"),
+        "{with_ttl}"
+    );
+    assert_eq!(with_ttl.matches("expires:").count(), 1, "{with_ttl}");
+
+    // The rest of the file is the template's, as without --ttl.
+    let plain = fixture();
+    let add = on_day(plain.path(), "2026-12-28", &["review", "add", "x"]);
+    assert_eq!(code(&add), 0, "{}", stderr(&add));
+    let without = std::fs::read_to_string(plain.path().join("environments/x.yaml")).expect("x");
+    assert!(!without.contains("expires:"), "{without}");
+    assert_eq!(with_ttl.replace("expires: 2027-01-04\n", ""), without);
+
+    let weeks = on_day(root, "2026-12-28", &["review", "add", "y", "--ttl", "2w"]);
+    assert_eq!(code(&weeks), 0, "{}", stderr(&weeks));
+    let y = std::fs::read_to_string(root.join("environments/y.yaml")).expect("y.yaml");
+    assert!(y.contains("\ntier: review\nexpires: 2027-01-11\n"), "{y}");
+
+    let before = environment_files(root);
+    for bad in ["7h", "0d", "d", "-1d"] {
+        let flag = format!("--ttl={bad}");
+        let add = on_day(root, "2026-12-28", &["review", "add", "z", &flag]);
+        assert_eq!(code(&add), 2, "--ttl {bad}: {}", stderr(&add));
+        assert_eq!(error_code(&stderr(&add)), "invalid-argument", "--ttl {bad}");
+    }
+    let bad_day = on_day(root, "2026-02-30", &["review", "add", "z", "--ttl", "7d"]);
+    assert_eq!(code(&bad_day), 2, "{}", stderr(&bad_day));
+    assert!(
+        stderr(&bad_day).contains("MCPSTACK_TODAY"),
+        "{}",
+        stderr(&bad_day)
+    );
+    assert_eq!(
+        environment_files(root),
+        before,
+        "a refused --ttl wrote something"
+    );
+}
+
+#[test]
+fn check_warns_about_expired_review_environments_only() {
+    let project = example_project();
+    let root = project.path();
+    for (name, ttl) in [("old", "1d"), ("fresh", "30d")] {
+        let add = on_day(root, "2026-03-01", &["review", "add", name, "--ttl", ttl]);
+        assert_eq!(code(&add), 0, "{}", stderr(&add));
+    }
+    let build = on_day(root, "2026-03-01", &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+    assert!(
+        !stderr(&build).contains("expired-environment"),
+        "{}",
+        stderr(&build)
+    );
+
+    // `old` expires on 2026-03-02: still wanted that day, expired the day after.
+    let on_the_day = on_day(root, "2026-03-02", &["check"]);
+    assert_eq!(code(&on_the_day), 0, "{}", stderr(&on_the_day));
+    assert!(!stderr(&on_the_day).contains("expired-environment"));
+
+    let check = on_day(root, "2026-03-03", &["check"]);
+    let err = stderr(&check);
+    assert_eq!(code(&check), 0, "{err}");
+    assert_eq!(
+        err.matches("warning[expired-environment]").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("review environment `old` expired on 2026-03-02"),
+        "{err}"
+    );
+    assert!(err.contains("environments/old.yaml:"), "{err}");
+    assert!(!err.contains("`fresh`"), "{err}");
+}
+
+#[test]
+fn expires_belongs_to_review_environments_only() {
+    let project = fixture();
+    let root = project.path();
+    let staging = root.join("environments/staging.yaml");
+    let text = std::fs::read_to_string(&staging).expect("staging.yaml");
+    std::fs::write(&staging, format!("{text}expires: 2099-01-01\n")).expect("write");
+    let validate = on_day(root, "2026-03-01", &["validate"]);
+    assert_eq!(code(&validate), 2, "{}", stderr(&validate));
+    assert_eq!(error_code(&stderr(&validate)), "invalid-value");
+    assert!(stderr(&validate).contains("environments/staging.yaml:"));
+    std::fs::write(&staging, text).expect("write");
+
+    let stack = root.join("environments/stack.yaml");
+    let text = std::fs::read_to_string(&stack).expect("stack.yaml");
+    std::fs::write(&stack, format!("{text}expires: 2099-01-01\n")).expect("write");
+    let validate = on_day(root, "2026-03-01", &["validate"]);
+    assert_eq!(code(&validate), 2, "{}", stderr(&validate));
+    assert_eq!(error_code(&stderr(&validate)), "invalid-value");
+    assert!(stderr(&validate).contains("environments/stack.yaml:"));
+}
+
+#[test]
+fn prune_removes_exactly_the_expired_review_environments() {
+    let project = example_project();
+    let root = project.path();
+    for (name, ttl) in [
+        ("old-one", Some("1d")),
+        ("old-two", Some("1w")),
+        ("fresh", Some("2w")),
+        ("kept", None),
+    ] {
+        let mut args = vec!["review", "add", name];
+        args.extend(ttl.iter().flat_map(|ttl| ["--ttl", ttl]));
+        let add = on_day(root, "2026-03-01", &args);
+        assert_eq!(code(&add), 0, "{}", stderr(&add));
+    }
+    let build = on_day(root, "2026-03-01", &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+
+    // Nothing has expired yet: nothing changes.
+    let before = files(root);
+    let prune = on_day(root, "2026-03-02", &["review", "prune"]);
+    assert_eq!(code(&prune), 0, "{}", stderr(&prune));
+    assert_eq!(stdout(&prune), "");
+    assert!(
+        files(root) == before,
+        "prune changed files with nothing expired"
+    );
+
+    // old-one (2026-03-02) and old-two (2026-03-08) have expired; fresh (2026-03-15),
+    // kept (no date), the pull request environment, staging and production have not.
+    let before = environment_files(root);
+    let prune = on_day(root, "2026-03-09", &["review", "prune"]);
+    assert_eq!(code(&prune), 0, "{}", stderr(&prune));
+    assert_eq!(stdout(&prune), "old-one\nold-two\n");
+    let after = environment_files(root);
+    let mut expected = before.clone();
+    expected.remove("old-one.yaml");
+    expected.remove("old-two.yaml");
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    assert!(after == expected, "prune changed a file it did not remove");
+    assert_eq!(before.len(), after.len() + 2, "{:?}", before.keys());
+
+    let build = on_day(root, "2026-03-09", &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+    for name in ["old-one", "old-two"] {
+        assert!(!root.join(format!("generated/overlays/{name}")).exists());
+        assert!(!root.join(format!("generated/flux/{name}")).exists());
+    }
+    for name in ["fresh", "kept", "pr-42"] {
+        assert!(root.join(format!("generated/overlays/{name}")).exists());
+    }
+
+    let again = on_day(root, "2026-03-09", &["review", "prune"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert_eq!(stdout(&again), "");
+}
