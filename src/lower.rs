@@ -519,10 +519,7 @@ fn ingress(
     if let Some(issuer) = tls.as_ref().and_then(|t| t.cluster_issuer.clone()) {
         annotations.insert("cert-manager.io/cluster-issuer".to_owned(), issuer);
     }
-    let routing = ingress
-        .routing
-        .or(global.routing)
-        .unwrap_or(Routing::Ingress);
+    let routing = routing(ingress, global);
     let sse = ingress.sse.unwrap_or(false);
     let request_timeout = match (&ingress.request_timeout, sse) {
         (Some(timeout), _) => Some(timeout.clone()),
@@ -598,6 +595,15 @@ fn topology_spread(spec: Option<&[spec::TopologySpread]>) -> Vec<TopologySpread>
                 .unwrap_or(spec::WhenUnsatisfiable::ScheduleAnyway),
         })
         .collect()
+}
+
+/// How an exposed service is routed: its own choice, else the environment's, else an
+/// Ingress.
+pub fn routing(ingress: &spec::Ingress, global: &spec::Global) -> Routing {
+    ingress
+        .routing
+        .or(global.routing)
+        .unwrap_or(Routing::Ingress)
 }
 
 #[cfg(test)]
@@ -755,4 +761,13 @@ mod tests {
             ["b"]
         );
     }
+}
+
+/// How an exposed service is routed: its own choice, else the environment's, else an
+/// Ingress.
+pub fn routing(ingress: &spec::Ingress, global: &spec::Global) -> Routing {
+    ingress
+        .routing
+        .or(global.routing)
+        .unwrap_or(Routing::Ingress)
 }

@@ -182,17 +182,7 @@ fn a_missing_project_is_an_io_failure() {
 
 #[test]
 fn every_command_documents_an_example() {
-    for command in [
-        "build",
-        "check",
-        "validate",
-        "render",
-        "schema",
-        "pin",
-        "review",
-        "completions",
-        "man",
-    ] {
+    for command in common::SUBCOMMANDS {
         let output = run(&[command, "--help"]);
         assert_eq!(code(&output), 0);
         let help = stdout(&output);

@@ -3,20 +3,7 @@
 
 mod common;
 
-use common::{code, command_in, copy_folders, project_root, run, stderr, stdout};
-
-/// Every subcommand, as completions and the manual page must name them.
-const SUBCOMMANDS: [&str; 9] = [
-    "build",
-    "check",
-    "validate",
-    "render",
-    "schema",
-    "pin",
-    "review",
-    "completions",
-    "man",
-];
+use common::{SUBCOMMANDS, code, command_in, copy_folders, project_root, run, stderr, stdout};
 
 #[test]
 fn completions_name_every_subcommand() {

@@ -85,10 +85,7 @@ impl Context<'_> {
         let Some(ingress) = self.enabled_ingress() else {
             return;
         };
-        let routing = ingress
-            .routing
-            .or(self.global.routing)
-            .unwrap_or(spec::Routing::Ingress);
+        let routing = lower::routing(ingress, self.global);
         if routing == spec::Routing::Ingress && lower::ingress_tls(ingress, self.global).is_none() {
             out.push(
                 self.error(Code::TlsRequired, self.path().key("ingress"), format!("production host of `{}` is served without TLS", self.service))

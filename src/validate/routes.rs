@@ -72,10 +72,7 @@ impl Context<'_> {
         let Some(ingress) = self.enabled_ingress() else {
             return;
         };
-        let routing = ingress
-            .routing
-            .or(self.global.routing)
-            .unwrap_or(spec::Routing::Ingress);
+        let routing = lower::routing(ingress, self.global);
         if routing != spec::Routing::GatewayApi {
             return;
         }

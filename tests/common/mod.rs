@@ -502,3 +502,16 @@ pub fn entries(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Every subcommand of the binary, as help, completions and the manual page name them.
+pub const SUBCOMMANDS: [&str; 9] = [
+    "build",
+    "check",
+    "validate",
+    "render",
+    "schema",
+    "pin",
+    "review",
+    "completions",
+    "man",
+];
