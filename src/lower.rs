@@ -762,12 +762,3 @@ mod tests {
         );
     }
 }
-
-/// How an exposed service is routed: its own choice, else the environment's, else an
-/// Ingress.
-pub fn routing(ingress: &spec::Ingress, global: &spec::Global) -> Routing {
-    ingress
-        .routing
-        .or(global.routing)
-        .unwrap_or(Routing::Ingress)
-}
