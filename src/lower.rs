@@ -101,6 +101,13 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
             .filter(|(_, s)| s.synced())
             .map(|(n, s)| (n.clone(), s.clone()))
             .collect(),
+        config_maps: values
+            .config_maps
+            .iter()
+            .flatten()
+            .filter(|(_, c)| c.enabled.unwrap_or(true))
+            .map(|(n, c)| (n.clone(), c.data.clone().unwrap_or_default()))
+            .collect(),
         services,
         charts,
         network_policies,
@@ -241,6 +248,18 @@ pub fn image(name: &str, spec: &spec::Service, global: &Global) -> ImageRef {
     )
 }
 
+/// The image of an init container or sidecar (its repository is required, checked by
+/// `validate`).
+pub fn container_image(image: &spec::Image, global: &Global) -> ImageRef {
+    let registry = global.image.as_ref().and_then(|i| i.registry.as_deref());
+    ImageRef::new(
+        image.registry.as_deref().or(registry),
+        image.repository.as_deref().unwrap_or_default(),
+        image.tag.as_deref(),
+        image.digest.as_deref(),
+    )
+}
+
 /// The TLS settings in force for a service's ingress, if TLS is on.
 pub fn ingress_tls(ingress: &spec::Ingress, global: &Global) -> Option<spec::Tls> {
     let defaults = global.ingress.as_ref().and_then(|i| i.tls.as_ref());
@@ -261,6 +280,8 @@ pub fn service(
     scope: Scope<'_>,
 ) -> model::Service {
     let port = port(spec, global);
+    let workload = workload(spec);
+    let listens = !spec.worker.unwrap_or(false) && !workload.kind().runs_to_completion();
     let image_spec = spec.image.clone().unwrap_or_default();
     let global_image = global.image.clone().unwrap_or_default();
     let image = image(name, spec, global);
@@ -278,6 +299,8 @@ pub fn service(
         component: spec.component.clone(),
         part_of: stack.to_owned(),
         depends_on: spec.depends_on.clone().unwrap_or_default(),
+        workload,
+        listens,
         image,
         pull_policy: image_spec
             .pull_policy
@@ -312,6 +335,8 @@ pub fn service(
                 port: m.port.filter(|p| *p != port),
                 path: m.path.clone().unwrap_or_else(|| "/metrics".to_owned()),
                 interval: m.interval.clone().unwrap_or_else(|| "30s".to_owned()),
+                scrape_timeout: m.scrape_timeout.clone(),
+                labels: m.labels.clone().unwrap_or_default(),
             }),
         writable_paths: {
             let mut paths = spec.writable_paths.clone().unwrap_or_default();
@@ -321,7 +346,114 @@ pub fn service(
         },
         security: spec.security.clone().unwrap_or_default(),
         api_access: spec.api_access.clone().filter(|a| !a.rules.is_empty()),
+        extra_containers: extra_containers(spec, global),
+        mounts: mounts(spec.mounts.as_deref()),
     }
+}
+
+/// The workload kind of a service, with its settings defaulted.
+fn workload(spec: &spec::Service) -> model::Workload {
+    use spec::WorkloadKind;
+    let job = || {
+        let settings = spec.job.clone().unwrap_or_default();
+        model::Job {
+            backoff_limit: settings.backoff_limit,
+            active_deadline_seconds: settings.active_deadline_seconds,
+            ttl_seconds_after_finished: settings.ttl_seconds_after_finished,
+            restart_policy: settings
+                .restart_policy
+                .unwrap_or(spec::JobRestartPolicy::Never),
+        }
+    };
+    match spec.kind.unwrap_or_default() {
+        WorkloadKind::Deployment => model::Workload::Deployment,
+        WorkloadKind::StatefulSet => {
+            let settings = spec.stateful_set.clone().unwrap_or_default();
+            let retention = settings
+                .persistent_volume_claim_retention_policy
+                .unwrap_or_default();
+            model::Workload::StatefulSet {
+                pod_management_policy: settings
+                    .pod_management_policy
+                    .unwrap_or(spec::PodManagementPolicy::OrderedReady),
+                when_deleted: retention
+                    .when_deleted
+                    .unwrap_or(spec::ClaimRetention::Retain),
+                when_scaled: retention
+                    .when_scaled
+                    .unwrap_or(spec::ClaimRetention::Retain),
+            }
+        }
+        WorkloadKind::Job => model::Workload::Job(job()),
+        WorkloadKind::CronJob => model::Workload::CronJob {
+            schedule: spec.cron_job.clone().unwrap_or_default(),
+            job: job(),
+        },
+    }
+}
+
+/// Sidecars, then init containers, each in written order; enabled ones only.
+fn extra_containers(spec: &spec::Service, global: &Global) -> Vec<model::Container> {
+    let global_image = global.image.clone().unwrap_or_default();
+    let lists = [
+        (true, spec.sidecars.as_ref()),
+        (false, spec.init_containers.as_ref()),
+    ];
+    lists
+        .into_iter()
+        .flat_map(|(sidecar, list)| list.into_iter().flatten().map(move |c| (sidecar, c)))
+        .filter(|(_, (_, c))| c.enabled.unwrap_or(true))
+        .map(|(sidecar, (name, c))| {
+            let image_spec = c.image.clone().unwrap_or_default();
+            model::Container {
+                name: name.clone(),
+                sidecar,
+                image: container_image(&image_spec, global),
+                pull_policy: image_spec
+                    .pull_policy
+                    .or(global_image.pull_policy)
+                    .unwrap_or(PullPolicy::IfNotPresent),
+                command: c.command.clone().unwrap_or_default(),
+                args: c.args.clone().unwrap_or_default(),
+                env: env_vars(c.env.as_ref()),
+                env_from: env_sources(c.env_from.as_deref()),
+                resources: resources(c.resources.as_ref().or(global.resources.as_ref())),
+                mounts: mounts(c.mounts.as_deref()),
+                writable_paths: {
+                    let mut paths = c.writable_paths.clone().unwrap_or_default();
+                    paths.sort();
+                    paths.dedup();
+                    paths
+                },
+            }
+        })
+        .collect()
+}
+
+/// ConfigMaps and Secrets mounted as files, with their default permissions (`0400`
+/// for Secrets, `0444` for ConfigMaps).
+fn mounts(spec: Option<&[spec::Mount]>) -> Vec<model::Mount> {
+    spec.unwrap_or_default()
+        .iter()
+        .filter_map(|m| {
+            let (source, default) = match (&m.config_map, &m.secret) {
+                (Some(name), None) => (model::MountSource::ConfigMap(name.clone()), 0o444),
+                (None, Some(name)) => (model::MountSource::Secret(name.clone()), 0o400),
+                _ => return None,
+            };
+            let mode = m
+                .default_mode
+                .as_deref()
+                .and_then(|mode| u32::from_str_radix(mode, 8).ok())
+                .unwrap_or(default);
+            Some(model::Mount {
+                path: m.path.clone(),
+                source,
+                keys: m.keys.clone().unwrap_or_default(),
+                default_mode: mode,
+            })
+        })
+        .collect()
 }
 
 fn env_vars(env: Option<&spec::EnvVars>) -> Vec<EnvVar> {
@@ -455,6 +587,7 @@ fn autoscaling(spec: Option<&spec::Autoscaling>) -> Option<Autoscaling> {
         cpu_utilization: cpu,
         memory_utilization: memory,
         behavior: spec.behavior.clone(),
+        metrics: spec.metrics.clone().unwrap_or_default(),
     })
 }
 
@@ -478,6 +611,8 @@ fn persistence(name: &str, spec: Option<&spec::Persistence>) -> Option<Persisten
             .clone()
             .unwrap_or_else(|| vec![spec::AccessMode::ReadWriteOnce]),
         mount_path: spec.mount_path.clone().unwrap_or_default(),
+        labels: spec.labels.clone().unwrap_or_default(),
+        annotations: spec.annotations.clone().unwrap_or_default(),
     })
 }
 

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::image::ImageRef;
 use crate::spec::{
-    AccessMode, Affinity, IntOrPercent, PathType, PullPolicy, ScalingBehavior, ServiceType, Tier,
+    AccessMode, Affinity, ClaimRetention, CronJobSettings, IntOrPercent, JobRestartPolicy,
+    PathType, PodManagementPolicy, PullPolicy, ScalingBehavior, ScalingMetric, ServiceType, Tier,
     Toleration, WhenUnsatisfiable,
 };
 
@@ -41,6 +42,9 @@ pub struct Environment {
     pub secret_store: Option<crate::spec::SecretStore>,
     /// Secrets synced from the store, by Secret name (enabled ones only).
     pub secrets: BTreeMap<String, crate::spec::ExternalSecret>,
+    /// ConfigMaps the stack declares (enabled ones only), by name: each key's value,
+    /// files already read.
+    pub config_maps: BTreeMap<String, BTreeMap<String, String>>,
     /// Whether the environment denies all traffic but DNS to every pod by default.
     pub default_deny: bool,
     /// The network policy of each unit, by unit name; empty when the environment
@@ -139,9 +143,15 @@ pub struct Service {
     pub component: Option<String>,
     pub part_of: String,
     pub depends_on: Vec<String>,
+    /// The workload kind that runs the pods, with its settings.
+    pub workload: Workload,
+    /// Whether the main container listens on `port`: false for workers, Jobs and
+    /// CronJobs, which then have no Service, route, ServiceMonitor or ingress.
+    pub listens: bool,
     pub image: ImageRef,
     pub pull_policy: PullPolicy,
     pub pull_secrets: Vec<String>,
+    /// Meaningful only when `listens`.
     pub port: i64,
     /// `None` when an autoscaler owns the replica count.
     pub replicas: Option<i64>,
@@ -168,6 +178,83 @@ pub struct Service {
     pub writable_paths: Vec<String>,
     pub security: crate::spec::Security,
     pub api_access: Option<crate::spec::ApiAccess>,
+    /// Native sidecars, then init containers, in the order they start (enabled only).
+    pub extra_containers: Vec<Container>,
+    /// ConfigMaps and Secrets mounted into the main container.
+    pub mounts: Vec<Mount>,
+}
+
+/// The workload kind that runs a service's pods.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Workload {
+    Deployment,
+    StatefulSet {
+        pod_management_policy: PodManagementPolicy,
+        when_deleted: ClaimRetention,
+        when_scaled: ClaimRetention,
+    },
+    Job(Job),
+    CronJob {
+        schedule: CronJobSettings,
+        job: Job,
+    },
+}
+
+impl Workload {
+    pub fn kind(&self) -> crate::spec::WorkloadKind {
+        use crate::spec::WorkloadKind;
+        match self {
+            Workload::Deployment => WorkloadKind::Deployment,
+            Workload::StatefulSet { .. } => WorkloadKind::StatefulSet,
+            Workload::Job(_) => WorkloadKind::Job,
+            Workload::CronJob { .. } => WorkloadKind::CronJob,
+        }
+    }
+}
+
+/// Settings of a Job, or of a CronJob's jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub backoff_limit: Option<i64>,
+    pub active_deadline_seconds: Option<i64>,
+    pub ttl_seconds_after_finished: Option<i64>,
+    pub restart_policy: JobRestartPolicy,
+}
+
+/// An init container or a native sidecar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    /// A sidecar: runs for the pod's whole life (`restartPolicy: Always`).
+    pub sidecar: bool,
+    pub image: ImageRef,
+    pub pull_policy: PullPolicy,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub env_from: Vec<EnvSource>,
+    pub resources: Resources,
+    pub mounts: Vec<Mount>,
+    /// Sorted, without duplicates.
+    pub writable_paths: Vec<String>,
+}
+
+/// A ConfigMap or Secret mounted read-only as files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub path: String,
+    pub source: MountSource,
+    /// Only these keys; empty: every key.
+    pub keys: Vec<String>,
+    /// Permission bits of the files.
+    pub default_mode: u32,
+}
+
+/// What a mount shows as files.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MountSource {
+    ConfigMap(String),
+    Secret(String),
 }
 
 /// A ServiceMonitor's endpoint.
@@ -177,6 +264,8 @@ pub struct Metrics {
     pub port: Option<i64>,
     pub path: String,
     pub interval: String,
+    pub scrape_timeout: Option<String>,
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +339,7 @@ pub struct Autoscaling {
     pub cpu_utilization: Option<i64>,
     pub memory_utilization: Option<i64>,
     pub behavior: Option<ScalingBehavior>,
+    pub metrics: Vec<ScalingMetric>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -265,6 +355,8 @@ pub struct Persistence {
     pub storage_class_name: Option<String>,
     pub access_modes: Vec<AccessMode>,
     pub mount_path: String,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

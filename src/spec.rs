@@ -50,6 +50,10 @@ pub struct Values {
     /// `secretKeyRef` or `envFrom`, charts through `valuesFrom` or their
     /// `existingSecret` settings; several may share one.
     pub secrets: Option<BTreeMap<String, ExternalSecret>>,
+    /// ConfigMaps the stack declares, by name: settings as data, from literal values
+    /// or from files kept beside the specs. Services use them through `envFrom`,
+    /// `configMapKeyRef` or `mounts`; a change of content rolls the pods that use one.
+    pub config_maps: Option<BTreeMap<String, ConfigMap>>,
 }
 
 /// Environment tier.
@@ -114,6 +118,19 @@ pub struct Global {
     pub secret_store: Option<SecretStore>,
     /// How Flux reconciles this environment's units.
     pub flux: Option<FluxSettings>,
+    /// Autoscaling defaults of every Deployment and StatefulSet; a service's own
+    /// `autoscaling` fields win.
+    pub autoscaling: Option<Autoscaling>,
+    /// Disruption budget defaults of every Deployment and StatefulSet; a service's own
+    /// `disruptionBudget` fields win.
+    pub disruption_budget: Option<DisruptionBudget>,
+    /// Persistence defaults (size, storage class, access modes, claim labels and
+    /// annotations) of every service that enables `persistence`; `enabled` here turns
+    /// it on for every Deployment and StatefulSet.
+    pub persistence: Option<Persistence>,
+    /// ServiceMonitor defaults (labels such as kube-prometheus-stack's `release`,
+    /// interval, scrape timeout) of every service with `metrics`.
+    pub metrics: Option<Metrics>,
 }
 
 /// How exposed services are routed.
@@ -253,8 +270,37 @@ pub struct Service {
     /// Role of the service (`app.kubernetes.io/component`).
     #[schemars(extend("examples" = ["gateway", "mcp-server", "database", "cache"]))]
     pub component: Option<String>,
-    /// Services this one needs running first; Flux applies it after them.
+    /// Services this one needs running first; Flux applies it after them. A `Job`
+    /// named here must complete first.
     pub depends_on: Option<Vec<String>>,
+    /// The workload that runs the pods: a `Deployment`, a `StatefulSet` (a claim per
+    /// pod from `persistence`, stable pod names behind a headless Service), a `Job`
+    /// (run to completion once per content: its name carries a hash of it, and the
+    /// services that depend on it start after it completed), or a `CronJob` (run on
+    /// `cronJob.schedule`). Jobs and CronJobs listen on no port.
+    #[schemars(extend("default" = "Deployment"))]
+    pub kind: Option<WorkloadKind>,
+    /// A background worker that listens on no port: no container port, no Service,
+    /// route or ServiceMonitor, probes only by `exec`, and its network policy admits no
+    /// ingress.
+    #[schemars(extend("default" = false))]
+    pub worker: Option<bool>,
+    /// Settings of a `Job`, or of each job a `CronJob` starts.
+    pub job: Option<JobSettings>,
+    /// Schedule and history of a `CronJob`.
+    pub cron_job: Option<CronJobSettings>,
+    /// Settings of a `StatefulSet`.
+    pub stateful_set: Option<StatefulSetSettings>,
+    /// Containers run to completion, in order, before the main container starts (e.g.
+    /// wait for the database), by container name. Each runs restricted, with its own
+    /// image (pinned by digest in production), resources, env and mounts.
+    pub init_containers: Option<Containers>,
+    /// Containers that run beside the main container for the pod's whole life (native
+    /// sidecars: init containers with `restartPolicy: Always`, started before the
+    /// `initContainers`, so those may use them), by container name.
+    pub sidecars: Option<Containers>,
+    /// ConfigMaps and Secrets mounted read-only as files into the main container.
+    pub mounts: Option<Vec<Mount>>,
     /// Container image.
     pub image: Option<Image>,
     /// Container port. Default: `global.port`.
@@ -348,73 +394,7 @@ pub struct Image {
 /// Environment variables by name, in the order they were written (after layering:
 /// the stack file's first, then those an environment file adds). Kubernetes expands
 /// `$(VAR)` only from variables defined earlier in the list, so the order is kept.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EnvVars(pub Vec<(String, EnvValue)>);
-
-impl EnvVars {
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &EnvValue)> {
-        self.0.iter().map(|(name, value)| (name, value))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<'a> IntoIterator for &'a EnvVars {
-    type Item = (&'a String, &'a EnvValue);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, EnvValue)>,
-        fn(&'a (String, EnvValue)) -> (&'a String, &'a EnvValue),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(name, value)| (name, value))
-    }
-}
-
-impl Serialize for EnvVars {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for EnvVars {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct InOrder;
-        impl<'de> serde::de::Visitor<'de> for InOrder {
-            type Value = EnvVars;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a mapping of environment variables")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EnvVars, A::Error> {
-                let mut vars = Vec::new();
-                while let Some(entry) = map.next_entry::<String, EnvValue>()? {
-                    vars.push(entry);
-                }
-                Ok(EnvVars(vars))
-            }
-        }
-        deserializer.deserialize_map(InOrder)
-    }
-}
-
-impl JsonSchema for EnvVars {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "EnvVars".into()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        <BTreeMap<String, EnvValue>>::json_schema(generator)
-    }
-}
+pub type EnvVars = InOrder<EnvValue>;
 
 /// An environment variable's value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -585,6 +565,37 @@ pub struct Autoscaling {
     pub target_memory_utilization_percentage: Option<i64>,
     /// Scaling behavior.
     pub behavior: Option<ScalingBehavior>,
+    /// Metrics beyond CPU and memory: per-pod metrics (`Pods`) and metrics of objects
+    /// outside the cluster (`External`), served by a metrics adapter.
+    pub metrics: Option<Vec<ScalingMetric>>,
+}
+
+/// A custom autoscaling metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScalingMetric {
+    /// `Pods`: the average over the pods of a metric each pod reports; `External`: a
+    /// metric from outside the cluster, such as a queue's length.
+    #[serde(rename = "type")]
+    pub kind: ScalingMetricType,
+    /// Metric name.
+    #[schemars(extend("examples" = ["mcp_sessions_active"]))]
+    pub name: String,
+    /// Labels selecting among the metric's series.
+    pub selector: Option<BTreeMap<String, String>>,
+    /// Target average value per pod, a quantity such as `100` or `500m`.
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"))]
+    pub average_value: Option<String>,
+    /// `External` only: target total value, a quantity.
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"))]
+    pub value: Option<String>,
+}
+
+/// Source of a custom autoscaling metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ScalingMetricType {
+    Pods,
+    External,
 }
 
 /// How fast the autoscaler scales up and down.
@@ -683,6 +694,10 @@ pub struct Persistence {
     /// Where the volume is mounted in the container.
     #[schemars(extend("examples" = ["/data"]))]
     pub mount_path: Option<String>,
+    /// Labels on the claim (backup tools select claims by them).
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Annotations on the claim, e.g. `backup.velero.io/backup-volumes`.
+    pub annotations: Option<BTreeMap<String, String>>,
 }
 
 /// Volume access mode.
@@ -953,6 +968,13 @@ pub struct Metrics {
     /// Scrape interval.
     #[schemars(regex(pattern = r"^[0-9]+(ms|s|m|h)$"), extend("default" = "30s"))]
     pub interval: Option<String>,
+    /// How long a scrape may take; at most `interval`.
+    #[schemars(regex(pattern = r"^[0-9]+(ms|s|m|h)$"), extend("examples" = ["10s"]))]
+    pub scrape_timeout: Option<String>,
+    /// Labels on the ServiceMonitor, e.g. the `release` label kube-prometheus-stack's
+    /// Prometheus selects ServiceMonitors by.
+    #[schemars(extend("examples" = [{"release": "kube-prometheus-stack"}]))]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// Loosening of the restricted defaults. Each field is an explicit, reviewed exception.
@@ -1132,6 +1154,288 @@ impl ExternalSecret {
     /// Whether mcpstack syncs this Secret from the store (rather than it existing).
     pub fn synced(&self) -> bool {
         self.enabled.unwrap_or(true) && !self.existing.unwrap_or(false)
+    }
+}
+
+/// The Kubernetes workload that runs a service's pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub enum WorkloadKind {
+    /// Long-running, interchangeable pods.
+    #[default]
+    Deployment,
+    /// Pods with stable names, each with its own claim from `persistence`.
+    StatefulSet,
+    /// Pods run to completion once (a migration).
+    Job,
+    /// Jobs run on a schedule.
+    CronJob,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+
+    /// Whether pods of this kind run to completion (and so listen on no port).
+    pub fn runs_to_completion(self) -> bool {
+        matches!(self, WorkloadKind::Job | WorkloadKind::CronJob)
+    }
+}
+
+/// Settings of a Job (or of each job of a CronJob).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JobSettings {
+    /// Retries before the job counts as failed.
+    #[schemars(range(min = 0, max = 100), extend("default" = 6))]
+    pub backoff_limit: Option<i64>,
+    /// Seconds the job may run, retries included, before it is stopped and fails.
+    #[schemars(range(min = 1), extend("examples" = [600]))]
+    pub active_deadline_seconds: Option<i64>,
+    /// Seconds a finished job is kept before Kubernetes deletes it. On a `Job` managed
+    /// by Flux this makes it run again at the next reconciliation (Flux re-creates what
+    /// is missing), so it is meant for CronJobs.
+    #[schemars(range(min = 0))]
+    pub ttl_seconds_after_finished: Option<i64>,
+    /// Restart a failed container in the same pod (`OnFailure`) or start a new pod
+    /// (`Never`).
+    #[schemars(extend("default" = "Never"))]
+    pub restart_policy: Option<JobRestartPolicy>,
+}
+
+/// How a job's failed container is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum JobRestartPolicy {
+    Never,
+    OnFailure,
+}
+
+/// Schedule and history of a CronJob.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["schedule"]))]
+pub struct CronJobSettings {
+    /// Cron schedule: five fields (minute, hour, day of month, month, day of week) or
+    /// a macro such as `@daily`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["0 3 * * *"]))]
+    pub schedule: String,
+    /// Time zone of the schedule, an IANA name. Default: the controller's (UTC).
+    #[schemars(extend("examples" = ["Europe/Berlin"]))]
+    pub time_zone: Option<String>,
+    /// What to do when a run is due while the last one still runs.
+    #[schemars(extend("default" = "Forbid"))]
+    pub concurrency_policy: Option<ConcurrencyPolicy>,
+    /// Start no new runs.
+    #[schemars(extend("default" = false))]
+    pub suspend: Option<bool>,
+    /// Seconds after a missed start time within which the run still starts.
+    #[schemars(range(min = 1))]
+    pub starting_deadline_seconds: Option<i64>,
+    /// Finished runs kept.
+    #[schemars(range(min = 0, max = 100), extend("default" = 3))]
+    pub successful_jobs_history_limit: Option<i64>,
+    /// Failed runs kept.
+    #[schemars(range(min = 0, max = 100), extend("default" = 1))]
+    pub failed_jobs_history_limit: Option<i64>,
+}
+
+/// What a CronJob does when a run is due while the last one still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConcurrencyPolicy {
+    Allow,
+    Forbid,
+    Replace,
+}
+
+/// Settings of a StatefulSet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StatefulSetSettings {
+    /// Start and stop pods one at a time in order (`OrderedReady`) or all at once
+    /// (`Parallel`).
+    #[schemars(extend("default" = "OrderedReady"))]
+    pub pod_management_policy: Option<PodManagementPolicy>,
+    /// What happens to the claims when the StatefulSet is deleted or scaled down.
+    /// Default: both `Retain`, so data outlives the workload.
+    pub persistent_volume_claim_retention_policy: Option<ClaimRetentionPolicy>,
+}
+
+/// How a StatefulSet starts and stops its pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum PodManagementPolicy {
+    OrderedReady,
+    Parallel,
+}
+
+/// What happens to a StatefulSet's claims.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClaimRetentionPolicy {
+    /// When the StatefulSet is deleted.
+    #[schemars(extend("default" = "Retain"))]
+    pub when_deleted: Option<ClaimRetention>,
+    /// When it is scaled down.
+    #[schemars(extend("default" = "Retain"))]
+    pub when_scaled: Option<ClaimRetention>,
+}
+
+/// Keep or delete a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ClaimRetention {
+    Retain,
+    Delete,
+}
+
+/// Extra containers by name, in the order they were written (after layering: the
+/// stack file's first, then those an environment file adds); they start in that order.
+pub type Containers = InOrder<Container>;
+
+/// An init container or a sidecar. It runs with the pod's restricted security context
+/// and the same read-only root filesystem as the main container.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Container {
+    /// Run this container in the environment.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Container image; registry and pull policy default as for services. Production
+    /// requires a digest.
+    pub image: Option<Image>,
+    /// Container entrypoint.
+    #[schemars(extend("examples" = [["sh", "-c", "until nc -z postgres 5432; do sleep 2; done"]]))]
+    pub command: Option<Vec<String>>,
+    /// Container arguments.
+    pub args: Option<Vec<String>>,
+    /// Environment variables, as for services.
+    pub env: Option<EnvVars>,
+    /// Secrets and ConfigMaps whose keys all become environment variables.
+    pub env_from: Option<Vec<EnvFrom>>,
+    /// CPU and memory requests and limits. Default: `global.resources`.
+    pub resources: Option<Resources>,
+    /// ConfigMaps and Secrets mounted read-only as files.
+    pub mounts: Option<Vec<Mount>>,
+    /// Paths the container may write to (emptyDir volumes of its own).
+    pub writable_paths: Option<Vec<String>>,
+}
+
+/// A ConfigMap or a Secret mounted read-only as files: each key a file in `path`.
+/// Set exactly one of `configMap` and `secret`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Mount {
+    /// Absolute folder the files appear in.
+    #[schemars(extend("examples" = ["/etc/mcp-gateway"]))]
+    pub path: String,
+    /// A ConfigMap of `configMaps`.
+    pub config_map: Option<String>,
+    /// A Secret of `secrets`.
+    pub secret: Option<String>,
+    /// Only these keys, each a file of the same name. Default: every key.
+    pub keys: Option<Vec<String>>,
+    /// Permission bits of the files, in octal. Default: `"0400"` for Secrets, `"0444"`
+    /// for ConfigMaps.
+    #[schemars(regex(pattern = r"^0[0-7]{3}$"), extend("examples" = ["0440"]))]
+    pub default_mode: Option<String>,
+}
+
+/// A ConfigMap declared by the stack; set `data`, `files`, or both (keys distinct).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConfigMap {
+    /// Create this ConfigMap in the environment.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
+    /// Literal keys and values (quote numbers and booleans).
+    #[schemars(extend("examples" = [{"LOG_LEVEL": "info"}]))]
+    pub data: Option<BTreeMap<String, String>>,
+    /// Keys whose value is the content of a file, by the file's path relative to
+    /// `environments/` (e.g. `files/gateway/proxies.yaml`); UTF-8 text, at most 1 MiB
+    /// in all.
+    #[schemars(extend("examples" = [{"proxies.yaml": "files/gateway/proxies.yaml"}]))]
+    pub files: Option<BTreeMap<String, String>>,
+}
+
+/// A mapping that keeps the order its keys were written in (`BTreeMap` would sort
+/// them), for things whose order means something: environment variables (Kubernetes
+/// expands `$(VAR)` only from variables defined earlier) and extra containers (they
+/// start in order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InOrder<V>(pub Vec<(String, V)>);
+
+impl<V> Default for InOrder<V> {
+    fn default() -> Self {
+        InOrder(Vec::new())
+    }
+}
+
+impl<V> InOrder<V> {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, V> IntoIterator for &'a InOrder<V> {
+    type Item = (&'a String, &'a V);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+}
+
+impl<V: Serialize> Serialize for InOrder<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for InOrder<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+            type Value = InOrder<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<InOrder<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    entries.push(entry);
+                }
+                Ok(InOrder(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<V: JsonSchema> JsonSchema for InOrder<V> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("InOrder_{}", V::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <BTreeMap<String, V>>::json_schema(generator)
     }
 }
 
