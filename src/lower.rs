@@ -105,7 +105,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
             .config_maps
             .iter()
             .flatten()
-            .filter(|(_, c)| c.enabled.unwrap_or(true))
+            .filter(|(_, c)| c.enabled.unwrap_or(true) && !c.existing.unwrap_or(false))
             .map(|(n, c)| (n.clone(), c.data.clone().unwrap_or_default()))
             .collect(),
         services,

@@ -1344,7 +1344,8 @@ pub struct Mount {
     pub default_mode: Option<String>,
 }
 
-/// A ConfigMap declared by the stack; set `data`, `files`, or both (keys distinct).
+/// A ConfigMap declared by the stack; set `data`, `files`, or both (keys distinct), or
+/// mark it `existing`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ConfigMap {
@@ -1359,6 +1360,11 @@ pub struct ConfigMap {
     /// in all.
     #[schemars(extend("examples" = [{"proxies.yaml": "files/gateway/proxies.yaml"}]))]
     pub files: Option<BTreeMap<String, String>>,
+    /// The ConfigMap is created outside the stack (by hand, by a chart, by another
+    /// controller): mcpstack renders nothing for it, and services and charts may
+    /// reference it and any key of it.
+    #[schemars(extend("default" = false))]
+    pub existing: Option<bool>,
 }
 
 /// A mapping that keeps the order its keys were written in (`BTreeMap` would sort
