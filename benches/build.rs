@@ -538,7 +538,7 @@ fn check(root: &Path) -> Duration {
     let elapsed = started.elapsed();
     assert_eq!(
         code,
-        command::exit::OK,
+        mcpstack::exit::OK,
         "check after build should find no drift: {}",
         String::from_utf8_lossy(&err)
     );

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::Error;
 use crate::compile::{self, Compiled, Invalid};
 use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
+use crate::exit;
 use crate::init;
 use crate::pin;
 use crate::registry;
@@ -16,14 +17,6 @@ use crate::review;
 use crate::schema;
 use crate::tree::{self, OutputTree};
 use crate::write;
-
-/// Exit codes of the contract.
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const DRIFT: u8 = 1;
-    pub const INVALID: u8 = 2;
-    pub const FAILURE: u8 = 3;
-}
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crate::Error;
 use crate::diagnostic::{Code, Diagnostic, Reporting};
+use crate::edit;
 use crate::load;
-use crate::pin;
 use crate::source::Sources;
 
 /// What `init` is asked for.
@@ -116,7 +116,7 @@ pub fn create(
         }
     }
     if !refusals.is_empty() {
-        let (code, _) = pin::refuse(&Sources::default(), &refusals, reporting, err);
+        let (code, _) = edit::refuse(&Sources::default(), &refusals, reporting, err);
         return Ok(Err(code));
     }
     for (path, text) in &files {

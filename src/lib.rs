@@ -10,6 +10,8 @@
 pub mod command;
 pub mod compile;
 pub mod diagnostic;
+pub mod edit;
+pub mod exit;
 pub mod expiry;
 pub mod helm_values;
 pub mod hostname;

@@ -121,9 +121,9 @@ fn print(bytes: &[u8], reporting: &Reporting) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let text = format!("<stdout>: {error}");
-            let summary = Summary::failure(command::exit::FAILURE, text);
+            let summary = Summary::failure(mcpstack::exit::FAILURE, text);
             reporting.summary(&mut std::io::stderr().lock(), &summary);
-            ExitCode::from(command::exit::FAILURE)
+            ExitCode::from(mcpstack::exit::FAILURE)
         }
     }
 }

@@ -7,16 +7,17 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::Error;
-use crate::command::exit;
 use crate::compile;
 use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you_mean};
+use crate::edit::{self, WriteMode};
+use crate::exit;
 use crate::expiry::{self, Date};
 use crate::hostname;
 use crate::load::{self, Document, Specs};
 use crate::lower;
 use crate::merge;
 use crate::node::{FieldPath, Node, Value};
-use crate::pin::{self, Target, WriteMode};
+use crate::pin::{self, Target};
 use crate::render::flux;
 use crate::source::FileId;
 use crate::spec::{Tier, Values};
@@ -334,11 +335,11 @@ pub fn add(
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<(u8, String), Error> {
-    let Some(specs) = pin::loaded(root, reporting, err)? else {
+    let Some(specs) = edit::loaded(root, reporting, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let Some(template) = read_template(root)? else {
-        return Ok(pin::refuse(
+        return Ok(edit::refuse(
             &specs.sources,
             &[no_template()],
             reporting,
@@ -350,19 +351,19 @@ pub fn add(
         Err(why) => {
             let refusal = Diagnostic::error(Code::InvalidArgument, why)
                 .expected("`--ttl Nd` (days) or `--ttl Nw` (weeks), e.g. `--ttl 7d`");
-            return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
+            return Ok(edit::refuse(&specs.sources, &[refusal], reporting, err));
         }
     };
     let mut sources = specs.sources.clone();
     let template_file = sources.add(TEMPLATE_PATH.to_owned(), template.clone());
     let template_root = match load::parse(template_file, &template) {
         Ok(root) => root,
-        Err(diagnostic) => return Ok(pin::refuse(&sources, &[diagnostic], reporting, err)),
+        Err(diagnostic) => return Ok(edit::refuse(&sources, &[diagnostic], reporting, err)),
     };
     let name = match environment_name(&request.name, &limits(&specs, Some(&template_root))) {
         Ok(name) => name,
         Err(why) => {
-            return Ok(pin::refuse(
+            return Ok(edit::refuse(
                 &specs.sources,
                 &[bad_name(&request.name, &why)],
                 reporting,
@@ -372,11 +373,11 @@ pub fn add(
     };
     let existing = match taken(root, &specs, &name, &request.name) {
         Ok(existing) => existing,
-        Err(refusal) => return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err)),
+        Err(refusal) => return Ok(edit::refuse(&specs.sources, &[refusal], reporting, err)),
     };
     let pins = match image_pins(&specs.stack.root, &request.images) {
         Ok(pins) => pins,
-        Err(problems) => return Ok(pin::refuse(&specs.sources, &problems, reporting, err)),
+        Err(problems) => return Ok(edit::refuse(&specs.sources, &problems, reporting, err)),
     };
     let display = format!("{}/{name}.yaml", load::ENVIRONMENTS_DIR);
     if let Some(document) = existing
@@ -384,7 +385,7 @@ pub fn add(
     {
         let differing = other_pins(&name, document, &pins);
         if !differing.is_empty() {
-            return Ok(pin::refuse(&specs.sources, &differing, reporting, err));
+            return Ok(edit::refuse(&specs.sources, &differing, reporting, err));
         }
         let text = format!("review environment `{name}` exists ({display}); unchanged");
         let summary = Summary::new(exit::OK, text)
@@ -399,17 +400,19 @@ pub fn add(
         text = match with_expiry(file, &text, date) {
             Ok(edited) => edited,
             Err(diagnostic) => {
-                let shown = pin::onto_disk(vec![diagnostic], file, &text, template_file, &template);
-                return Ok(pin::refuse(&sources, &shown, reporting, err));
+                let shown =
+                    edit::onto_disk(vec![diagnostic], file, &text, template_file, &template);
+                return Ok(edit::refuse(&sources, &shown, reporting, err));
             }
         };
     }
     for (target, digest) in &pins {
-        text = match pin::set_scalar(file, &text, &target.digest_keys(), digest) {
+        text = match edit::set_scalar(file, &text, &target.digest_keys(), digest) {
             Ok(edited) => edited,
             Err(diagnostic) => {
-                let shown = pin::onto_disk(vec![diagnostic], file, &text, template_file, &template);
-                return Ok(pin::refuse(&sources, &shown, reporting, err));
+                let shown =
+                    edit::onto_disk(vec![diagnostic], file, &text, template_file, &template);
+                return Ok(edit::refuse(&sources, &shown, reporting, err));
             }
         };
     }
@@ -425,15 +428,15 @@ pub fn add(
         reporting.summary(err, &summary);
         return Ok((exit::OK, format!("{name}\n")));
     }
-    let candidate = match pin::with_environment(&specs, &name, text.clone()) {
+    let candidate = match edit::with_environment(&specs, &name, text.clone()) {
         Ok(candidate) => candidate,
         Err((_, diagnostic)) => {
-            let shown = pin::onto_disk(vec![diagnostic], file, &text, template_file, &template);
-            return Ok(pin::refuse(&sources, &shown, reporting, err));
+            let shown = edit::onto_disk(vec![diagnostic], file, &text, template_file, &template);
+            return Ok(edit::refuse(&sources, &shown, reporting, err));
         }
     };
     if tier(&candidate, &name) != Some(Tier::Review) {
-        return Ok(pin::refuse(
+        return Ok(edit::refuse(
             &sources,
             &[not_review_template()],
             reporting,
@@ -449,21 +452,21 @@ pub fn add(
             .collect::<Vec<_>>(),
         Err(invalid) => {
             // Shown at the template's lines: the new file is not on disk.
-            let shown = pin::onto_disk(invalid.diagnostics, file, &text, template_file, &template);
+            let shown = edit::onto_disk(invalid.diagnostics, file, &text, template_file, &template);
             let help = format!(
                 "the new file comes from {TEMPLATE_PATH}; fix it or the stack, then run `mcpstack review add` again"
             );
-            return Ok(pin::refuse_with_help(
+            return Ok(edit::refuse_with_help(
                 &sources, &shown, &help, reporting, err,
             ));
         }
     };
-    let path = pin::environment_path(root, &name);
+    let path = edit::environment_path(root, &name);
     let (mode, done) = match existing {
         Some(_) => (WriteMode::Replace, "updated"),
         None => (WriteMode::Create, "created"),
     };
-    pin::write_spec(&path, &text, mode)?;
+    edit::write_spec(&path, &text, mode)?;
     // Shown once written: the lines they quote are on disk.
     reporting.emit(&candidate_sources, &warnings, err);
     let text = format!(
@@ -516,7 +519,7 @@ pub fn with_expiry(file: FileId, text: &str, date: Date) -> Result<String, Diagn
             out.push_str(&text[end..]);
             Ok(out)
         }
-        _ => pin::set_scalar(file, text, &["expires".to_owned()], &value),
+        _ => edit::set_scalar(file, text, &["expires".to_owned()], &value),
     }
 }
 
@@ -594,7 +597,7 @@ fn taken<'a>(
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, d)| d);
-    if document.is_none() && !pin::environment_path(root, name).exists() {
+    if document.is_none() && !edit::environment_path(root, name).exists() {
         return Ok(None);
     }
     if let Some(document) = document
@@ -671,7 +674,7 @@ pub fn remove(
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<(u8, String), Error> {
-    let Some(specs) = pin::loaded(root, reporting, err)? else {
+    let Some(specs) = edit::loaded(root, reporting, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let name = match find_review(root, &specs, raw)? {
@@ -690,9 +693,9 @@ pub fn remove(
         }
     };
     if let Some(refusal) = not_review(&specs, &name) {
-        return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
+        return Ok(edit::refuse(&specs.sources, &[refusal], reporting, err));
     }
-    let path = pin::environment_path(root, &name);
+    let path = edit::environment_path(root, &name);
     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
     let text = format!(
         "removed review environment `{name}` ({}/{name}.yaml); run `mcpstack build` to remove its output",
@@ -715,7 +718,7 @@ pub fn prune(
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> Result<(u8, String), Error> {
-    let Some(specs) = pin::loaded(root, reporting, err)? else {
+    let Some(specs) = edit::loaded(root, reporting, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let today = match expiry::today() {
@@ -725,7 +728,7 @@ pub fn prune(
                 "{} unset, or a date `YYYY-MM-DD`",
                 expiry::TODAY_VAR
             ));
-            return Ok(pin::refuse(&specs.sources, &[refusal], reporting, err));
+            return Ok(edit::refuse(&specs.sources, &[refusal], reporting, err));
         }
     };
     let expired: Vec<&String> = specs
@@ -738,7 +741,7 @@ pub fn prune(
         .collect();
     let mut out = String::new();
     for name in &expired {
-        let path = pin::environment_path(root, name);
+        let path = edit::environment_path(root, name);
         std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         out.push_str(&format!("{name}\n"));
     }
