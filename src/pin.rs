@@ -566,6 +566,23 @@ fn apply(
             return Ok(refuse(&specs.sources, &shown, reporting, err).0);
         }
     };
+    if reporting.deny_warnings && !checked.warnings.is_empty() {
+        // Shown at the lines on disk: the edit is not written.
+        let shown = onto_disk(
+            checked.warnings,
+            document.file,
+            &edited,
+            document.file,
+            &file.text,
+        );
+        reporting.emit(&specs.sources, &shown, err);
+        let text = format!(
+            "{} warning(s) about the edit denied (--deny-warnings); nothing was written",
+            shown.len()
+        );
+        reporting.summary(err, &Summary::new(exit::INVALID, text));
+        return Ok(exit::INVALID);
+    }
     write_spec(
         &environment_path(root, environment),
         &edited,

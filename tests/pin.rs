@@ -1157,3 +1157,36 @@ fn a_failed_resolve_of_one_image_writes_none() {
         "cache, resolved first, is not written either"
     );
 }
+
+#[test]
+fn deny_warnings_refuses_an_edit_that_leaves_warnings() {
+    let project = project(None);
+    let root = project.path();
+    let staging = root.join("environments/staging.yaml");
+    let text = spec(root, "staging").replace(
+        "      replicas: 1     # a narrower",
+        "      env: {URL: \"$(NOT_DEFINED)/x\"}\n      replicas: 1     # a narrower",
+    );
+    std::fs::write(&staging, &text).expect("write");
+    let output = mcpstack(
+        root,
+        &["--deny-warnings", "pin", "staging", "api", DIGEST],
+        &[],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("warning["), "the warning is shown: {err}");
+    assert!(
+        err.contains("denied (--deny-warnings); nothing was written"),
+        "{err}"
+    );
+    assert_eq!(spec(root, "staging"), text, "nothing was written");
+    let output = pin(root, &["staging", "api", DIGEST]);
+    assert_eq!(
+        code(&output),
+        0,
+        "without the flag the pin is written: {}",
+        stderr(&output)
+    );
+    assert!(spec(root, "staging").contains(DIGEST));
+}

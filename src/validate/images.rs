@@ -126,7 +126,11 @@ impl ChartContext<'_> {
                 Diagnostic::error(Code::UnpinnedImage, format!("production image `{image}` of chart `{}` is not pinned by digest ({shown})", self.chart))
                     .at(self.production_span(&path))
                     .path(path.key("digest"))
-                    .expected("`digest: sha256:<64 hex digits>`"),
+                    .expected("`digest: sha256:<64 hex digits>`")
+                    .help(match &pin.tag {
+                        Some(_) => format!("tags can be moved; production runs only digests: `mcpstack pin --resolve {} {}/{image}` asks the registry for the tag's digest and writes it", self.env, self.chart),
+                        None => format!("set the digest of the image the chart runs: `mcpstack pin {} {}/{image}=sha256:...`", self.env, self.chart),
+                    }),
             );
         }
     }
