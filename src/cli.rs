@@ -48,6 +48,19 @@ pub enum MessageFormatArg {
     Json,
 }
 
+/// `diff --format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormatArg {
+    /// For a terminal: coloured when stdout is one (see --color).
+    Human,
+    /// For a pull-request comment or a job summary: tables, risks, folded details.
+    Markdown,
+    /// One JSON document (its shape is in README).
+    Json,
+}
+
+const DIFF_HELP: &str = "Examples:\n  mcpstack diff                                   what the working tree changes since HEAD\n  mcpstack diff --base origin/main production     one environment against main\n  mcpstack diff --base \"origin/$GITHUB_BASE_REF\" --format markdown >> \"$GITHUB_STEP_SUMMARY\"";
+
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorArg {
@@ -87,6 +100,37 @@ pub enum CliCommand {
     Render {
         /// Environment name (a file name in environments/, without .yaml).
         environment: String,
+    },
+    /// Show what a change deploys: the objects that differ between the specs at a git
+    /// revision and the working tree's, environment by environment, field by field.
+    ///
+    /// Both sides are compiled from their specs (the revision's are read from the
+    /// repository, not the working tree) and compared object by object (unit,
+    /// apiVersion, kind, namespace, name); list items with a `name` (containers, env
+    /// vars, ports) are matched by it. Risks come first: deletions of data, production
+    /// image changes, RBAC that widens, network policy that opens, security contexts
+    /// that loosen, production replicas or budgets dropping to one, units leaving
+    /// Flux's dependsOn order. Environments added or removed are summarised.
+    ///
+    /// Exit codes: 0 compared (1 with --exit-code when anything differs), 2 invalid
+    /// specs on either side (the side is named) or an unknown revision or environment,
+    /// 3 other failure (git missing, not a repository).
+    #[command(after_help = DIFF_HELP)]
+    Diff {
+        /// Environments to compare (default: every environment of either side).
+        environments: Vec<String>,
+        /// The revision to compare with: a commit, branch or tag git knows.
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        base: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiffFormatArg,
+        /// List the objects that differ without their fields.
+        #[arg(long)]
+        names_only: bool,
+        /// Exit 1 when anything differs, like `git diff --exit-code`.
+        #[arg(long)]
+        exit_code: bool,
     },
     /// Print the JSON Schema of spec files.
     #[command(after_help = "Example:\n  mcpstack schema > values.schema.json")]

@@ -40,6 +40,8 @@ pub enum Command {
     ReviewPrune,
     /// Start a new project in the root, then build it.
     Init(init::Request),
+    /// Compare the objects of a revision's specs with the working tree's.
+    Diff(crate::diff::Request),
 }
 
 /// A resolved invocation.
@@ -89,6 +91,8 @@ pub fn run(config: &Config, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             review::prune(&config.root, &config.reporting, err).and_then(|r| print(r, out))
         }
         Command::Init(request) => init_project(config, request, err),
+        Command::Diff(request) => crate::diff::run(&config.root, request, &config.reporting, err)
+            .and_then(|r| print(r, out)),
     };
     match result {
         Ok((code, _)) => code,

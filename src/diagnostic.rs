@@ -96,6 +96,7 @@ codes! {
     UnknownConnection => "unknown-connection",
     UnknownDependency => "unknown-dependency",
     UnknownEnvironment => "unknown-environment",
+    UnknownRevision => "unknown-revision",
     UnknownKey => "unknown-key",
     UnknownPort => "unknown-port",
     UnknownSecret => "unknown-secret",

@@ -10,6 +10,7 @@
 pub mod command;
 pub mod compile;
 pub mod diagnostic;
+pub mod diff;
 pub mod edit;
 pub mod exit;
 pub mod expiry;
@@ -29,6 +30,7 @@ pub mod plaintext;
 pub mod registry;
 pub mod render;
 pub mod review;
+pub mod revision;
 pub mod schema;
 pub mod source;
 pub mod spec;

@@ -36,6 +36,24 @@ fn main() -> ExitCode {
         cli::CliCommand::Validate => Command::Validate,
         cli::CliCommand::Render { environment } => Command::Render { environment },
         cli::CliCommand::Schema => Command::Schema,
+        cli::CliCommand::Diff {
+            environments,
+            base,
+            format,
+            names_only,
+            exit_code,
+        } => Command::Diff(mcpstack::diff::Request {
+            base,
+            environments,
+            format: match format {
+                cli::DiffFormatArg::Human => mcpstack::diff::Format::Human,
+                cli::DiffFormatArg::Markdown => mcpstack::diff::Format::Markdown,
+                cli::DiffFormatArg::Json => mcpstack::diff::Format::Json,
+            },
+            names_only,
+            exit_code,
+            color: colored_on(cli.color, std::io::stdout().is_terminal()),
+        }),
         cli::CliCommand::Pin {
             environment,
             images,
@@ -102,14 +120,17 @@ fn main() -> ExitCode {
 /// Whether diagnostics on stderr get colour: `--color always`, or `auto` on a terminal
 /// without NO_COLOR (https://no-color.org: set and not empty) or `TERM=dumb`.
 fn colored(choice: cli::ColorArg) -> bool {
+    colored_on(choice, std::io::stderr().is_terminal())
+}
+
+/// Whether output to a stream that is (or is not) a `terminal` gets colour.
+fn colored_on(choice: cli::ColorArg, terminal: bool) -> bool {
     match choice {
         cli::ColorArg::Always => true,
         cli::ColorArg::Never => false,
         cli::ColorArg::Auto => {
             let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-            std::io::stderr().is_terminal()
-                && !set("NO_COLOR")
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            terminal && !set("NO_COLOR") && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
 }
