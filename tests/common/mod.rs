@@ -504,11 +504,12 @@ pub fn entries(dir: &Path) -> Vec<String> {
 }
 
 /// Every subcommand of the binary, as help, completions and the manual page name them.
-pub const SUBCOMMANDS: [&str; 9] = [
+pub const SUBCOMMANDS: [&str; 10] = [
     "build",
     "check",
     "validate",
     "render",
+    "diff",
     "schema",
     "pin",
     "review",
