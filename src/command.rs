@@ -242,8 +242,47 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     if !plan.is_clean() {
         summary = summary.help("run `mcpstack build` and commit the result");
     }
+    if config.reporting.github_annotations {
+        for line in stale_annotations(&plan) {
+            let _ = writeln!(err, "{line}");
+        }
+    }
     config.reporting.summary(err, &summary);
     Ok((code, diff))
+}
+
+/// Under GitHub Actions, one workflow command per file `check` found out of date, so the
+/// drift shows on the pull request's diff: a stale file at its first differing line.
+fn stale_annotations(plan: &write::Plan) -> Vec<String> {
+    let title = "mcpstack check";
+    let help = "run `mcpstack build` and commit the result";
+    let annotate = |file: &str, line: Option<usize>, what: &str| {
+        crate::diagnostic::github_file_annotation(
+            crate::diagnostic::Severity::Error,
+            file,
+            line,
+            title,
+            &format!("{what}; {help}"),
+        )
+    };
+    let stale = plan.stale.iter().map(|(path, (old, new))| {
+        let line = old
+            .lines()
+            .zip(new.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| old.lines().count().min(new.lines().count()))
+            + 1;
+        annotate(path, Some(line), "generated file is out of date")
+    });
+    let missing = plan
+        .missing
+        .keys()
+        .map(|path| annotate(path, None, "generated file is missing"));
+    let extra = plan
+        .extra
+        .keys()
+        .map(|path| annotate(path, None, "generated file is no longer produced"));
+    stale.chain(missing).chain(extra).collect()
 }
 
 /// Seconds rounded to milliseconds, for JSON summaries.

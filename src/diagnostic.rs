@@ -546,6 +546,31 @@ impl Diagnostic {
     }
 }
 
+/// A GitHub Actions workflow command annotating a file that is not a spec file (a
+/// stale generated file), at `line` when known.
+pub fn github_file_annotation(
+    severity: Severity,
+    file: &str,
+    line: Option<usize>,
+    title: &str,
+    message: &str,
+) -> String {
+    let command = match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut properties = vec![format!("file={}", escape_property(file))];
+    if let Some(line) = line {
+        properties.push(format!("line={line}"));
+    }
+    properties.push(format!("title={}", escape_property(title)));
+    format!(
+        "::{command} {}::{}",
+        properties.join(","),
+        escape_data(message)
+    )
+}
+
 /// Workflow command data escaping.
 fn escape_data(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

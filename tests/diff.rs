@@ -349,3 +349,74 @@ fn formats_of_a_realistic_change() {
         insta::assert_snapshot!(format!("realistic_change_{name}"), stdout(&output));
     }
 }
+
+#[test]
+fn check_annotates_each_stale_file_under_github_actions() {
+    let repo = repository(FIXTURE);
+    let root = repo.path();
+    let build = mcpstack(root, &["build"]);
+    assert_eq!(code(&build), 0, "{}", stderr(&build));
+    edit(
+        root,
+        "staging.yaml",
+        "tier: staging\n",
+        "tier: staging\nservices:\n  web: {replicas: 5}\n",
+    );
+    let output = common::command(root, &["check"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("mcpstack runs");
+    assert_eq!(code(&output), 1);
+    let err = stderr(&output);
+    let annotations: Vec<&str> = err.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(annotations.len(), 1, "{err}");
+    let line = annotations[0];
+    assert!(
+        line.starts_with("::error file=generated/overlays/staging/web/kustomization.yaml,line=")
+            || line.starts_with("::error file=generated/overlays/staging/web/"),
+        "{line}"
+    );
+    assert!(
+        line.contains("generated file is out of date; run `mcpstack build`"),
+        "{line}"
+    );
+    let quiet = mcpstack(root, &["check"]);
+    assert!(
+        !stderr(&quiet).contains("::error"),
+        "only under GitHub Actions"
+    );
+}
+
+/// The project's own workflow publishes the object diff of every pull request.
+#[test]
+fn the_workflow_publishes_the_markdown_diff_on_pull_requests() {
+    let text =
+        std::fs::read_to_string(project_root().join(".github/workflows/ci.yml")).expect("workflow");
+    let workflow: Json = serde_saphyr::from_str(&text).expect("YAML");
+    let job = &workflow["jobs"]["review-diff"];
+    assert_eq!(job["if"], "github.event_name == 'pull_request'");
+    let steps = job["steps"].as_array().expect("steps");
+    let checkout = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout@"))
+        })
+        .expect("a checkout");
+    assert_eq!(
+        checkout["with"]["fetch-depth"], 0,
+        "the base branch is fetched"
+    );
+    let run: String = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        run.contains("diff --base \"origin/${BASE_REF}\" --format markdown")
+            && run.contains(">> \"$GITHUB_STEP_SUMMARY\""),
+        "{run}"
+    );
+    let env = steps
+        .iter()
+        .find_map(|s| s["env"]["BASE_REF"].as_str())
+        .expect("the base branch from the event");
+    assert_eq!(env, "${{ github.base_ref }}");
+}
