@@ -176,8 +176,8 @@ impl Context<'_> {
         let Some(p) = self.enabled_persistence() else {
             return;
         };
-        // A StatefulSet gives each replica a claim of its own.
-        if self.spec.kind == Some(spec::WorkloadKind::StatefulSet) {
+        // A StatefulSet gives each replica a claim of its own; Jobs take no persistence.
+        if self.spec.kind.is_some_and(|k| k != spec::WorkloadKind::Deployment) {
             return;
         }
         let modes = p.access_modes.clone().unwrap_or_default();

@@ -55,7 +55,7 @@ pub fn cron_schedule(schedule: &str) -> Option<String> {
         let question = index == 2 || index == 4;
         if let Some(problem) = cron_field(field, min, max, names, first, question) {
             return Some(format!(
-                "has a {what} field `{}` that {problem}",
+                "has {what} field `{}`: {problem}",
                 shown(field)
             ));
         }
@@ -80,9 +80,9 @@ fn cron_field(
         }
         let n: u32 = text
             .parse()
-            .map_err(|_| format!("has `{}`, not a number", shown(text)))?;
+            .map_err(|_| format!("`{}` is not a number", shown(text)))?;
         if n < min || n > max {
-            return Err(format!("has {n}, outside {min}-{max}"));
+            return Err(format!("{n} is outside {min}-{max}"));
         }
         Ok(n)
     };
@@ -96,7 +96,7 @@ fn cron_field(
                 Ok(n) if n >= 1 => {}
                 _ => {
                     return Some(format!(
-                        "has the step `{}`, not a positive number",
+                        "step `{}` is not a positive number",
                         shown(step)
                     ));
                 }
@@ -108,7 +108,7 @@ fn cron_field(
         let checked = match range.split_once('-') {
             Some((from, to)) => match (value(from), value(to)) {
                 (Ok(from), Ok(to)) if from > to => {
-                    Err(format!("has the range {from}-{to} backwards"))
+                    Err(format!("range {from}-{to} is backwards"))
                 }
                 (Ok(_), Ok(_)) => Ok(()),
                 (Err(e), _) | (_, Err(e)) => Err(e),
