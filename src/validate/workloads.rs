@@ -177,7 +177,11 @@ impl Context<'_> {
             return;
         };
         // A StatefulSet gives each replica a claim of its own; Jobs take no persistence.
-        if self.spec.kind.is_some_and(|k| k != spec::WorkloadKind::Deployment) {
+        if self
+            .spec
+            .kind
+            .is_some_and(|k| k != spec::WorkloadKind::Deployment)
+        {
             return;
         }
         let modes = p.access_modes.clone().unwrap_or_default();

@@ -54,10 +54,7 @@ pub fn cron_schedule(schedule: &str) -> Option<String> {
     for (index, (field, (what, min, max, names, first))) in fields.iter().zip(specs).enumerate() {
         let question = index == 2 || index == 4;
         if let Some(problem) = cron_field(field, min, max, names, first, question) {
-            return Some(format!(
-                "has {what} field `{}`: {problem}",
-                shown(field)
-            ));
+            return Some(format!("has {what} field `{}`: {problem}", shown(field)));
         }
     }
     None
@@ -95,10 +92,7 @@ fn cron_field(
             match step.parse::<u32>() {
                 Ok(n) if n >= 1 => {}
                 _ => {
-                    return Some(format!(
-                        "step `{}` is not a positive number",
-                        shown(step)
-                    ));
+                    return Some(format!("step `{}` is not a positive number", shown(step)));
                 }
             }
         }
@@ -107,9 +101,7 @@ fn cron_field(
         }
         let checked = match range.split_once('-') {
             Some((from, to)) => match (value(from), value(to)) {
-                (Ok(from), Ok(to)) if from > to => {
-                    Err(format!("range {from}-{to} is backwards"))
-                }
+                (Ok(from), Ok(to)) if from > to => Err(format!("range {from}-{to} is backwards")),
                 (Ok(_), Ok(_)) => Ok(()),
                 (Err(e), _) | (_, Err(e)) => Err(e),
             },
