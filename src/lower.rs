@@ -313,7 +313,12 @@ pub fn service(
         args: spec.args.clone().unwrap_or_default(),
         env: env_vars(spec.env.as_ref()),
         env_from: env_sources(spec.env_from.as_deref()),
-        probes: probes(spec.probes.as_ref(), global.probes.as_ref(), port),
+        // The stack's probes are for pods that listen; workers and jobs bring their own.
+        probes: probes(
+            spec.probes.as_ref(),
+            global.probes.as_ref().filter(|_| listens),
+            port,
+        ),
         resources: resources(spec.resources.as_ref().or(global.resources.as_ref())),
         autoscaling,
         disruption_budget: disruption_budget(spec.disruption_budget.as_ref()),

@@ -56,6 +56,8 @@ struct Unit<'a> {
     /// Ports it serves, for traffic it receives: `None` means every port (charts).
     serves: Option<Vec<i64>>,
     exposed: bool,
+    /// Whether its pods listen at all: workers, Jobs and CronJobs admit no ingress.
+    listens: bool,
     metrics_port: Option<i64>,
     connects_to: &'a [Connection],
     egress: &'a [Egress],
@@ -80,6 +82,7 @@ pub fn policies(
             pods: service_pods(&service.name, &service.part_of),
             serves: Some(vec![service.port]),
             exposed: service.ingress.is_some(),
+            listens: service.listens,
             metrics_port: service
                 .metrics
                 .as_ref()
@@ -97,6 +100,7 @@ pub fn policies(
             pods: chart_pods(&chart.name),
             serves: None,
             exposed: spec.hostname.is_some(),
+            listens: true,
             metrics_port: None,
             connects_to: spec.connects_to.as_deref().unwrap_or_default(),
             egress: spec.egress.as_deref().unwrap_or_default(),
@@ -161,6 +165,9 @@ pub fn policies(
                 peer,
                 ports: egress.ports.clone(),
             });
+        }
+        if !unit.listens {
+            policy.ingress.clear();
         }
         policy.ingress.sort();
         policy.ingress.dedup();
@@ -239,6 +246,27 @@ charts:
             worker.ingress.is_empty(),
             "the worker is not exposed and nobody connects to it"
         );
+    }
+
+    #[test]
+    fn pods_that_listen_on_no_port_admit_no_ingress() {
+        let stack = STACK
+            .replace(
+                "  worker:\n",
+                "  worker:\n    worker: true\n    metrics: {enabled: true}\n",
+            )
+            .replace(
+                "connectsTo: [{to: db, port: 5432}]",
+                "connectsTo: [{to: worker, port: 8080}]",
+            );
+        let env = environment(&stack.replace(
+            "global: {domain: example.com, network: {ingressNamespace: ingress-nginx}}",
+            "global: {domain: example.com, network: {ingressNamespace: ingress-nginx, monitoringNamespace: monitoring}}",
+        ));
+        assert!(!env.services.iter().any(|s| s.name == "worker" && s.listens));
+        let worker = &env.network_policies["worker"];
+        assert!(worker.ingress.is_empty(), "{worker:?}");
+        assert!(!worker.egress.is_empty(), "its own connections stay open");
     }
 
     #[test]

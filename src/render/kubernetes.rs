@@ -5,7 +5,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use crate::model::{
-    DisruptionBudget, EnvSource, EnvVarValue, Probe, ProbeHandler, ProbeKind, Service,
+    DisruptionBudget, EnvSource, EnvVarValue, Probe, ProbeHandler, ProbeKind, Service, Workload,
 };
 use crate::model::{NetworkPolicy, NetworkRule, Peer};
 use crate::spec::{IntOrPercent, PathType, Routing};
@@ -41,24 +41,33 @@ pub fn objects(service: &Service, namespace: Option<&str>) -> Vec<Json> {
     if service.service_account.create {
         out.push(service_account(service, namespace));
     }
-    out.push(kube_service(service, namespace));
-    out.push(deployment(service, namespace));
-    if service.persistence.is_some() {
+    if service.listens {
+        out.push(kube_service(service, namespace));
+    }
+    if matches!(service.workload, Workload::StatefulSet { .. }) {
+        out.push(super::workloads::headless_service(service, namespace));
+    }
+    let long_running = !service.workload.kind().runs_to_completion();
+    match super::workloads::workload(service, namespace) {
+        Some(workload) => out.push(workload),
+        None => out.push(deployment(service, namespace)),
+    }
+    if service.persistence.is_some() && matches!(service.workload, Workload::Deployment) {
         out.push(persistent_volume_claim(service, namespace));
     }
-    if service.disruption_budget.is_some() {
+    if service.disruption_budget.is_some() && long_running {
         out.push(pod_disruption_budget(service, namespace));
     }
-    if service.autoscaling.is_some() {
+    if service.autoscaling.is_some() && long_running {
         out.push(horizontal_pod_autoscaler(service, namespace));
     }
-    if service.metrics.is_some() {
+    if service.metrics.is_some() && service.listens {
         out.push(service_monitor(service, namespace));
     }
     if let Some(access) = &service.api_access {
         out.extend(rbac(service, access, namespace));
     }
-    if let Some(exposure) = &service.ingress {
+    if let Some(exposure) = service.ingress.as_ref().filter(|_| service.listens) {
         out.push(match exposure.routing {
             Routing::Ingress => ingress(service, namespace),
             Routing::GatewayApi => http_route(service, namespace),
@@ -99,7 +108,7 @@ pub fn labels(service: &Service) -> Map<String, Json> {
     labels
 }
 
-fn metadata(name: &str, service: &Service, namespace: Option<&str>) -> Json {
+pub(super) fn metadata(name: &str, service: &Service, namespace: Option<&str>) -> Json {
     let mut meta = Map::new();
     meta.insert("name".into(), json!(name));
     if let Some(namespace) = namespace {
@@ -148,11 +157,17 @@ fn kube_service(service: &Service, namespace: Option<&str>) -> Json {
     ])
 }
 
-fn deployment(service: &Service, namespace: Option<&str>) -> Json {
-    let mut meta = metadata(&service.name, service, namespace);
+/// The `app.kubernetes.io/version` label of a workload: its image tag, when the tag
+/// may be a label value.
+pub(super) fn version_label(meta: &mut Json, service: &Service) {
     if let Some(tag) = service.image.tag.as_ref().filter(|t| is_label_value(t)) {
         meta["labels"]["app.kubernetes.io/version"] = json!(tag);
     }
+}
+
+fn deployment(service: &Service, namespace: Option<&str>) -> Json {
+    let mut meta = metadata(&service.name, service, namespace);
+    version_label(&mut meta, service);
     let mut spec = Map::new();
     if let Some(replicas) = service.replicas {
         spec.insert("replicas".into(), json!(replicas));
@@ -167,7 +182,8 @@ fn deployment(service: &Service, namespace: Option<&str>) -> Json {
     resource("apps/v1", "Deployment", meta, Json::Object(spec))
 }
 
-fn pod_template(service: &Service) -> Json {
+/// The pod template every workload kind runs.
+pub(super) fn pod_template(service: &Service) -> Json {
     let mut pod_labels = labels(service);
     for (key, value) in &service.pod_labels {
         pod_labels.insert(key.clone(), json!(value));
@@ -224,7 +240,10 @@ fn pod_template(service: &Service) -> Json {
     }
     pod.insert("containers".into(), Json::Array(vec![container(service)]));
     let mut volumes = Vec::new();
-    if let Some(persistence) = &service.persistence {
+    // A StatefulSet's claim comes from its `volumeClaimTemplates`, under the same name.
+    if let Some(persistence) = &service.persistence
+        && !matches!(service.workload, Workload::StatefulSet { .. })
+    {
         volumes.push(json!({ "name": "data", "persistentVolumeClaim": { "claimName": persistence.claim_name } }));
     }
     for (index, _) in service.writable_paths.iter().enumerate() {
@@ -264,12 +283,17 @@ fn container(service: &Service) -> Json {
     if !service.args.is_empty() {
         c.insert("args".into(), json!(service.args));
     }
-    let mut ports =
-        vec![json!({ "name": PORT_NAME, "containerPort": service.port, "protocol": "TCP" })];
-    if let Some(port) = service.metrics.as_ref().and_then(|m| m.port) {
-        ports.push(json!({ "name": METRICS_PORT_NAME, "containerPort": port, "protocol": "TCP" }));
+    // Workers, Jobs and CronJobs listen on no port.
+    if service.listens {
+        let mut ports =
+            vec![json!({ "name": PORT_NAME, "containerPort": service.port, "protocol": "TCP" })];
+        if let Some(port) = service.metrics.as_ref().and_then(|m| m.port) {
+            ports.push(
+                json!({ "name": METRICS_PORT_NAME, "containerPort": port, "protocol": "TCP" }),
+            );
+        }
+        c.insert("ports".into(), Json::Array(ports));
     }
-    c.insert("ports".into(), Json::Array(ports));
     if !service.env.is_empty() {
         let env: Vec<Json> = service
             .env
@@ -387,20 +411,18 @@ fn persistent_volume_claim(service: &Service, namespace: Option<&str>) -> Json {
     let Some(p) = &service.persistence else {
         return Json::Null;
     };
-    let mut spec = Map::new();
-    spec.insert("accessModes".into(), json!(p.access_modes));
-    if let Some(class) = &p.storage_class_name {
-        spec.insert("storageClassName".into(), json!(class));
+    let mut meta = metadata(&p.claim_name, service, namespace);
+    for (key, value) in &p.labels {
+        meta["labels"][key] = json!(value);
     }
-    spec.insert(
-        "resources".into(),
-        json!({ "requests": { "storage": p.size } }),
-    );
+    if !p.annotations.is_empty() {
+        meta["annotations"] = json!(p.annotations);
+    }
     resource(
         "v1",
         "PersistentVolumeClaim",
-        metadata(&p.claim_name, service, namespace),
-        Json::Object(spec),
+        meta,
+        super::workloads::claim_spec(p),
     )
 }
 
@@ -447,7 +469,7 @@ fn horizontal_pod_autoscaler(service: &Service, namespace: Option<&str>) -> Json
     let mut spec = Map::new();
     spec.insert(
         "scaleTargetRef".into(),
-        json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": service.name }),
+        json!({ "apiVersion": "apps/v1", "kind": service.workload.kind().as_str(), "name": service.name }),
     );
     spec.insert("minReplicas".into(), json!(a.min_replicas));
     spec.insert("maxReplicas".into(), json!(a.max_replicas));
@@ -521,7 +543,7 @@ fn is_label_value(value: &str) -> bool {
 }
 
 /// A JSON object of `entries`, moving each value in (`json!` would copy them).
-fn object<const N: usize>(entries: [(&str, Json); N]) -> Json {
+pub(super) fn object<const N: usize>(entries: [(&str, Json); N]) -> Json {
     Json::Object(
         entries
             .into_iter()
@@ -531,12 +553,12 @@ fn object<const N: usize>(entries: [(&str, Json); N]) -> Json {
 }
 
 /// `{matchLabels: <selector labels>}`.
-fn match_labels(service: &Service) -> Json {
+pub(super) fn match_labels(service: &Service) -> Json {
     object([("matchLabels", Json::Object(selector_labels(service)))])
 }
 
 /// A Kubernetes object with `spec`.
-fn resource(api_version: &str, kind: &str, metadata: Json, spec: Json) -> Json {
+pub(super) fn resource(api_version: &str, kind: &str, metadata: Json, spec: Json) -> Json {
     object([
         ("apiVersion", api_version.into()),
         ("kind", kind.into()),

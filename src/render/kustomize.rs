@@ -15,11 +15,14 @@ use crate::render::kubernetes;
 
 /// Kinds that live in a base and are patched per environment; all others are written
 /// whole into the overlay.
-const BASE_KINDS: [&str; 9] = [
+/// A Job is not: its name carries a hash of its content in each environment.
+const BASE_KINDS: [&str; 11] = [
     "ServiceMonitor",
     "ServiceAccount",
     "Service",
     "Deployment",
+    "StatefulSet",
+    "CronJob",
     "PersistentVolumeClaim",
     "PodDisruptionBudget",
     "OCIRepository",
@@ -36,7 +39,17 @@ pub struct UnitFile {
 
 /// The file holding an object: its kind, lowercased.
 pub fn file_name(object: &Json) -> String {
-    format!("{}.yaml", kind(object).to_ascii_lowercase())
+    format!("{}.yaml", stem(object))
+}
+
+/// What names an object's files: its kind, lowercased; a headless Service (a
+/// StatefulSet's, beside the service's own Service) is `service-headless`.
+fn stem(object: &Json) -> String {
+    let kind = kind(object).to_ascii_lowercase();
+    if kind == "service" && object["spec"]["clusterIP"] == "None" {
+        return format!("{kind}-headless");
+    }
+    kind
 }
 
 fn kind(object: &Json) -> &str {
@@ -117,7 +130,7 @@ pub fn overlay_objects(
         if let (Some(entry), Some((base_image, _))) = (&image, images) {
             apply_image(&mut transformed, entry, base_image);
         }
-        if kind(target) == "Deployment"
+        if matches!(kind(target), "Deployment" | "StatefulSet")
             && let Some(count) = target["spec"].get("replicas")
             && transformed["spec"].get("replicas") != Some(count)
         {
@@ -129,7 +142,7 @@ pub fn overlay_objects(
         if ops.is_empty() {
             continue;
         }
-        let file = format!("{}.patch.yaml", kind(target).to_ascii_lowercase());
+        let file = format!("{}.patch.yaml", stem(target));
         patches.push(
             json!({ "path": file, "target": { "kind": kind(target), "name": name(target) } }),
         );
@@ -145,7 +158,7 @@ pub fn overlay_objects(
         {
             continue;
         }
-        let file = format!("{}.delete.yaml", kind(base).to_ascii_lowercase());
+        let file = format!("{}.delete.yaml", stem(base));
         let body = json!({
             "$patch": "delete",
             "apiVersion": base["apiVersion"],
@@ -204,10 +217,12 @@ fn images_entry(base: &ImageRef, target: &ImageRef) -> Option<Json> {
 
 /// What Kustomize's images transformer does to the base's container image.
 fn apply_image(object: &mut Json, entry: &Json, base: &ImageRef) {
-    let Some(containers) = object
-        .pointer_mut("/spec/template/spec/containers")
-        .and_then(Json::as_array_mut)
-    else {
+    // A CronJob's pod template is inside its job template.
+    let pointer = match kind(object) {
+        "CronJob" => "/spec/jobTemplate/spec/template/spec/containers",
+        _ => "/spec/template/spec/containers",
+    };
+    let Some(containers) = object.pointer_mut(pointer).and_then(Json::as_array_mut) else {
         return;
     };
     let new_tag = entry.get("newTag").and_then(Json::as_str);

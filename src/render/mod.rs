@@ -6,6 +6,7 @@ pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod secrets;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 
@@ -195,14 +196,15 @@ fn service_unit(
         return Err(missing_base("service", &service.name, env));
     };
     let targets = service_objects(env, service);
-    let images = Some((&base.image, &service.image));
+    // A Job is written whole, its image already the environment's.
+    let images = Some((&base.image, &service.image)).filter(|_| !is_job(service));
     unit(
         env,
         &service.name,
         &targets,
         base_objects,
         images,
-        &service.depends_on,
+        &service_kustomization(env, service),
         out,
     );
     Ok(())
@@ -225,7 +227,7 @@ fn chart_unit(
         &targets,
         base_objects,
         None,
-        &chart.depends_on,
+        &flux::kustomization(env, &chart.name, &needs(&chart.depends_on)),
         out,
     );
     Ok(())
@@ -237,7 +239,7 @@ fn unit(
     targets: &[Json],
     base_objects: &[Json],
     images: Option<(&crate::image::ImageRef, &crate::image::ImageRef)>,
-    depends_on: &[String],
+    kustomization: &Json,
     out: &mut OutputTree,
 ) {
     let mut put = |path: String, body: &Json| out.insert(path, tree::yaml_file(&env.sources, body));
@@ -247,10 +249,23 @@ fn unit(
     {
         put(format!("{unit_dir}/{}", file.name), &file.body);
     }
-    put(
-        format!("{}/{name}.yaml", flux_dir(env)),
-        &flux::kustomization(env, name, &needs(depends_on)),
-    );
+    put(format!("{}/{name}.yaml", flux_dir(env)), kustomization);
+}
+
+/// Whether a service runs as a Job.
+fn is_job(service: &Service) -> bool {
+    matches!(service.workload, crate::model::Workload::Job(_))
+}
+
+/// The Flux Kustomization of a service's unit. A Job's always waits (`wait: true`)
+/// whatever `global.flux.wait` says: the units that depend on it start only once it
+/// completed.
+fn service_kustomization(env: &Environment, service: &Service) -> Json {
+    let mut kustomization = flux::kustomization(env, &service.name, &needs(&service.depends_on));
+    if is_job(service) {
+        kustomization["spec"]["wait"] = true.into();
+    }
+    kustomization
 }
 
 /// Every object of one environment, as `kubectl kustomize generated/overlays/ENV`
@@ -350,10 +365,7 @@ pub fn unit_objects<'a>(part_of: &str, env: &'a Environment) -> Vec<(UnitOf<'a>,
     for service in &env.services {
         let unit = UnitOf::Service(&service.name);
         out.extend(service_objects(env, service).into_iter().map(|o| (unit, o)));
-        out.push((
-            UnitOf::Flux,
-            flux::kustomization(env, &service.name, &needs(&service.depends_on)),
-        ));
+        out.push((UnitOf::Flux, service_kustomization(env, service)));
     }
     for chart in &env.charts {
         let unit = UnitOf::Chart(&chart.name);

@@ -130,6 +130,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.plaintext(&mut out);
         ctx.production_policy(&mut out);
         ctx.filesystem(&mut out);
+        ctx.kind_fields(&mut out);
     }
     for (chart_name, chart) in &charts {
         let ctx = ChartContext {
@@ -177,6 +178,8 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
     references::dependencies(name, merged, &units, &mut out);
     network::connections(name, merged, own, values, &units, &mut out);
     references::dependency_cycles(merged, &units, &mut out);
+    references::cron_dependencies(merged, values, &mut out);
+    network::listeners(merged, values, &mut out);
     out
 }
 

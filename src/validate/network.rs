@@ -54,3 +54,61 @@ pub(super) fn connections(
         );
     }
 }
+
+/// No `connectsTo` names a service that listens on no port (a worker, Job or CronJob):
+/// its network policy admits nothing.
+pub(super) fn listeners(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
+    let services = values.services.iter().flatten();
+    let silent: BTreeMap<&str, &'static str> = services
+        .clone()
+        .filter(|(_, s)| s.enabled.unwrap_or(true))
+        .filter_map(|(n, s)| {
+            let kind = s.kind.unwrap_or_default();
+            let what = match () {
+                _ if kind.runs_to_completion() => kind.as_str(),
+                _ if s.worker.unwrap_or(false) => "worker",
+                _ => return None,
+            };
+            Some((n.as_str(), what))
+        })
+        .collect();
+    let charts = values.charts.iter().flatten().map(|(n, c)| {
+        (
+            n,
+            c.enabled.unwrap_or(true),
+            c.connects_to.as_deref().unwrap_or_default(),
+            FieldPath::root().key("charts").key(n),
+        )
+    });
+    let units = services
+        .map(|(n, s)| {
+            (
+                n,
+                s.enabled.unwrap_or(true),
+                s.connects_to.as_deref().unwrap_or_default(),
+                service_path(n),
+            )
+        })
+        .chain(charts);
+    for (name, on, connections, path) in units {
+        for (index, connection) in connections.iter().enumerate().filter(|_| on) {
+            let Some(what) = silent.get(connection.to.as_str()) else {
+                continue;
+            };
+            if connection.to == *name {
+                continue;
+            }
+            let path = path.key("connectsTo").index(index).key("to");
+            out.push(
+                Diagnostic::error(
+                    Code::NotListening,
+                    format!("`{name}` connects to `{}`, a {what} that listens on no port", connection.to),
+                )
+                .at(merged.locate(&path).span)
+                .path(path)
+                .expected("a service that listens on its port, or a chart")
+                .help(format!("remove the connection: `{}` receives no traffic (its network policy admits none); connections go from it, in its own `connectsTo`", connection.to)),
+            );
+        }
+    }
+}

@@ -440,3 +440,54 @@ fn shown_cycle(cycle: &[String]) -> String {
         cycle[cycle.len() - ENDS..].join(" -> ")
     )
 }
+
+/// No service depends on a CronJob: it runs on its schedule, so there is nothing to
+/// wait for (a Job named in `dependsOn` must complete first; a CronJob never does).
+pub(super) fn cron_dependencies(merged: &Node, values: &spec::Values, out: &mut Vec<Diagnostic>) {
+    let enabled = |s: &&spec::Service| s.enabled.unwrap_or(true);
+    let services = values.services.iter().flatten();
+    let crons: Vec<&str> = services
+        .clone()
+        .filter(|(_, s)| enabled(s) && s.kind == Some(spec::WorkloadKind::CronJob))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let charts = values.charts.iter().flatten().map(|(n, c)| {
+        (
+            n,
+            c.enabled.unwrap_or(true),
+            c.depends_on.as_deref().unwrap_or_default(),
+            FieldPath::root().key("charts").key(n),
+        )
+    });
+    let units = services
+        .map(|(n, s)| {
+            (
+                n,
+                enabled(&s),
+                s.depends_on.as_deref().unwrap_or_default(),
+                service_path(n),
+            )
+        })
+        .chain(charts);
+    for (name, on, depends_on, path) in units {
+        if !on {
+            continue;
+        }
+        for (index, dependency) in depends_on.iter().enumerate() {
+            if !crons.contains(&dependency.as_str()) || dependency == name {
+                continue;
+            }
+            let path = path.key("dependsOn").index(index);
+            out.push(
+                Diagnostic::error(
+                    Code::CronDependency,
+                    format!("`{name}` depends on `{dependency}`, a CronJob, which never completes: there is nothing to wait for"),
+                )
+                .at(merged.locate(&path).span)
+                .path(path)
+                .expected("a service, chart or `Job` in `dependsOn`")
+                .help(format!("remove `{dependency}` from `dependsOn`; to run something once before `{name}` starts, make it a `kind: Job`")),
+            );
+        }
+    }
+}

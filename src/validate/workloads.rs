@@ -29,7 +29,11 @@ impl Context<'_> {
     pub(super) fn probes(&self, out: &mut Vec<Diagnostic>) {
         let port = lower::port(self.spec, self.global);
         let own = self.spec.probes.clone().unwrap_or_default();
-        let global = self.global.probes.clone().unwrap_or_default();
+        // The stack's probes apply only to services that listen (see `lower::service`).
+        let global = match self.listens() {
+            true => self.global.probes.clone().unwrap_or_default(),
+            false => spec::Probes::default(),
+        };
         let kinds = [
             ("liveness", own.liveness, global.liveness),
             ("readiness", own.readiness, global.readiness),
@@ -172,6 +176,14 @@ impl Context<'_> {
         let Some(p) = self.enabled_persistence() else {
             return;
         };
+        // A StatefulSet gives each replica a claim of its own; Jobs take no persistence.
+        if self
+            .spec
+            .kind
+            .is_some_and(|k| k != spec::WorkloadKind::Deployment)
+        {
+            return;
+        }
         let modes = p.access_modes.clone().unwrap_or_default();
         let single = modes.is_empty()
             || modes.iter().all(|m| {
@@ -434,5 +446,317 @@ impl Context<'_> {
                     .help("pods of a missing account are never created; set `serviceAccount.create: true` unless something else creates it"),
             );
         }
+    }
+}
+
+/// Longest service name of a Job: `{service}-{hash}` is its name, at most 63.
+pub(super) const JOB_SERVICE_MAX: usize =
+    crate::validate::api::workloads::JOB_NAME_MAX - 1 - crate::render::workloads::JOB_HASH_LEN;
+/// Longest service name of a StatefulSet: its pods carry `{service}-{revision hash}` in
+/// a label (at most 63), and its headless Service is `{service}-headless`.
+pub(super) const STATEFUL_SET_SERVICE_MAX: usize = 52;
+
+/// What a field of a service is, for the rules of each workload kind.
+struct KindField {
+    path: FieldPath,
+    /// Whether the service sets (and turns on) the field.
+    set: bool,
+    what: &'static str,
+}
+
+impl Context<'_> {
+    /// Whether the service's main container listens on its port.
+    pub(super) fn listens(&self) -> bool {
+        !self.spec.worker.unwrap_or(false)
+            && !self.spec.kind.unwrap_or_default().runs_to_completion()
+    }
+
+    /// Fields that do not fit the service's workload kind; a CronJob's schedule and time
+    /// zone; name lengths each kind allows.
+    pub(super) fn kind_fields(&self, out: &mut Vec<Diagnostic>) {
+        use spec::WorkloadKind;
+        let kind = self.spec.kind.unwrap_or_default();
+        let path = self.path();
+        let mut refuse = |path: FieldPath, message: String, expected: &str, help: &str| {
+            out.push(
+                self.error(Code::KindField, path, message)
+                    .expected(expected.to_owned())
+                    .help(help.to_owned()),
+            );
+        };
+        let settings = [
+            (
+                self.spec.job.is_some(),
+                "job",
+                kind.runs_to_completion(),
+                "`Job` or `CronJob`",
+            ),
+            (
+                self.spec.cron_job.is_some(),
+                "cronJob",
+                kind == WorkloadKind::CronJob,
+                "`CronJob`",
+            ),
+            (
+                self.spec.stateful_set.is_some(),
+                "statefulSet",
+                kind == WorkloadKind::StatefulSet,
+                "`StatefulSet`",
+            ),
+        ];
+        for (set, field, fits, kinds) in settings {
+            if set && !fits {
+                refuse(
+                    path.key(field),
+                    format!(
+                        "`{}` runs as a {}, which has no `{field}` settings",
+                        self.service,
+                        kind.as_str()
+                    ),
+                    &format!(
+                        "`{field}` only with `kind: {}`",
+                        kinds.trim_matches('`').replace("` or `", "` or `kind: ")
+                    ),
+                    &format!("set `kind` to {kinds}, or remove `{field}`"),
+                );
+            }
+        }
+        let probes = self.spec.probes.clone().unwrap_or_default();
+        let own_probes = [
+            ("liveness", probes.liveness),
+            ("readiness", probes.readiness),
+            ("startup", probes.startup),
+        ];
+        if kind.runs_to_completion() {
+            let enabled = |on: Option<bool>, default: bool| on.unwrap_or(default);
+            let fields = [
+                KindField {
+                    path: path.key("replicas"),
+                    set: self.spec.replicas.is_some(),
+                    what: "replicas",
+                },
+                KindField {
+                    path: path.key("autoscaling"),
+                    set: self.enabled_autoscaling().is_some(),
+                    what: "autoscaling",
+                },
+                KindField {
+                    path: path.key("disruptionBudget"),
+                    set: self.enabled_disruption_budget().is_some(),
+                    what: "a disruption budget",
+                },
+                KindField {
+                    path: path.key("ingress"),
+                    set: self.enabled_ingress().is_some(),
+                    what: "an ingress",
+                },
+                KindField {
+                    path: path.key("metrics"),
+                    set: self
+                        .spec
+                        .metrics
+                        .as_ref()
+                        .is_some_and(|m| enabled(m.enabled, true)),
+                    what: "metrics",
+                },
+                KindField {
+                    path: path.key("service"),
+                    set: self.spec.service.is_some(),
+                    what: "a Service",
+                },
+                KindField {
+                    path: path.key("persistence"),
+                    set: self.enabled_persistence().is_some(),
+                    what: "persistence",
+                },
+            ];
+            let probe_fields = own_probes.iter().map(|(name, probe)| KindField {
+                path: path.key("probes").key(name),
+                set: probe.as_ref().is_some_and(|p| enabled(p.enabled, true)),
+                what: "probes",
+            });
+            for field in fields.into_iter().chain(probe_fields).filter(|f| f.set) {
+                let help = match field.what {
+                    "probes" => "a job's pods run to completion: nothing probes them; remove the probe (or run it as a `Deployment` with `worker: true`)".to_owned(),
+                    "replicas" => "a job runs one pod to completion (retried up to `job.backoffLimit`); remove `replicas`".to_owned(),
+                    what => format!("a {} runs to completion and listens on no port; remove {what} (or run it as a `Deployment`)", kind.as_str()),
+                };
+                refuse(
+                    field.path,
+                    format!(
+                        "`{}` is a {} and cannot have {}",
+                        self.service,
+                        kind.as_str(),
+                        field.what
+                    ),
+                    &format!("no `{}` on a {}", field_name(field.what), kind.as_str()),
+                    &help,
+                );
+            }
+        } else if self.spec.worker.unwrap_or(false) {
+            let fields = [
+                (
+                    path.key("ingress"),
+                    self.enabled_ingress().is_some(),
+                    "an ingress",
+                ),
+                (
+                    path.key("metrics"),
+                    self.spec
+                        .metrics
+                        .as_ref()
+                        .is_some_and(|m| m.enabled.unwrap_or(true)),
+                    "metrics",
+                ),
+                (
+                    path.key("service"),
+                    self.spec.service.is_some(),
+                    "a Service",
+                ),
+            ];
+            for (at, set, what) in fields {
+                if set {
+                    refuse(
+                        at,
+                        format!(
+                            "`{}` is a worker (`worker: true`) and listens on no port, so it cannot have {what}",
+                            self.service
+                        ),
+                        "no ingress, metrics or service on a worker",
+                        "remove it, or drop `worker: true` if the service listens on its port",
+                    );
+                }
+            }
+            for (name, probe) in &own_probes {
+                let Some(probe) = probe.as_ref().filter(|p| p.enabled.unwrap_or(true)) else {
+                    continue;
+                };
+                for (handler, set) in [
+                    ("httpGet", probe.http_get.is_some()),
+                    ("tcpSocket", probe.tcp_socket.is_some()),
+                ] {
+                    if set {
+                        refuse(
+                            path.key("probes").key(name).key(handler),
+                            format!(
+                                "the {name} probe of worker `{}` needs a port, and a worker listens on none",
+                                self.service
+                            ),
+                            "an `exec` probe on a worker",
+                            "e.g. `exec: {command: [worker, health]}`",
+                        );
+                    }
+                }
+            }
+        }
+        if kind == WorkloadKind::CronJob {
+            self.schedule(out);
+        }
+        let limit = match kind {
+            WorkloadKind::Job => Some((
+                JOB_SERVICE_MAX,
+                "a Job is named `{service}-{8-character hash}`, at most 63 characters, since its pods carry the name in a label",
+            )),
+            WorkloadKind::CronJob => Some((
+                crate::validate::api::workloads::CRON_JOB_NAME_MAX,
+                "a CronJob's name is at most 52 characters: each job it starts adds an 11-character suffix",
+            )),
+            WorkloadKind::StatefulSet => Some((
+                STATEFUL_SET_SERVICE_MAX,
+                "a StatefulSet's pods carry `{service}-{revision hash}` in a label of at most 63 characters, and its headless Service is `{service}-headless`",
+            )),
+            WorkloadKind::Deployment => None,
+        };
+        if let Some((max, why)) = limit
+            && self.service.len() > max
+        {
+            out.push(
+                self.error(
+                    Code::NameTooLong,
+                    path.clone(),
+                    format!(
+                        "service name `{}` is {} characters long, over {max} for a {}",
+                        self.service,
+                        self.service.len(),
+                        kind.as_str()
+                    ),
+                )
+                .expected(format!("a name of at most {max} characters"))
+                .help(format!("{why}; shorten the name")),
+            );
+        }
+    }
+
+    /// A CronJob's schedule is required and valid, its time zone an IANA name.
+    fn schedule(&self, out: &mut Vec<Diagnostic>) {
+        use crate::validate::api::workloads::{cron_schedule, time_zone};
+        let path = self.path().key("cronJob");
+        let expected = "five cron fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6) or @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly";
+        let cron = self.spec.cron_job.clone().unwrap_or_default();
+        if cron.schedule.trim().is_empty() {
+            let at = match self.spec.cron_job {
+                Some(_) => path.clone(),
+                None => self.path().key("kind"),
+            };
+            out.push(
+                self.error(
+                    Code::MissingField,
+                    at,
+                    format!("CronJob `{}` has no `cronJob.schedule`", self.service),
+                )
+                .expected(expected.to_owned())
+                .help("e.g. `cronJob: {schedule: \"0 3 * * *\"}` runs every day at 03:00"),
+            );
+        } else if let Some(problem) = cron_schedule(&cron.schedule) {
+            let help = if problem.contains("time zone") {
+                "set the zone with `cronJob.timeZone` (e.g. `Europe/Berlin`) and keep the schedule to its five fields"
+            } else {
+                "e.g. `0 3 * * *` (every day at 03:00) or `*/15 * * * *` (every 15 minutes)"
+            };
+            out.push(
+                self.error(
+                    Code::InvalidSchedule,
+                    path.key("schedule"),
+                    format!(
+                        "schedule `{}` {problem}",
+                        crate::validate::api::shown(&cron.schedule)
+                    ),
+                )
+                .expected(expected.to_owned())
+                .help(help.to_owned()),
+            );
+        }
+        if let Some(zone) = &cron.time_zone
+            && let Some(problem) = time_zone(zone)
+        {
+            out.push(
+                self.error(
+                    Code::InvalidSchedule,
+                    path.key("timeZone"),
+                    format!(
+                        "time zone `{}` {problem}",
+                        crate::validate::api::shown(zone)
+                    ),
+                )
+                .expected(
+                    "an IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`"
+                        .to_owned(),
+                )
+                .help(
+                    "leave `timeZone` out to use the controller's zone (UTC on most clusters)"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+}
+
+/// The spec field a [`KindField`] describes.
+fn field_name(what: &str) -> &str {
+    match what {
+        "a disruption budget" => "disruptionBudget",
+        "an ingress" => "ingress",
+        "a Service" => "service",
+        other => other,
     }
 }

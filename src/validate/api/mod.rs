@@ -11,6 +11,7 @@
 
 pub mod format;
 pub mod provenance;
+pub mod workloads;
 
 use serde_json::Value as Json;
 
@@ -39,16 +40,14 @@ pub fn check(object: &Json) -> Vec<Violation> {
     let spec = &object["spec"];
     let at = root.key("spec");
     match kind {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => rules.workload(spec, &at),
-        "Job" => rules.pod_template(&spec["template"], &at.key("template")),
-        "CronJob" => {
-            let job = &spec["jobTemplate"]["spec"];
-            rules.pod_template(
-                &job["template"],
-                &at.key("jobTemplate").key("spec").key("template"),
-            );
+        "Deployment" | "DaemonSet" | "ReplicaSet" => rules.workload(spec, &at),
+        "StatefulSet" => rules.stateful_set(spec, &at),
+        "Job" => rules.job(object, spec, &at),
+        "CronJob" => rules.cron_job(object, spec, &at),
+        "Service" => {
+            rules.service(spec, &at);
+            rules.service_ports(spec, &at);
         }
-        "Service" => rules.service(spec, &at),
         "PersistentVolumeClaim" => rules.claim(spec, &at),
         "PodDisruptionBudget" => rules.disruption_budget(spec, &at),
         "HorizontalPodAutoscaler" => rules.autoscaler(spec, &at),
@@ -106,6 +105,8 @@ const INT64_FIELDS: [&str; 6] = [
 #[derive(Default)]
 struct Rules {
     found: Vec<Violation>,
+    /// A StatefulSet's claim templates, volumes of its pods.
+    claim_templates: Vec<String>,
 }
 
 impl Rules {
@@ -374,9 +375,11 @@ impl Rules {
     }
 
     fn pod(&mut self, pod: &Json, at: &FieldPath) {
+        let claim_templates = std::mem::take(&mut self.claim_templates);
         let volumes: Vec<&str> = list(&pod["volumes"])
             .iter()
             .filter_map(|v| v["name"].as_str())
+            .chain(claim_templates.iter().map(String::as_str))
             .collect();
         for (index, volume) in list(&pod["volumes"]).iter().enumerate() {
             let here = at.key("volumes").index(index);

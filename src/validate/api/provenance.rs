@@ -116,6 +116,46 @@ fn sources(owner: Owner<'_>, kind: &str, field: &str) -> &'static [&'static str]
 
 /// (kind or any, object field prefix, spec fields), most specific first.
 const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
+    ("CronJob", "spec.schedule", &["cronJob.schedule"]),
+    ("CronJob", "spec.timeZone", &["cronJob.timeZone"]),
+    (
+        "CronJob",
+        "spec.startingDeadlineSeconds",
+        &["cronJob.startingDeadlineSeconds"],
+    ),
+    (
+        "CronJob",
+        "spec.jobTemplate.spec.backoffLimit",
+        &["job.backoffLimit"],
+    ),
+    (
+        "CronJob",
+        "spec.jobTemplate.spec.activeDeadlineSeconds",
+        &["job.activeDeadlineSeconds"],
+    ),
+    (
+        "CronJob",
+        "spec.jobTemplate.spec.ttlSecondsAfterFinished",
+        &["job.ttlSecondsAfterFinished"],
+    ),
+    ("Job", "spec.backoffLimit", &["job.backoffLimit"]),
+    (
+        "Job",
+        "spec.activeDeadlineSeconds",
+        &["job.activeDeadlineSeconds"],
+    ),
+    (
+        "Job",
+        "spec.ttlSecondsAfterFinished",
+        &["job.ttlSecondsAfterFinished"],
+    ),
+    ("StatefulSet", "spec.volumeClaimTemplates", &["persistence"]),
+    ("StatefulSet", "spec.podManagementPolicy", &["statefulSet"]),
+    (
+        "StatefulSet",
+        "spec.persistentVolumeClaimRetentionPolicy",
+        &["statefulSet"],
+    ),
     (
         "ServiceAccount",
         "metadata.annotations",
