@@ -18,6 +18,9 @@ use crate::spec::{
 pub const DEFAULT_STACK_NAME: &str = "mcp-stack";
 /// Default container port when neither the service nor `global.port` sets one.
 pub const DEFAULT_PORT: i64 = 8080;
+/// Target average CPU utilization (percent) of an autoscaler given no target and no
+/// custom metric.
+pub const DEFAULT_CPU_TARGET: i64 = 80;
 
 /// The ingress annotations `ingress.sse: true` adds (seed 001): no buffering, hour-long
 /// reads and sends, HTTP/1.1 to the pods.
@@ -279,6 +282,7 @@ pub fn service(
     stack: &str,
     scope: Scope<'_>,
 ) -> model::Service {
+    let spec = &with_defaults(spec, global);
     let port = port(spec, global);
     let workload = workload(spec);
     let listens = !spec.worker.unwrap_or(false) && !workload.kind().runs_to_completion();
@@ -353,6 +357,145 @@ pub fn service(
         api_access: spec.api_access.clone().filter(|a| !a.rules.is_empty()),
         extra_containers: extra_containers(spec, global),
         mounts: mounts(spec.mounts.as_deref()),
+    }
+}
+
+/// A block of a service's settings that `global` gives defaults for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defaulted {
+    Autoscaling,
+    DisruptionBudget,
+    Persistence,
+    Metrics,
+}
+
+impl Defaulted {
+    /// The block's key, under `services.NAME` and under `global`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Defaulted::Autoscaling => "autoscaling",
+            Defaulted::DisruptionBudget => "disruptionBudget",
+            Defaulted::Persistence => "persistence",
+            Defaulted::Metrics => "metrics",
+        }
+    }
+}
+
+/// Whether `global`'s defaults of `block` apply to a service: autoscaling, disruption
+/// budgets and persistence to Deployments and StatefulSets, metrics to services that
+/// listen (not workers, Jobs or CronJobs).
+pub fn takes_default(spec: &spec::Service, block: Defaulted) -> bool {
+    let kind = spec.kind.unwrap_or_default();
+    match block {
+        Defaulted::Metrics => !spec.worker.unwrap_or(false) && !kind.runs_to_completion(),
+        _ => !kind.runs_to_completion(),
+    }
+}
+
+/// The service with its `autoscaling`, `disruptionBudget`, `persistence` and `metrics`
+/// layered over `global`'s, where those apply (`takes_default`): each field is the
+/// service's own, else the global one (`enabled` included); label and annotation maps
+/// are merged key by key, the service's keys winning; `minAvailable` and
+/// `maxUnavailable` are one choice, taken whole from the service when it makes it.
+/// Metrics the service declares are on unless `enabled` says otherwise (its own, else
+/// the global one); metrics only `global` declares are on only with
+/// `global.metrics.enabled: true`. Validation and lowering both read this.
+pub fn with_defaults(spec: &spec::Service, global: &Global) -> spec::Service {
+    let mut out = spec.clone();
+    if takes_default(spec, Defaulted::Autoscaling) {
+        out.autoscaling = layer(
+            spec.autoscaling.as_ref(),
+            global.autoscaling.as_ref(),
+            |own, global| spec::Autoscaling {
+                enabled: own.enabled.or(global.enabled),
+                min_replicas: own.min_replicas.or(global.min_replicas),
+                max_replicas: own.max_replicas.or(global.max_replicas),
+                target_cpu_utilization_percentage: own
+                    .target_cpu_utilization_percentage
+                    .or(global.target_cpu_utilization_percentage),
+                target_memory_utilization_percentage: own
+                    .target_memory_utilization_percentage
+                    .or(global.target_memory_utilization_percentage),
+                behavior: own.behavior.or(global.behavior),
+                metrics: own.metrics.or(global.metrics),
+            },
+        );
+    }
+    if takes_default(spec, Defaulted::DisruptionBudget) {
+        out.disruption_budget = layer(
+            spec.disruption_budget.as_ref(),
+            global.disruption_budget.as_ref(),
+            |own, global| {
+                let choice = match own.min_available.is_some() || own.max_unavailable.is_some() {
+                    true => (own.min_available, own.max_unavailable),
+                    false => (global.min_available, global.max_unavailable),
+                };
+                spec::DisruptionBudget {
+                    enabled: own.enabled.or(global.enabled),
+                    min_available: choice.0,
+                    max_unavailable: choice.1,
+                }
+            },
+        );
+    }
+    if takes_default(spec, Defaulted::Persistence) {
+        out.persistence = layer(
+            spec.persistence.as_ref(),
+            global.persistence.as_ref(),
+            |own, global| spec::Persistence {
+                enabled: own.enabled.or(global.enabled),
+                size: own.size.or(global.size),
+                storage_class_name: own.storage_class_name.or(global.storage_class_name),
+                access_modes: own.access_modes.or(global.access_modes),
+                mount_path: own.mount_path.or(global.mount_path),
+                labels: merged_maps(own.labels, global.labels),
+                annotations: merged_maps(own.annotations, global.annotations),
+            },
+        );
+    }
+    if takes_default(spec, Defaulted::Metrics) {
+        let declared = spec.metrics.is_some();
+        out.metrics = layer(
+            spec.metrics.as_ref(),
+            global.metrics.as_ref(),
+            |own, global| spec::Metrics {
+                enabled: Some(own.enabled.or(global.enabled).unwrap_or(declared)),
+                port: own.port.or(global.port),
+                path: own.path.or(global.path),
+                interval: own.interval.or(global.interval),
+                scrape_timeout: own.scrape_timeout.or(global.scrape_timeout),
+                labels: merged_maps(own.labels, global.labels),
+            },
+        );
+    }
+    out
+}
+
+/// A block layered over its default with `fields`; `None` when neither is written.
+fn layer<T: Clone + Default>(
+    own: Option<&T>,
+    global: Option<&T>,
+    fields: impl FnOnce(T, T) -> T,
+) -> Option<T> {
+    match (own, global) {
+        (None, None) => None,
+        (own, None) => own.cloned(),
+        (own, Some(global)) => Some(fields(own.cloned().unwrap_or_default(), global.clone())),
+    }
+}
+
+/// `global`'s entries, then `own`'s over them.
+fn merged_maps(
+    own: Option<BTreeMap<String, String>>,
+    global: Option<BTreeMap<String, String>>,
+) -> Option<BTreeMap<String, String>> {
+    match (own, global) {
+        (None, None) => None,
+        (own, global) => {
+            let mut out = global.unwrap_or_default();
+            out.extend(own.unwrap_or_default());
+            Some(out)
+        }
     }
 }
 
@@ -579,11 +722,14 @@ fn resources(spec: Option<&spec::Resources>) -> Resources {
 fn autoscaling(spec: Option<&spec::Autoscaling>) -> Option<Autoscaling> {
     let spec = spec.filter(|a| a.enabled.unwrap_or(false))?;
     let min = spec.min_replicas.unwrap_or(1);
+    let metrics = spec.metrics.clone().unwrap_or_default();
+    // The 80% CPU default stands in for a target only when nothing else is one: with
+    // custom metrics, the autoscaler scales on those alone.
     let (cpu, memory) = match (
         spec.target_cpu_utilization_percentage,
         spec.target_memory_utilization_percentage,
     ) {
-        (None, None) => (Some(80), None),
+        (None, None) if metrics.is_empty() => (Some(DEFAULT_CPU_TARGET), None),
         targets => targets,
     };
     Some(Autoscaling {
@@ -592,7 +738,7 @@ fn autoscaling(spec: Option<&spec::Autoscaling>) -> Option<Autoscaling> {
         cpu_utilization: cpu,
         memory_utilization: memory,
         behavior: spec.behavior.clone(),
-        metrics: spec.metrics.clone().unwrap_or_default(),
+        metrics,
     })
 }
 
@@ -887,6 +1033,118 @@ mod tests {
                 url: "https://charts.example.com".into()
             }
         );
+    }
+
+    #[test]
+    fn global_defaults_fill_in_field_by_field() {
+        let v = values(
+            "global:\n  autoscaling: {enabled: true, maxReplicas: 6, targetCPUUtilizationPercentage: 70}\n  disruptionBudget: {enabled: true, maxUnavailable: 1}\n  persistence: {size: 1Gi, mountPath: /data, storageClassName: fast, labels: {backup: daily, tier: gold}, annotations: {a.example.com/x: y}}\n  metrics: {enabled: true, interval: 1m, scrapeTimeout: 20s, labels: {release: prom, team: a}}\nservices:\n  api:\n    autoscaling: {maxReplicas: 9}\n    disruptionBudget: {minAvailable: 1}\n    persistence: {enabled: true, size: 5Gi, labels: {tier: silver}}\n    metrics: {interval: 30s, labels: {team: b}}\n  plain: {}\n",
+        );
+        let env = environment("staging", &v, vec![]);
+        let api = &env.services[0];
+        let hpa = api.autoscaling.as_ref().expect("inherited autoscaling");
+        assert_eq!(
+            (hpa.min_replicas, hpa.max_replicas, hpa.cpu_utilization),
+            (1, 9, Some(70))
+        );
+        assert_eq!(api.replicas, None);
+        assert_eq!(
+            api.disruption_budget,
+            Some(DisruptionBudget::MinAvailable(IntOrPercent::Count(1)))
+        );
+        let claim = api.persistence.as_ref().expect("persistence");
+        assert_eq!(
+            (claim.size.as_str(), claim.mount_path.as_str()),
+            ("5Gi", "/data")
+        );
+        assert_eq!(claim.storage_class_name.as_deref(), Some("fast"));
+        assert_eq!(
+            claim.labels,
+            BTreeMap::from([
+                ("backup".to_owned(), "daily".to_owned()),
+                ("tier".to_owned(), "silver".to_owned())
+            ])
+        );
+        assert_eq!(claim.annotations.len(), 1);
+        let metrics = api.metrics.as_ref().expect("metrics");
+        assert_eq!(metrics.interval, "30s");
+        assert_eq!(metrics.scrape_timeout.as_deref(), Some("20s"));
+        assert_eq!(
+            metrics.labels,
+            BTreeMap::from([
+                ("release".to_owned(), "prom".to_owned()),
+                ("team".to_owned(), "b".to_owned())
+            ])
+        );
+        // A service that says nothing takes every default, `enabled` included, except
+        // persistence, which `global` does not switch on.
+        let plain = &env.services[1];
+        assert_eq!(plain.autoscaling.as_ref().map(|a| a.max_replicas), Some(6));
+        assert!(plain.disruption_budget.is_some());
+        assert!(plain.persistence.is_none());
+        assert_eq!(
+            plain.metrics.as_ref().map(|m| m.interval.as_str()),
+            Some("1m")
+        );
+    }
+
+    #[test]
+    fn global_defaults_skip_what_they_do_not_apply_to() {
+        let v = values(
+            "global:\n  autoscaling: {enabled: true, maxReplicas: 4}\n  disruptionBudget: {enabled: true}\n  persistence: {enabled: true, size: 1Gi, mountPath: /data}\n  metrics: {enabled: true}\nservices:\n  migrate: {kind: Job}\n  nightly: {kind: CronJob, cronJob: {schedule: '0 3 * * *'}}\n  queue: {worker: true}\n  off: {autoscaling: {enabled: false}, metrics: {enabled: false}, persistence: {enabled: false}}\n",
+        );
+        let env = environment("staging", &v, vec![]);
+        let by_name = |name: &str| {
+            env.services
+                .iter()
+                .find(|s| s.name == name)
+                .expect("service")
+        };
+        for name in ["migrate", "nightly"] {
+            let job = by_name(name);
+            assert!(job.autoscaling.is_none(), "{name}");
+            assert!(job.disruption_budget.is_none(), "{name}");
+            assert!(job.persistence.is_none(), "{name}");
+            assert!(job.metrics.is_none(), "{name}");
+        }
+        // A worker scales and keeps data like any Deployment, but is not scraped.
+        let queue = by_name("queue");
+        assert!(queue.autoscaling.is_some());
+        assert!(queue.persistence.is_some());
+        assert!(queue.metrics.is_none());
+        let off = by_name("off");
+        assert!(off.autoscaling.is_none());
+        assert!(off.metrics.is_none());
+        assert!(off.persistence.is_none());
+        assert!(off.disruption_budget.is_some());
+    }
+
+    #[test]
+    fn metrics_of_global_alone_are_off_unless_enabled() {
+        let v = values(
+            "global:\n  metrics: {labels: {release: prom}}\nservices:\n  api: {}\n  web: {metrics: {path: /stats}}\n",
+        );
+        let env = environment("staging", &v, vec![]);
+        assert!(env.services[0].metrics.is_none());
+        let web = env.services[1].metrics.as_ref().expect("declared metrics");
+        assert_eq!(web.path, "/stats");
+        assert_eq!(web.labels.get("release").map(String::as_str), Some("prom"));
+        let v = values(
+            "global:\n  metrics: {enabled: false}\nservices:\n  web: {metrics: {path: /stats}}\n",
+        );
+        let env = environment("staging", &v, vec![]);
+        assert!(env.services[0].metrics.is_none());
+    }
+
+    #[test]
+    fn custom_metrics_replace_the_default_cpu_target() {
+        let v = values(
+            "services:\n  api:\n    autoscaling:\n      enabled: true\n      maxReplicas: 5\n      metrics: [{type: Pods, name: sessions, averageValue: '10'}]\n",
+        );
+        let env = environment("staging", &v, vec![]);
+        let hpa = env.services[0].autoscaling.as_ref().expect("hpa");
+        assert_eq!((hpa.cpu_utilization, hpa.memory_utilization), (None, None));
+        assert_eq!(hpa.metrics.len(), 1);
     }
 
     #[test]

@@ -555,8 +555,8 @@ pub struct Autoscaling {
     /// Most replicas.
     #[schemars(range(min = 1))]
     pub max_replicas: Option<i64>,
-    /// Target average CPU utilization, percent of requests. Default when no target is
-    /// set: 80.
+    /// Target average CPU utilization, percent of requests. Default when neither target
+    /// nor any of `metrics` is set: 80.
     #[serde(rename = "targetCPUUtilizationPercentage")]
     #[schemars(range(min = 1, max = 1000))]
     pub target_cpu_utilization_percentage: Option<i64>,

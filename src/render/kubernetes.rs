@@ -411,19 +411,39 @@ fn persistent_volume_claim(service: &Service, namespace: Option<&str>) -> Json {
     let Some(p) = &service.persistence else {
         return Json::Null;
     };
-    let mut meta = metadata(&p.claim_name, service, namespace);
-    for (key, value) in &p.labels {
-        meta["labels"][key] = json!(value);
-    }
-    if !p.annotations.is_empty() {
-        meta["annotations"] = json!(p.annotations);
-    }
     resource(
         "v1",
         "PersistentVolumeClaim",
-        meta,
+        claim_metadata(&p.claim_name, service, p, namespace),
         super::workloads::claim_spec(p),
     )
+}
+
+/// The metadata of a service's claim: its name, the namespace (`None` in bases and in
+/// a StatefulSet's `volumeClaimTemplates`), the service's labels then the claim's own
+/// (`persistence.labels`, which may not replace the service's; validation refuses
+/// that), and `persistence.annotations` when there are any.
+pub fn claim_metadata(
+    name: &str,
+    service: &Service,
+    persistence: &crate::model::Persistence,
+    namespace: Option<&str>,
+) -> Json {
+    let mut meta = metadata(name, service, namespace);
+    extend_labels(&mut meta, &persistence.labels);
+    if !persistence.annotations.is_empty() {
+        meta["annotations"] = json!(persistence.annotations);
+    }
+    meta
+}
+
+/// Adds `extra` to the labels of `meta`, after the standard ones.
+fn extend_labels(meta: &mut Json, extra: &std::collections::BTreeMap<String, String>) {
+    if let Some(labels) = meta["labels"].as_object_mut() {
+        for (key, value) in extra {
+            labels.insert(key.clone(), json!(value));
+        }
+    }
 }
 
 fn int_or_percent(value: &IntOrPercent) -> Json {
@@ -466,6 +486,9 @@ fn horizontal_pod_autoscaler(service: &Service, namespace: Option<&str>) -> Json
             }));
         }
     }
+    for metric in &a.metrics {
+        metrics.push(scaling_metric(metric));
+    }
     let mut spec = Map::new();
     spec.insert(
         "scaleTargetRef".into(),
@@ -483,6 +506,28 @@ fn horizontal_pod_autoscaler(service: &Service, namespace: Option<&str>) -> Json
         metadata(&service.name, service, namespace),
         Json::Object(spec),
     )
+}
+
+/// A `Pods` or `External` metric of an autoscaler: the metric's name and selector,
+/// then its target (`AverageValue` when `averageValue` is set, else `Value`).
+fn scaling_metric(metric: &crate::spec::ScalingMetric) -> Json {
+    let mut identifier = Map::new();
+    identifier.insert("name".into(), json!(metric.name));
+    if let Some(selector) = metric.selector.as_ref().filter(|s| !s.is_empty()) {
+        identifier.insert("selector".into(), json!({ "matchLabels": selector }));
+    }
+    let target = match (&metric.average_value, &metric.value) {
+        (Some(average), _) => json!({ "type": "AverageValue", "averageValue": average }),
+        (None, value) => json!({ "type": "Value", "value": value }),
+    };
+    let (kind, key) = match metric.kind {
+        crate::spec::ScalingMetricType::Pods => ("Pods", "pods"),
+        crate::spec::ScalingMetricType::External => ("External", "external"),
+    };
+    object([
+        ("type", kind.into()),
+        (key, json!({ "metric": identifier, "target": target })),
+    ])
 }
 
 fn ingress(service: &Service, namespace: Option<&str>) -> Json {
@@ -653,19 +698,20 @@ fn service_monitor(service: &Service, namespace: Option<&str>) -> Json {
     } else {
         PORT_NAME
     };
+    let mut endpoint = Map::new();
+    endpoint.insert("port".into(), json!(port));
+    endpoint.insert("path".into(), json!(m.path));
+    endpoint.insert("interval".into(), json!(m.interval));
+    if let Some(timeout) = &m.scrape_timeout {
+        endpoint.insert("scrapeTimeout".into(), json!(timeout));
+    }
     let spec = object([
         ("selector", match_labels(service)),
-        (
-            "endpoints",
-            json!([{ "port": port, "path": m.path, "interval": m.interval }]),
-        ),
+        ("endpoints", json!([endpoint])),
     ]);
-    resource(
-        "monitoring.coreos.com/v1",
-        "ServiceMonitor",
-        metadata(&service.name, service, namespace),
-        spec,
-    )
+    let mut meta = metadata(&service.name, service, namespace);
+    extend_labels(&mut meta, &m.labels);
+    resource("monitoring.coreos.com/v1", "ServiceMonitor", meta, spec)
 }
 
 /// The Role (or ClusterRole) a service's API access needs, bound to its ServiceAccount.

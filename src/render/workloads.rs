@@ -91,16 +91,7 @@ fn stateful_set(service: &Service, namespace: Option<&str>) -> Json {
     );
     spec.insert("template".into(), pod_template(service));
     if let Some(p) = &service.persistence {
-        let mut claim_labels = labels(service);
-        for (key, value) in &p.labels {
-            claim_labels.insert(key.clone(), json!(value));
-        }
-        let mut claim_meta = Map::new();
-        claim_meta.insert("name".into(), CLAIM_TEMPLATE.into());
-        claim_meta.insert("labels".into(), Json::Object(claim_labels));
-        if !p.annotations.is_empty() {
-            claim_meta.insert("annotations".into(), json!(p.annotations));
-        }
+        let claim_meta = super::kubernetes::claim_metadata(CLAIM_TEMPLATE, service, p, None);
         spec.insert(
             "volumeClaimTemplates".into(),
             json!([{ "metadata": claim_meta, "spec": claim_spec(p) }]),

@@ -8,6 +8,7 @@ pub mod api;
 mod charts;
 mod expiry;
 mod images;
+mod monitoring;
 mod names;
 mod network;
 mod policy;
@@ -102,13 +103,16 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         .collect();
     let mut hosts: BTreeMap<String, FieldPath> = BTreeMap::new();
     for (service_name, service) in &services {
+        // The rules see what lowering renders: the service's settings over the global
+        // defaults that apply to it.
+        let effective = lower::with_defaults(service, &global);
         let ctx = Context {
             env: name,
             tier,
             merged,
             own,
             service: service_name,
-            spec: service,
+            spec: &effective,
             global: &global,
         };
         ctx.image(&mut out);
@@ -131,6 +135,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.production_policy(&mut out);
         ctx.filesystem(&mut out);
         ctx.kind_fields(&mut out);
+        ctx.monitoring(&mut out);
     }
     for (chart_name, chart) in &charts {
         let ctx = ChartContext {
@@ -267,6 +272,29 @@ impl Context<'_> {
 
     fn path(&self) -> FieldPath {
         service_path(self.service)
+    }
+
+    /// Where a field of a block `global` gives defaults for was written (`rest` empty:
+    /// the block itself): the service's own, else `global`'s when that default applies
+    /// to the service, else where the service would write it.
+    fn layered_path(&self, block: lower::Defaulted, rest: &[&str]) -> FieldPath {
+        let under = |base: FieldPath| rest.iter().fold(base.key(block.key()), |p, k| p.key(k));
+        let own = under(self.path());
+        if self.merged.at(&own).is_some() || !lower::takes_default(self.spec, block) {
+            return own;
+        }
+        let global = under(FieldPath::root().key("global"));
+        if self.merged.at(&global).is_some() {
+            return global;
+        }
+        let global_block = FieldPath::root().key("global").key(block.key());
+        match (
+            self.merged.at(&self.path().key(block.key())),
+            self.merged.at(&global_block),
+        ) {
+            (None, Some(_)) => global_block,
+            _ => own,
+        }
     }
 
     fn error(&self, code: Code, path: FieldPath, message: String) -> Diagnostic {

@@ -95,13 +95,12 @@ impl Context<'_> {
         let Some(a) = self.enabled_autoscaling() else {
             return;
         };
-        let path = self.path().key("autoscaling");
         let min = a.min_replicas.unwrap_or(1);
         match a.max_replicas {
             None => out.push(
                 self.error(
                     Code::AutoscalingRange,
-                    path,
+                    self.layered_path(lower::Defaulted::Autoscaling, &[]),
                     "autoscaling is on but `maxReplicas` is not set".to_owned(),
                 )
                 .expected("`maxReplicas` >= `minReplicas`"),
@@ -109,7 +108,7 @@ impl Context<'_> {
             Some(max) if max < min => out.push(
                 self.error(
                     Code::AutoscalingRange,
-                    path.key("maxReplicas"),
+                    self.layered_path(lower::Defaulted::Autoscaling, &["maxReplicas"]),
                     format!("maxReplicas {max} is below minReplicas {min}"),
                 )
                 .expected(format!("a number >= {min}")),
@@ -135,7 +134,6 @@ impl Context<'_> {
         if replicas == 0 {
             return;
         }
-        let path = self.path().key("disruptionBudget");
         let blocked = match (&budget.min_available, &budget.max_unavailable) {
             (Some(spec::IntOrPercent::Count(n)), _) if *n >= replicas => Some((
                 "minAvailable",
@@ -163,7 +161,11 @@ impl Context<'_> {
         };
         if let Some((field, message)) = blocked {
             out.push(
-                self.error(Code::DisruptionBudget, path.key(field), message)
+                self.error(
+                    Code::DisruptionBudget,
+                    self.layered_path(lower::Defaulted::DisruptionBudget, &[field]),
+                    message,
+                )
                     .expected(format!("a budget below the {replicas} replica(s) it protects, e.g. `maxUnavailable: 1`"))
                     .help("a budget that allows no eviction blocks node drains and cluster upgrades until someone deletes it"),
             );
@@ -196,9 +198,12 @@ impl Context<'_> {
             return;
         }
         let autoscaled = self.enabled_autoscaling();
-        let (field, count) = match autoscaled {
-            Some(a) => ("autoscaling", a.max_replicas.unwrap_or(1)),
-            None => ("replicas", self.spec.replicas.unwrap_or(1)),
+        let (path, count) = match autoscaled {
+            Some(a) => (
+                self.layered_path(lower::Defaulted::Autoscaling, &[]),
+                a.max_replicas.unwrap_or(1),
+            ),
+            None => (self.path().key("replicas"), self.spec.replicas.unwrap_or(1)),
         };
         if count <= 1 {
             return;
@@ -206,7 +211,7 @@ impl Context<'_> {
         out.push(
             self.error(
                 Code::SingleWriterVolume,
-                self.path().key(field),
+                path,
                 format!("`{}` may run {count} replicas on a ReadWriteOnce volume", self.service),
             )
             .expected("one replica, or `persistence.accessModes: [ReadWriteMany]` on storage that supports it")
@@ -245,7 +250,7 @@ impl Context<'_> {
             out.push(
                 self.error(
                     Code::DisruptionBudget,
-                    self.path().key("disruptionBudget"),
+                    self.layered_path(lower::Defaulted::DisruptionBudget, &[]),
                     "set `minAvailable` or `maxUnavailable`, not both".to_owned(),
                 )
                 .expected("one of `minAvailable` and `maxUnavailable`"),
@@ -257,7 +262,7 @@ impl Context<'_> {
         let Some(p) = self.enabled_persistence() else {
             return;
         };
-        let path = self.path().key("persistence");
+        let path = self.layered_path(lower::Defaulted::Persistence, &[]);
         for (field, missing) in [
             ("size", p.size.is_none()),
             ("mountPath", p.mount_path.is_none()),

@@ -465,7 +465,7 @@ pub fn flux_duration(value: &str) -> Option<String> {
 }
 
 /// The length of a duration made of `ms`, `s`, `m`, `h`, `d`, `w` and `y` parts.
-fn duration_seconds(value: &str) -> Option<f64> {
+pub fn duration_seconds(value: &str) -> Option<f64> {
     let mut total = 0.0;
     let mut rest = value;
     while !rest.is_empty() {
@@ -515,6 +515,21 @@ pub fn gateway_duration(value: &str) -> Option<String> {
         Some(parts) if parts.len() <= 4 && parts.iter().all(|p| p.len() <= 5) => None,
         _ => bad(),
     }
+}
+
+/// A metric name as the custom and external metrics APIs take it: not empty, without
+/// whitespace or control characters (it becomes a path segment of the API's URL).
+pub fn metric_name(value: &str) -> Option<String> {
+    if value.is_empty() {
+        return Some("is empty".to_owned());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("holds whitespace or control characters".to_owned());
+    }
+    if value.contains('/') || value == "." || value == ".." {
+        return Some("holds `/` or is `.` or `..`, which cannot be a path segment".to_owned());
+    }
+    None
 }
 
 /// A Prometheus duration (`30s`, `1m`, `1h30m`, `0`), as ServiceMonitors take them.

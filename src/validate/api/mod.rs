@@ -924,6 +924,7 @@ impl Rules {
             );
         }
         for (index, metric) in list(&spec["metrics"]).iter().enumerate() {
+            self.custom_metric(metric, &at.key("metrics").index(index));
             let target = &metric["resource"]["target"];
             if target["averageUtilization"].as_i64().is_some_and(|u| u < 1) {
                 self.push(
@@ -977,6 +978,80 @@ impl Rules {
                     );
                 }
             }
+        }
+    }
+
+    /// A `Pods` or `External` metric of an autoscaler: a metric name, a selector of
+    /// labels, a target the type takes (`AverageValue` for Pods; `Value` or
+    /// `AverageValue` for External) holding a valid quantity.
+    fn custom_metric(&mut self, metric: &Json, at: &FieldPath) {
+        let (key, targets): (&str, &[&str]) = match metric["type"].as_str() {
+            Some("Pods") => ("pods", &["AverageValue"]),
+            Some("External") => ("external", &["Value", "AverageValue"]),
+            _ => return,
+        };
+        let here = at.key(key);
+        let identifier = &metric[key]["metric"];
+        match identifier["name"].as_str() {
+            Some(_) => self.text(
+                &identifier["name"],
+                &here.key("metric").key("name"),
+                "metric name",
+                format::metric_name,
+                "a metric name such as `mcp_sessions_active`",
+            ),
+            None => self.push(
+                &here.key("metric").key("name"),
+                "the metric has no name".to_owned(),
+                "a metric name such as `mcp_sessions_active`",
+            ),
+        }
+        self.selector(&identifier["selector"], &here.key("metric").key("selector"));
+        let target = &metric[key]["target"];
+        let kind = target["type"].as_str().unwrap_or_default();
+        if !targets.contains(&kind) {
+            self.push(
+                &here.key("target").key("type"),
+                format!(
+                    "a {} metric cannot take a `{}` target",
+                    metric["type"].as_str().unwrap_or_default(),
+                    shown(kind)
+                ),
+                &targets
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            );
+            return;
+        }
+        let field = match kind {
+            "Value" => "value",
+            _ => "averageValue",
+        };
+        let there = here.key("target").key(field);
+        match quantity_text(&target[field]).map(|t| (format::quantity(&t), t)) {
+            None => self.push(
+                &there,
+                format!("the `{kind}` target has no `{field}`"),
+                "a quantity such as `100` or `500m`",
+            ),
+            Some((Err(problem), text)) => {
+                self.push_help(
+                    &there,
+                    format!("target `{}` {problem}", shown(&text)),
+                    "a quantity such as `100` or `500m`",
+                    "a number with an optional suffix: `m`, `k`, `M`, `Ki`, `Mi`, ...",
+                );
+            }
+            Some((Ok(amount), text)) if amount <= 0.0 => {
+                self.push(
+                    &there,
+                    format!("target `{}` is not above zero", shown(&text)),
+                    "a quantity greater than zero",
+                );
+            }
+            Some(_) => {}
         }
     }
 
@@ -1224,6 +1299,32 @@ impl Rules {
                     field,
                     format::prometheus_duration,
                     "a duration such as `30s` or `1m`",
+                );
+            }
+            // Prometheus refuses a scrape configuration whose timeout exceeds its
+            // interval (the whole configuration, so every target stops being reloaded).
+            let seconds = |field: &str| {
+                endpoint[field]
+                    .as_str()
+                    .filter(|t| format::prometheus_duration(t).is_none())
+                    .and_then(|t| match t {
+                        "0" => Some(0.0),
+                        t => format::duration_seconds(t),
+                    })
+            };
+            if let (Some(timeout), Some(interval)) = (seconds("scrapeTimeout"), seconds("interval"))
+                && timeout > interval
+            {
+                let text = |field: &str| endpoint[field].as_str().map(shown).unwrap_or_default();
+                self.push_help(
+                    &here.key("scrapeTimeout"),
+                    format!(
+                        "scrape timeout `{}` is longer than the interval `{}`",
+                        text("scrapeTimeout"),
+                        text("interval")
+                    ),
+                    "a scrape timeout at most the interval",
+                    "Prometheus refuses its whole configuration when a timeout exceeds its interval; e.g. `interval: 30s` with `scrapeTimeout: 10s`",
                 );
             }
             if let Some(path) = endpoint["path"].as_str()

@@ -162,10 +162,67 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
         &["serviceAccount.annotations"],
     ),
     ("ServiceAccount", "metadata.name", &["serviceAccount.name"]),
-    ("PersistentVolumeClaim", "", &["persistence"]),
-    ("PodDisruptionBudget", "spec", &["disruptionBudget"]),
-    ("HorizontalPodAutoscaler", "spec", &["autoscaling"]),
-    ("ServiceMonitor", "spec", &["metrics"]),
+    (
+        "PersistentVolumeClaim",
+        "metadata.labels",
+        &[
+            "persistence.labels",
+            "@global.persistence.labels",
+            "component",
+            "@name",
+        ],
+    ),
+    (
+        "PersistentVolumeClaim",
+        "metadata.annotations",
+        &["persistence.annotations", "@global.persistence.annotations"],
+    ),
+    (
+        "PersistentVolumeClaim",
+        "",
+        &["persistence", "@global.persistence"],
+    ),
+    (
+        "PodDisruptionBudget",
+        "spec",
+        &["disruptionBudget", "@global.disruptionBudget"],
+    ),
+    (
+        "HorizontalPodAutoscaler",
+        "spec.metrics",
+        &[
+            "autoscaling.metrics",
+            "@global.autoscaling.metrics",
+            "autoscaling",
+            "@global.autoscaling",
+        ],
+    ),
+    (
+        "HorizontalPodAutoscaler",
+        "spec",
+        &["autoscaling", "@global.autoscaling"],
+    ),
+    (
+        "ServiceMonitor",
+        "metadata.labels",
+        &[
+            "metrics.labels",
+            "@global.metrics.labels",
+            "component",
+            "@name",
+        ],
+    ),
+    (
+        "ServiceMonitor",
+        "spec.endpoints[0].scrapeTimeout",
+        &[
+            "metrics.scrapeTimeout",
+            "@global.metrics.scrapeTimeout",
+            "metrics",
+            "@global.metrics",
+        ],
+    ),
+    ("ServiceMonitor", "spec", &["metrics", "@global.metrics"]),
     (
         "Service",
         "spec.ports",
