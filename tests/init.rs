@@ -166,3 +166,26 @@ fn init_refusal_in_json_ends_with_its_summary() {
         "only environments/ is there"
     );
 }
+
+/// The new project's workflow checks generated/ and publishes the object diff.
+#[test]
+fn the_new_workflow_runs_check_and_the_review_diff() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run_in(dir.path(), &["init"]);
+    assert_eq!(code(&output), 0, "{}", output_text(&output));
+    let text = std::fs::read_to_string(dir.path().join(".github/workflows/mcpstack.yml"))
+        .expect("workflow");
+    let workflow: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+    let steps = workflow["jobs"]["check"]["steps"]
+        .as_array()
+        .expect("steps");
+    assert_eq!(steps[0]["with"]["fetch-depth"], 0, "{text}");
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(runs.contains(&"mcpstack check"), "{runs:?}");
+    assert!(
+        runs.iter().any(|r| r.starts_with(
+            "mcpstack diff --base \"origin/${BASE_REF}\" --format markdown >> \"$GITHUB_STEP_SUMMARY\""
+        )),
+        "{runs:?}"
+    );
+}
