@@ -7,7 +7,9 @@
 //!
 //! 1. times `build` in-process through the library, phase by phase (compile, output,
 //!    plan, apply into an empty `generated/`; one fresh project per iteration), then a
-//!    no-change `build` and `check` of the last project;
+//!    no-change `build` and `check` of the last project, and `diff` of a one-line
+//!    change in it (a production image's digest) against its committed specs, as a ratio to that `check` (the target
+//!    is at most 2x; needs `git`);
 //! 2. runs `kubectl kustomize` on every unit Flux reconciles
 //!    (`generated/overlays/<env>/<unit>/`), in parallel on the available cores, and
 //!    once on a whole environment for comparison.
@@ -70,7 +72,9 @@ fn main() {
     let compiled = compile_or_panic(root);
     let tree = command::output(&compiled).expect("render the output tree");
     print_counts(&compiled, &tree);
-    print_timings(&time_in_process(&projects));
+    let timings = time_in_process(&projects);
+    print_timings(&timings);
+    diff_section(root, iterations, &timings);
 
     match env_count(UNITS_VAR) {
         Some(0) => println!("\nkubectl kustomize: skipped ({UNITS_VAR}=0)"),
@@ -607,6 +611,73 @@ fn time_in_process(projects: &[TempDir]) -> Vec<Series> {
     all.extend(phases);
     all.extend([unchanged, checks]);
     all
+}
+
+/// `mcpstack diff` of a one-line change (one production image's digest) against
+/// the committed specs, through the command layer, as a ratio to the up-to-date check
+/// of the same run. The project becomes a git repository for it.
+fn diff_section(root: &Path, iterations: usize, timings: &[Series]) {
+    let git = |args: &[&str]| {
+        Process::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+            .env("GIT_COMMITTER_NAME", "bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let ready = git(&["init", "-q"])
+        && git(&["add", "environments"])
+        && git(&["commit", "-q", "-m", "specs"]);
+    if !ready {
+        println!("\ndiff: skipped (git is not available)");
+        return;
+    }
+    let production = root.join("environments/production.yaml");
+    let text = std::fs::read_to_string(&production).expect("production spec");
+    let changed = text.replacen(
+        "      digest: sha256:",
+        "      digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n      # was: ",
+        1,
+    );
+    std::fs::write(&production, changed).expect("edit production");
+    let request = mcpstack::diff::Request {
+        base: "HEAD".to_owned(),
+        environments: Vec::new(),
+        format: mcpstack::diff::Format::Json,
+        names_only: false,
+        exit_code: true,
+        color: false,
+    };
+    let config = Config {
+        root: root.to_path_buf(),
+        command: Command::Diff(request),
+        reporting: Default::default(),
+    };
+    let mut diffs = Series::new("diff, one-line change (vs HEAD)");
+    for _ in 0..iterations {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let started = Instant::now();
+        let code = command::run(&config, &mut out, &mut err);
+        diffs.samples.push(started.elapsed());
+        assert_eq!(
+            code,
+            mcpstack::exit::DRIFT,
+            "the diff should find the change: {}",
+            String::from_utf8_lossy(&err)
+        );
+    }
+    std::fs::write(&production, text).expect("restore production");
+    print_timings(std::slice::from_ref(&diffs));
+    if let Some(check) = timings.iter().find(|s| s.label == "check, up to date") {
+        let ratio = diffs.median().as_secs_f64() / check.median().as_secs_f64().max(1e-9);
+        println!("diff / up-to-date check (medians): {ratio:.2}x (target: at most 2x)");
+    }
 }
 
 fn print_counts(compiled: &Compiled, tree: &OutputTree) {
