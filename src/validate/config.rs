@@ -693,7 +693,7 @@ impl Context<'_> {
                     .at(span)
                     .path(path.key("digest"))
                     .expected("`digest: sha256:<64 hex digits>` in the production file")
-                    .help(format!("tags can be moved; production runs only digests: e.g. `{}: {{image: {{repository: {repository}, tag: \"1.36.1\", digest: \"sha256:…\"}}}}`", name)),
+                    .help(format!("tags can be moved; production runs only digests: e.g. `{name}: {{image: {{repository: {repository}, tag: \"{}\", digest: \"sha256:…\"}}}}`", tag.unwrap_or("1.0.0"))),
             );
         }
         if let Some(allowed) = &self.global.allowed_registries {
