@@ -834,3 +834,141 @@ impl ChartContext<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::load::{Document, parse};
+    use crate::source::FileId;
+    use crate::spec::Values;
+
+    /// Code and line of every diagnostic of `validate::environment` on one file.
+    fn findings(lines: &[&str]) -> Vec<(&'static str, u32)> {
+        let text = lines.join("\n") + "\n";
+        let root = parse(FileId(0), &text).expect("test YAML parses");
+        let values: Values = serde_json::from_value(root.to_json()).expect("fits the types");
+        let own = Document {
+            file: FileId(0),
+            root: root.clone(),
+        };
+        let mut found: Vec<(&'static str, u32)> =
+            super::super::environment("dev", &root, &own, &values)
+                .iter()
+                .map(|d| (d.code.as_str(), d.span.map_or(0, |s| s.line)))
+                .collect();
+        found.sort();
+        found
+    }
+
+    const HEAD: &[&str] = &[
+        "tier: staging",                                    // 1
+        "configMaps:",                                      // 2
+        "  settings:",                                      // 3
+        "    data: {LEVEL: info, bad/key: x}",              // 4
+        "    files: {LEVEL: files/level.txt}",              // 5
+        "  outside: {existing: true}",                      // 6
+        "secrets:",                                         // 7
+        "  creds: {existing: true}",                        // 8
+        "services:",                                        // 9
+        "  app:",                                           // 10
+        "    image: {repository: org/app, tag: \"1.0.0\"}", // 11
+    ];
+
+    fn with(rest: &[&'static str]) -> Vec<&'static str> {
+        HEAD.iter().chain(rest).copied().collect::<Vec<_>>()
+    }
+
+    #[test]
+    fn config_map_keys_are_valid_and_distinct() {
+        assert_eq!(
+            findings(&with(&[])),
+            [("config-map-key", 4), ("config-map-key", 5)]
+        );
+    }
+
+    #[test]
+    fn mounts_are_checked() {
+        let lines = with(&[
+            "    mounts:",                                                       // 12
+            "      - {path: /etc/a, configMap: settings, secret: creds}",        // 13
+            "      - {path: etc/b, configMap: settings}",                        // 14
+            "      - {path: /etc/c, configMap: settings, keys: []}",             // 15
+            "      - {path: /etc/d, configMap: settings, keys: [LEVEL, LEVEL]}", // 16
+            "      - {path: /etc/e, secret: creds, defaultMode: \"0640\"}",      // 17
+            "      - {path: /etc/f}",                                            // 18
+            "      - {path: /etc/g, configMap: outside, keys: [anything]}",      // 19
+            "      - {path: /etc/h, configMap: settings, keys: [NOPE]}",         // 20
+        ]);
+        let found = findings(&lines);
+        let expected = [
+            ("config-map-key", 4),
+            ("config-map-key", 5),
+            ("invalid-mount", 13),
+            ("invalid-mount", 14),
+            ("invalid-mount", 15),
+            ("invalid-mount", 16),
+            ("invalid-mount", 17),
+            ("invalid-mount", 18),
+            ("unknown-config-map", 20),
+        ];
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn extra_containers_are_checked_like_the_main_one() {
+        let lines = with(&[
+            "    sidecars:",                                                           // 12
+            "      Proxy:",                                                            // 13
+            "        image: {repository: org/proxy, tag: \"1.0.0\"}",                  // 14
+            "    initContainers:",                                                     // 15
+            "      setup:",                                                            // 16
+            "        image: {tag: \"1.0.0\"}",                                         // 17
+            "        envFrom: [{configMapRef: setings}]",                              // 18
+            "        env:",                                                            // 19
+            "          A: {configMapKeyRef: {name: missing, key: k, optional: true}}", // 20
+            "          B: {secretKeyRef: {name: nope, key: k}}",                       // 21
+            "        mounts: [{path: /etc/x, secret: creds, keys: [any]}]",            // 22
+        ]);
+        assert_eq!(
+            findings(&lines),
+            [
+                ("config-map-key", 4),
+                ("config-map-key", 5),
+                ("invalid-name", 13),
+                ("missing-image", 17),
+                ("unknown-config-map", 18),
+                ("unknown-secret", 21),
+            ]
+        );
+    }
+
+    #[test]
+    fn credentials_in_config_maps_are_refused() {
+        let lines = [
+            "tier: staging",
+            "configMaps:",
+            "  settings:",
+            "    data: {DB_PASSWORD: hunter2, LEVEL: info}",
+            "    files: {key.pem: files/key.pem, ok.txt: files/ok.txt}",
+        ];
+        assert_eq!(findings(&lines), [("plaintext-secret", 4)]);
+        let text = lines.join("\n") + "\n";
+        let root = parse(FileId(0), &text).expect("parses");
+        let mut files = crate::load::ConfigFiles::new();
+        files.insert(
+            "settings".to_owned(),
+            [
+                (
+                    "key.pem".to_owned(),
+                    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n".to_owned(),
+                ),
+                ("ok.txt".to_owned(), "level: info\n".to_owned()),
+            ]
+            .into(),
+        );
+        let found: Vec<(&str, u32)> = super::config_files(&root, &files)
+            .iter()
+            .map(|d| (d.code.as_str(), d.span.map_or(0, |s| s.line)))
+            .collect();
+        assert_eq!(found, [("plaintext-secret", 5)]);
+    }
+}
