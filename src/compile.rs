@@ -83,10 +83,13 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
             &deferred,
             name,
             document,
-            &specs.stack,
-            &stack_values,
+            Stack {
+                document: &specs.stack,
+                values: &stack_values,
+                ok: stack_ok,
+            },
             sources,
-            stack_ok,
+            specs.sources.root(),
         )
     });
     let mut environments = Vec::new();
@@ -184,11 +187,15 @@ fn environment(
     deferred: &[&schema::Deferred],
     name: &str,
     document: &Document,
-    stack: &Document,
-    stack_values: &Values,
+    stack: Stack<'_>,
     sources: Vec<String>,
-    stack_ok: bool,
+    root: Option<&Path>,
 ) -> Result<Checked, Diagnostic> {
+    let Stack {
+        document: stack,
+        values: stack_values,
+        ok: stack_ok,
+    } = stack;
     let own = typed(document)?;
     let mut found = validate::environment_file(name, document, &own, stack_values);
     // A file that names unknown services or no tier would only produce echoes of those
@@ -208,11 +215,16 @@ fn environment(
         return Ok((found, None));
     }
     let values = typed(&merged)?;
+    // The files ConfigMaps name, as this environment layers them.
+    let (files, refused) = load::config_files(root, &merged.root, &values);
+    found.extend(refused);
     found.extend(validate::environment(name, &merged.root, document, &values));
+    found.extend(validate::config_files(&merged.root, &files));
     if found.iter().any(Diagnostic::is_error) {
         return Ok((found, None));
     }
-    let lowered = lower::environment(name, &values, sources);
+    let mut lowered = lower::environment(name, &values, sources);
+    lower::config_files(&mut lowered, &files);
     if !stack_ok {
         return Ok((found, Some((lowered, Vec::new()))));
     }
@@ -227,6 +239,15 @@ fn environment(
         return Ok((found, None));
     }
     Ok((found, Some((lowered, identities))))
+}
+
+/// The stack file as every environment layers on it.
+#[derive(Clone, Copy)]
+struct Stack<'a> {
+    document: &'a Document,
+    values: &'a Values,
+    /// Whether the stack file passed its own rules.
+    ok: bool,
 }
 
 /// What checking one environment found, and, when it passed, the environment and the

@@ -53,7 +53,7 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
             root: root.to_path_buf(),
         });
     }
-    let mut sources = Sources::default();
+    let mut sources = Sources::at(root);
     let mut diagnostics = Vec::new();
     let mut stack = None;
     let mut environments = Vec::new();
@@ -122,6 +122,212 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
         stack,
         environments,
     }))
+}
+
+/// Kubernetes' limit on the data of one ConfigMap, in bytes.
+pub const MAX_CONFIG_MAP_BYTES: u64 = 1024 * 1024;
+
+/// The files of ConfigMaps, by ConfigMap and key: each file's text.
+pub type ConfigFiles =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
+
+/// Read every file that the enabled ConfigMaps of one environment name (not those
+/// marked `existing`), after layering. `root` is the project root (`None` for specs
+/// that were not read from a project: every file is then missing). Paths are relative
+/// to `environments/`; absolute paths, `..`, `.`, empty parts, backslashes, symbolic
+/// links anywhere on the way, folders, non-UTF-8 text and missing files are refused,
+/// and so is a ConfigMap whose data (literals and files) is over Kubernetes' 1 MiB.
+/// Each refusal points at the spec value naming the file.
+pub fn config_files(
+    root: Option<&Path>,
+    merged: &Node,
+    values: &crate::spec::Values,
+) -> (ConfigFiles, Vec<Diagnostic>) {
+    let mut files = ConfigFiles::new();
+    let mut out = Vec::new();
+    let dir = root.map(|r| r.join(ENVIRONMENTS_DIR));
+    let declared = values
+        .config_maps
+        .iter()
+        .flatten()
+        .filter(|(_, c)| c.enabled.unwrap_or(true) && !c.existing.unwrap_or(false));
+    for (name, config_map) in declared {
+        let at = node::FieldPath::root().key("configMaps").key(name);
+        let literals: u64 = config_map
+            .data
+            .iter()
+            .flatten()
+            .map(|(_, v)| v.len() as u64)
+            .sum();
+        let mut total = literals;
+        if literals > MAX_CONFIG_MAP_BYTES {
+            let path = at.key("data");
+            out.push(
+                too_large(name, literals)
+                    .at(merged.locate(&path).span)
+                    .path(path),
+            );
+            continue;
+        }
+        let mut read_ok = BTreeMapStr::new();
+        for (key, relative) in config_map.files.iter().flatten() {
+            let path = at.key("files").key(key);
+            let span = merged.locate(&path).span;
+            match config_file(dir.as_deref(), relative, MAX_CONFIG_MAP_BYTES - total) {
+                Ok(text) => {
+                    total += text.len() as u64;
+                    read_ok.insert(key.clone(), text);
+                }
+                Err(Refused::TooLarge(size)) => {
+                    out.push(too_large(name, total + size).at(span).path(path));
+                    break;
+                }
+                Err(Refused::Other {
+                    message,
+                    expected,
+                    help,
+                }) => {
+                    out.push(
+                        Diagnostic::error(Code::ConfigFile, message)
+                            .at(span)
+                            .path(path)
+                            .expected(expected)
+                            .help(help),
+                    );
+                }
+            }
+        }
+        if !read_ok.is_empty() {
+            files.insert(name.clone(), read_ok);
+        }
+    }
+    (files, out)
+}
+
+type BTreeMapStr = std::collections::BTreeMap<String, String>;
+
+fn too_large(name: &str, size: u64) -> Diagnostic {
+    Diagnostic::error(
+        Code::ConfigMapTooLarge,
+        format!("ConfigMap `{name}` holds at least {size} bytes of data, over Kubernetes' limit of {MAX_CONFIG_MAP_BYTES}"),
+    )
+    .expected("at most 1 MiB (1048576 bytes) of data in one ConfigMap, literals and files together")
+    .help("split the data into several ConfigMaps, or keep large files in the image or a volume")
+}
+
+/// Why a file a ConfigMap names was not read.
+enum Refused {
+    /// Its size, over what the ConfigMap still had room for.
+    TooLarge(u64),
+    Other {
+        message: String,
+        expected: &'static str,
+        help: String,
+    },
+}
+
+/// The text of the file at `relative` under `environments/` (`dir`), if it is a
+/// regular UTF-8 file reached through no symbolic link, of at most `room` bytes.
+fn config_file(dir: Option<&Path>, relative: &str, room: u64) -> Result<String, Refused> {
+    const EXPECTED: &str =
+        "a relative path of plain names under environments/, e.g. `files/gateway/proxies.yaml`";
+    let shown = crate::diagnostic::printable(relative);
+    let bad_path = |why: &str| {
+        Refused::Other {
+        message: format!("`{shown}` {why}"),
+        expected: EXPECTED,
+        help: "paths are relative to environments/; keep the file in a folder there, e.g. `environments/files/gateway/proxies.yaml` named `files/gateway/proxies.yaml`".to_owned(),
+    }
+    };
+    if relative.is_empty() {
+        return Err(bad_path("is an empty path"));
+    }
+    if relative.starts_with('/') {
+        return Err(bad_path("is an absolute path"));
+    }
+    if relative.contains('\\') {
+        return Err(bad_path("holds a backslash; separate folders with `/`"));
+    }
+    let parts: Vec<&str> = relative.split('/').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(bad_path("has an empty part (`//` or a trailing `/`)"));
+    }
+    if parts.contains(&"..") {
+        return Err(bad_path("leaves environments/ with `..`"));
+    }
+    if parts.contains(&".") {
+        return Err(bad_path("has a `.` part; write the path without it"));
+    }
+    let missing = || Refused::Other {
+        message: format!("file `{ENVIRONMENTS_DIR}/{shown}` does not exist"),
+        expected: "an existing file under environments/",
+        help: "create the file, or fix the path (relative to environments/)".to_owned(),
+    };
+    let Some(dir) = dir else {
+        return Err(missing());
+    };
+    let mut current = dir.to_path_buf();
+    for (index, part) in parts.iter().enumerate() {
+        current.push(part);
+        let metadata = match std::fs::symlink_metadata(&current) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(error) => {
+                return Err(Refused::Other {
+                    message: format!("file `{ENVIRONMENTS_DIR}/{shown}` cannot be read: {error}"),
+                    expected: "a readable file under environments/",
+                    help: "check the file's permissions".to_owned(),
+                });
+            }
+        };
+        let walked = parts[..=index].join("/");
+        if metadata.file_type().is_symlink() {
+            return Err(Refused::Other {
+                message: format!("`{ENVIRONMENTS_DIR}/{}` is a symbolic link", crate::diagnostic::printable(&walked)),
+                expected: "a regular file reached through folders under environments/, no link on the way",
+                help: "a link could make a build read files outside the project; copy the file instead".to_owned(),
+            });
+        }
+        let last = index + 1 == parts.len();
+        if last && metadata.is_dir() {
+            return Err(Refused::Other {
+                message: format!("`{ENVIRONMENTS_DIR}/{shown}` is a folder, not a file"),
+                expected: "a file: each key of `files` is one file",
+                help: "name each file of the folder under its own key".to_owned(),
+            });
+        }
+        if last && !metadata.is_file() {
+            return Err(Refused::Other {
+                message: format!("`{ENVIRONMENTS_DIR}/{shown}` is not a regular file"),
+                expected: "a regular file under environments/",
+                help: "copy the content into a regular file".to_owned(),
+            });
+        }
+        if last && metadata.len() > room {
+            return Err(Refused::TooLarge(metadata.len()));
+        }
+    }
+    let read_error = |error: std::io::Error| Refused::Other {
+        message: format!("file `{ENVIRONMENTS_DIR}/{shown}` cannot be read: {error}"),
+        expected: "a readable file under environments/",
+        help: "check the file's permissions".to_owned(),
+    };
+    let bytes = std::fs::read(&current).map_err(read_error)?;
+    if bytes.len() as u64 > room {
+        return Err(Refused::TooLarge(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let before = String::from_utf8_lossy(valid);
+        let line = before.matches('\n').count() + 1;
+        Refused::Other {
+            message: format!(
+                "file `{ENVIRONMENTS_DIR}/{shown}` is not valid UTF-8 text (line {line})"
+            ),
+            expected: "UTF-8 text: a ConfigMap's `data` holds text",
+            help: "save the file as UTF-8; binary files belong in the image or a volume".to_owned(),
+        }
+    })
 }
 
 /// What a YAML file in `environments/` is, as far as loading goes.

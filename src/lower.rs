@@ -251,6 +251,77 @@ pub fn image(name: &str, spec: &spec::Service, global: &Global) -> ImageRef {
     )
 }
 
+/// The pod annotation whose value changes with the content of the declared ConfigMaps
+/// a pod uses, so a change of content rolls exactly those pods.
+pub const CONFIG_CHECKSUM_ANNOTATION: &str = "mcpstack.dev/config-checksum";
+
+/// Completes an environment's ConfigMaps with the content of their files (read by
+/// `load::config_files`) and marks each pod that uses a declared ConfigMap with
+/// [`CONFIG_CHECKSUM_ANNOTATION`]: the sha256 over the name and content of every
+/// declared ConfigMap it uses (in any of its containers), in name order.
+pub fn config_files(env: &mut model::Environment, files: &crate::load::ConfigFiles) {
+    for (name, contents) in files {
+        if let Some(data) = env.config_maps.get_mut(name) {
+            data.extend(contents.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    for service in &mut env.services {
+        let used: std::collections::BTreeSet<&str> = config_maps_used(service)
+            .into_iter()
+            .filter(|name| env.config_maps.contains_key(*name))
+            .collect();
+        if used.is_empty() {
+            continue;
+        }
+        let content: Vec<(&str, &BTreeMap<String, String>)> = used
+            .iter()
+            .filter_map(|name| env.config_maps.get(*name).map(|data| (*name, data)))
+            .collect();
+        let canonical = serde_json::to_vec(&content).unwrap_or_default();
+        let checksum = {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(&canonical)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        service
+            .pod_annotations
+            .insert(CONFIG_CHECKSUM_ANNOTATION.to_owned(), checksum);
+    }
+}
+
+/// The names of the ConfigMaps a service's pod reads, in any container.
+pub fn config_maps_used(service: &model::Service) -> Vec<&str> {
+    let mut names = Vec::new();
+    let containers = std::iter::once((&service.env, &service.env_from, &service.mounts)).chain(
+        service
+            .extra_containers
+            .iter()
+            .map(|c| (&c.env, &c.env_from, &c.mounts)),
+    );
+    for (env, env_from, mounts) in containers {
+        for var in env {
+            if let model::EnvVarValue::ConfigMapKey { name, .. } = &var.value {
+                names.push(name.as_str());
+            }
+        }
+        for source in env_from {
+            if let model::EnvSource::ConfigMap { name, .. } = source {
+                names.push(name.as_str());
+            }
+        }
+        for mount in mounts {
+            if let model::MountSource::ConfigMap(name) = &mount.source {
+                names.push(name.as_str());
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// The image of an init container or sidecar (its repository is required, checked by
 /// `validate`).
 pub fn container_image(image: &spec::Image, global: &Global) -> ImageRef {

@@ -24,9 +24,25 @@ pub struct SourceFile {
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<SourceFile>,
+    /// The project root the spec files were read from, when they were: files that
+    /// ConfigMaps name are read relative to its `environments/`.
+    root: Option<std::path::PathBuf>,
 }
 
 impl Sources {
+    /// Sources of the project at `root`.
+    pub fn at(root: &std::path::Path) -> Sources {
+        Sources {
+            files: Vec::new(),
+            root: Some(root.to_path_buf()),
+        }
+    }
+
+    /// The project root, when the specs were read from one.
+    pub fn root(&self) -> Option<&std::path::Path> {
+        self.root.as_deref()
+    }
+
     pub fn add(&mut self, path: String, text: String) -> FileId {
         self.files.push(SourceFile { path, text });
         FileId(self.files.len() - 1)

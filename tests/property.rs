@@ -1085,6 +1085,11 @@ fn generate(seed: u64) -> Project {
     if !secret_specs.is_empty() {
         stack.insert("secrets".into(), Json::Object(secret_specs));
     }
+    // The ConfigMap services read (`configMapKeyRef`, `envFrom`).
+    stack.insert(
+        "configMaps".into(),
+        json!({"app-config": {"data": {"mode": "fast", "LEVEL": "info"}}}),
+    );
 
     // Environments.
     let mut files = vec![("stack.yaml".to_owned(), Json::Object(stack))];

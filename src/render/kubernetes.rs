@@ -238,6 +238,10 @@ pub(super) fn pod_template(service: &Service) -> Json {
             .collect();
         pod.insert("topologySpreadConstraints".into(), Json::Array(constraints));
     }
+    let init_containers = super::config::init_containers(service);
+    if !init_containers.is_empty() {
+        pod.insert("initContainers".into(), Json::Array(init_containers));
+    }
     pod.insert("containers".into(), Json::Array(vec![container(service)]));
     let mut volumes = Vec::new();
     // A StatefulSet's claim comes from its `volumeClaimTemplates`, under the same name.
@@ -249,6 +253,8 @@ pub(super) fn pod_template(service: &Service) -> Json {
     for (index, _) in service.writable_paths.iter().enumerate() {
         volumes.push(json!({ "name": writable_volume(index), "emptyDir": {} }));
     }
+    volumes.extend(super::config::extra_writable_volumes(service));
+    volumes.extend(super::config::mount_volumes(service));
     if !volumes.is_empty() {
         pod.insert("volumes".into(), Json::Array(volumes));
     }
@@ -352,13 +358,14 @@ fn container(service: &Service) -> Json {
     for (index, path) in service.writable_paths.iter().enumerate() {
         mounts.push(json!({ "name": writable_volume(index), "mountPath": path }));
     }
+    mounts.extend(super::config::volume_mounts(&service.mounts));
     if !mounts.is_empty() {
         c.insert("volumeMounts".into(), Json::Array(mounts));
     }
     Json::Object(c)
 }
 
-fn key_ref(name: &str, key: &str, optional: Option<bool>) -> Json {
+pub(super) fn key_ref(name: &str, key: &str, optional: Option<bool>) -> Json {
     let mut out = json!({ "name": name, "key": key });
     if let Some(optional) = optional {
         out["optional"] = json!(optional);
@@ -366,7 +373,7 @@ fn key_ref(name: &str, key: &str, optional: Option<bool>) -> Json {
     out
 }
 
-fn env_source(source: &EnvSource) -> Json {
+pub(super) fn env_source(source: &EnvSource) -> Json {
     let (kind, name, prefix) = match source {
         EnvSource::Secret { name, prefix } => ("secretRef", name, prefix),
         EnvSource::ConfigMap { name, prefix } => ("configMapRef", name, prefix),

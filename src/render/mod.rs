@@ -1,6 +1,7 @@
 //! Rendering: the lowered model to Kubernetes objects, Kustomize units and Flux
 //! objects, assembled into the output tree.
 
+pub mod config;
 pub mod flux;
 pub mod helm;
 pub mod kubernetes;
@@ -327,6 +328,7 @@ fn environment_wide(part_of: &str, env: &Environment) -> Vec<(String, Json)> {
         kubernetes::namespace(&env.namespace, part_of),
     )];
     files.extend(secrets::objects(env, part_of));
+    files.extend(config::config_maps(env, part_of));
     if env.default_deny {
         files.push((
             "networkpolicy-default-deny.yaml".to_owned(),

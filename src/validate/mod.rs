@@ -6,6 +6,7 @@
 pub mod across;
 pub mod api;
 mod charts;
+mod config;
 mod expiry;
 mod images;
 mod monitoring;
@@ -30,6 +31,7 @@ use crate::model;
 use crate::node::{FieldPath, Node};
 use crate::spec::{self, Tier, Values};
 
+pub use config::config_files;
 pub use names::{environment_file, stack};
 
 fn services_path() -> FieldPath {
@@ -101,6 +103,13 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         .flatten()
         .map(|(n, s)| (n.as_str(), s))
         .collect();
+    let config_maps: config::DeclaredConfigMaps<'_> = values
+        .config_maps
+        .iter()
+        .flatten()
+        .map(|(n, c)| (n.as_str(), c))
+        .collect();
+    config::config_maps(merged, values, &mut out);
     let mut hosts: BTreeMap<String, FieldPath> = BTreeMap::new();
     for (service_name, service) in &services {
         // The rules see what lowering renders: the service's settings over the global
@@ -122,6 +131,9 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.env_references(&mut out);
         ctx.env_expansion(&mut out);
         ctx.secret_references(&declared, &mut out);
+        ctx.config_references(&config_maps, &declared, &mut out);
+        ctx.mounts(&mut out);
+        ctx.extra_containers(&mut out);
         ctx.disruption_budget(&mut out);
         ctx.budget_allows_disruption(&mut out);
         ctx.single_writer(&mut out);
@@ -159,6 +171,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.plaintext(&mut out);
         ctx.registries(&mut out);
         ctx.secret_references(&declared, &mut out);
+        ctx.config_references(&config_maps, &mut out);
     }
     if tier == Tier::Production
         && global.allowed_registries.is_none()

@@ -50,18 +50,18 @@ pub(super) fn dependencies(
 pub(super) type Declared<'a> = BTreeMap<&'a str, &'a spec::ExternalSecret>;
 
 /// A reference to a Secret, and where it was written.
-struct SecretRef<'a> {
-    name: &'a str,
-    key: Option<&'a str>,
+pub(super) struct SecretRef<'a> {
+    pub(super) name: &'a str,
+    pub(super) key: Option<&'a str>,
     /// Where the name was written.
-    path: FieldPath,
+    pub(super) path: FieldPath,
     /// Where the key was written, when not beside the name.
-    key_path: Option<FieldPath>,
+    pub(super) key_path: Option<FieldPath>,
 }
 
 /// Whether `reference` names a declared, enabled Secret (and one of its keys); the
 /// diagnostic when it does not.
-fn secret_reference(
+pub(super) fn secret_reference(
     env: &str,
     merged: &Node,
     declared: &Declared<'_>,

@@ -431,6 +431,7 @@ fn env_references_name_exactly_one_source() {
         "      - secretRef: redis-extra",
         "      - prefix: REDIS_",
         "secrets: {redis: {existing: true}, redis-extra: {existing: true}}",
+        "configMaps: {redis: {existing: true}}",
     ];
     assert_eq!(
         found(&env_findings(&own)),

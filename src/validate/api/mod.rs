@@ -9,6 +9,7 @@
 //! knowing about it: a new integer is range-checked, a new label is checked as a
 //! label, a new container as a container.
 
+mod config;
 pub mod format;
 pub mod provenance;
 pub mod workloads;
@@ -65,6 +66,7 @@ pub fn check(object: &Json) -> Vec<Violation> {
         "Role" | "ClusterRole" => rules.role(object, &root),
         "RoleBinding" | "ClusterRoleBinding" => rules.binding(object, &root),
         "ExternalSecret" => rules.external_secret(spec, &at),
+        "ConfigMap" => rules.config_map(object, &root),
         "SecretStore" | "ClusterSecretStore" => rules.secret_store(spec, &at),
         "HelmRelease" => rules.helm_release(object, spec, &at),
         "HelmRepository" | "OCIRepository" => rules.chart_source(kind, spec, &at),
@@ -405,6 +407,7 @@ impl Rules {
                     "unique volume names",
                 );
             }
+            self.mounted_volume(volume, &here);
             for field in ["claimName", "secretName"] {
                 let source = volume
                     .as_object()

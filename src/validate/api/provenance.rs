@@ -38,6 +38,7 @@ pub fn origin(
             None => dotted(&owner_path, source),
         })
         .chain(chart_values(owner, &owner_path, at))
+        .chain(extra_container(owner, &owner_path, object, at))
         .collect();
     let wanted = wanted_values(object, at, subject);
     let last_key = at.0.iter().rev().find_map(|s| match s {
@@ -93,6 +94,9 @@ fn owner_path(owner: Owner<'_>, object: &Json) -> FieldPath {
                 .key(object["metadata"]["name"].as_str().unwrap_or_default()),
             Some("SecretStore" | "ClusterSecretStore") => root.key("global").key("secretStore"),
             Some("NetworkPolicy") => root.key("global").key("network"),
+            Some("ConfigMap") => root
+                .key("configMaps")
+                .key(object["metadata"]["name"].as_str().unwrap_or_default()),
             _ => root.key("global").key("namespace"),
         },
     }
@@ -329,7 +333,7 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
     (
         "",
         "spec.template.spec.containers[0].volumeMounts",
-        &["writablePaths", "persistence"],
+        &["writablePaths", "persistence", "mounts"],
     ),
     (
         "",
@@ -339,7 +343,7 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
     (
         "",
         "spec.template.spec.volumes",
-        &["persistence", "writablePaths"],
+        &["persistence", "writablePaths", "mounts"],
     ),
     ("", "spec.template.spec.securityContext", &["security"]),
     ("", "spec.template.spec.nodeSelector", &["nodeSelector"]),
@@ -407,6 +411,7 @@ const NAMESPACE_SOURCES: &[(&str, &str, &[&str])] = &[
     ),
     ("ExternalSecret", "spec.data", &["keys"]),
     ("ExternalSecret", "spec.dataFrom", &["path"]),
+    ("ConfigMap", "data", &["data", "files"]),
 ];
 
 /// A HelmRelease's `spec.values.a.b` is the chart's `values.a.b`, exactly.
@@ -424,6 +429,64 @@ fn chart_values(owner: Owner<'_>, owner_path: &FieldPath, at: &FieldPath) -> Opt
         }
         _ => None,
     }
+}
+
+/// The spec fields of an init container or sidecar that feed a field under
+/// `...initContainers[i]`: `sidecars.NAME...` for a container with `restartPolicy:
+/// Always`, `initContainers.NAME...` for the others.
+fn extra_container(
+    owner: Owner<'_>,
+    owner_path: &FieldPath,
+    object: &Json,
+    at: &FieldPath,
+) -> Vec<FieldPath> {
+    let Owner::Service(_) = owner else {
+        return Vec::new();
+    };
+    let Some(position) =
+        at.0.iter()
+            .position(|s| matches!(s, Segment::Key(k) if k == "initContainers"))
+    else {
+        return Vec::new();
+    };
+    let mut container = object;
+    for segment in at.0.iter().take(position + 2) {
+        container = match segment {
+            Segment::Key(key) => &container[key.as_str()],
+            Segment::Index(index) => &container[*index],
+        };
+    }
+    let Some(name) = container["name"].as_str() else {
+        return Vec::new();
+    };
+    let list = match container["restartPolicy"].as_str() {
+        Some("Always") => "sidecars",
+        _ => "initContainers",
+    };
+    let base = owner_path.key(list).key(name);
+    let field = at.0.get(position + 2).and_then(|s| match s {
+        Segment::Key(key) => Some(key.as_str()),
+        Segment::Index(_) => None,
+    });
+    let fields: &[&str] = match field {
+        Some("env") => &["env"],
+        Some("envFrom") => &["envFrom"],
+        Some("resources") => &["resources"],
+        Some("image" | "imagePullPolicy") => &["image"],
+        Some("command") => &["command"],
+        Some("args") => &["args"],
+        Some("volumeMounts") => &["mounts", "writablePaths"],
+        _ => &[],
+    };
+    let mut out: Vec<FieldPath> = fields.iter().map(|f| base.key(f)).collect();
+    if field == Some("resources") {
+        out.push(FieldPath::root().key("global").key("resources"));
+    }
+    if matches!(field, Some("image" | "imagePullPolicy")) {
+        out.push(FieldPath::root().key("global").key("image"));
+    }
+    out.push(base);
+    out
 }
 
 /// `base` extended by a dotted path (`probes.liveness`); empty adds nothing.
