@@ -62,6 +62,10 @@ const EXAMPLE: &[(&str, &str)] = &[
         "environments/templates/review.yaml",
         include_str!("../environments/templates/review.yaml"),
     ),
+    (
+        "environments/files/gateway/mcp-catalog.yaml",
+        include_str!("../environments/files/gateway/mcp-catalog.yaml"),
+    ),
 ];
 
 const WORKFLOW: &str = include_str!("init/mcpstack.yml");
@@ -143,7 +147,8 @@ mod tests {
     fn every_spec_file_names_the_editor_schema() {
         for example in [false, true] {
             for (path, text) in files(&Request { example }) {
-                if path.starts_with("environments/") {
+                // Spec files, not the config files ConfigMaps read (environments/files/).
+                if path.starts_with("environments/") && !path.starts_with("environments/files/") {
                     let depth = path.matches('/').count();
                     let modeline = format!(
                         "# yaml-language-server: $schema={}schema/values.schema.json",

@@ -315,18 +315,20 @@ fn the_working_tree_is_not_touched_and_a_subfolder_project_works() {
 }
 
 /// One realistic change to the example stack (a production release of the gateway,
-/// a new setting, one more fast-time replica), in each format.
+/// a new log level, one more fast-time replica), in each format.
 #[test]
 fn formats_of_a_realistic_change() {
     let repo = repository(".");
     let root = repo.path();
-    let old = "      digest: sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b\n    autoscaling:";
-    edit(
-        root,
-        "production.yaml",
-        old,
-        "      digest: sha256:4d2ce5d38f8b9d5c8e2b7e1f5d3a0c9b8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c\n    autoscaling:",
+    // The gateway and its init container run the same image: both move.
+    let production = root.join("environments/production.yaml");
+    let text = std::fs::read_to_string(&production).expect("spec");
+    let released = text.replacen(
+        "sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+        "sha256:4d2ce5d38f8b9d5c8e2b7e1f5d3a0c9b8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c",
+        2,
     );
+    std::fs::write(&production, released).expect("write");
     edit(
         root,
         "production.yaml",
@@ -419,4 +421,20 @@ fn the_workflow_publishes_the_markdown_diff_on_pull_requests() {
         .find_map(|s| s["env"]["BASE_REF"].as_str())
         .expect("the base branch from the event");
     assert_eq!(env, "${{ github.base_ref }}");
+}
+
+/// README's "Reviewing a change" shows the real output of the realistic change.
+#[test]
+fn the_readme_example_is_the_snapshot() {
+    let readme = std::fs::read_to_string(project_root().join("README.md")).expect("README");
+    let snapshot = std::fs::read_to_string(
+        project_root().join("tests/snapshots/diff__realistic_change_human.snap"),
+    )
+    .expect("snapshot");
+    let body = snapshot.splitn(3, "---\n").nth(2).expect("a snapshot body");
+    let block = format!("```text\n{}\n```", body.trim_end());
+    assert!(
+        readme.contains(&block),
+        "README's example differs from the snapshot"
+    );
 }

@@ -1224,12 +1224,16 @@ fn scanned_object(finding: &Finding, documents: &BTreeMap<String, Vec<Document>>
     if let Some(document) = document {
         let object = &document.object;
         let field = |value: &Json| value.as_str().unwrap_or("?").to_owned();
+        // A Job's name carries a hash of its content: the table names it by its service.
+        let name = match (
+            field(&object["kind"]).as_str(),
+            object["metadata"]["labels"]["app.kubernetes.io/name"].as_str(),
+        ) {
+            ("Job", Some(service)) => service.to_owned(),
+            _ => field(&object["metadata"]["name"]),
+        };
         return ScannedObject {
-            resource: format!(
-                "{}/{}",
-                field(&object["kind"]),
-                field(&object["metadata"]["name"])
-            ),
+            resource: format!("{}/{name}", field(&object["kind"])),
             described: describe(object),
         };
     }

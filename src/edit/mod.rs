@@ -136,7 +136,11 @@ pub fn with_environment(
     text: String,
 ) -> Result<Specs, (Sources, Diagnostic)> {
     let display = format!("{}/{name}.yaml", load::ENVIRONMENTS_DIR);
-    let mut sources = Sources::default();
+    // The same project root, so the files ConfigMaps name are read from it.
+    let mut sources = match specs.sources.root() {
+        Some(root) => Sources::at(root),
+        None => Sources::default(),
+    };
     let mut file = None;
     for (index, path) in specs.sources.paths().enumerate() {
         let id = if path == display {

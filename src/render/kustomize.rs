@@ -110,7 +110,13 @@ pub fn overlay_objects(
     namespace: &str,
     base_dir: &str,
 ) -> Vec<UnitFile> {
-    let image = images.and_then(|(base, target)| images_entry(base, target));
+    // Kustomize's images transformer runs after the patches, on every container and
+    // init container whose image has the entry's name: an entry is used only when it
+    // leaves every such image of the environment's objects as they are meant to be
+    // (an init container may run the main image's repository at another tag).
+    let image = images
+        .and_then(|(base, target)| images_entry(base, target))
+        .filter(|entry| targets.iter().all(|t| image_entry_keeps(entry, t)));
     let mut resources = vec![base_dir.to_owned()];
     let mut whole = Vec::new();
     let mut patches = Vec::new();
@@ -127,8 +133,8 @@ pub fn overlay_objects(
         };
         let mut transformed = base.clone();
         transformed["metadata"]["namespace"] = json!(namespace);
-        if let (Some(entry), Some((base_image, _))) = (&image, images) {
-            apply_image(&mut transformed, entry, base_image);
+        if let Some(entry) = &image {
+            apply_image(&mut transformed, entry);
         }
         if matches!(kind(target), "Deployment" | "StatefulSet")
             && let Some(count) = target["spec"].get("replicas")
@@ -215,38 +221,83 @@ fn images_entry(base: &ImageRef, target: &ImageRef) -> Option<Json> {
     Some(Json::Object(entry))
 }
 
-/// What Kustomize's images transformer does to the base's container image.
-fn apply_image(object: &mut Json, entry: &Json, base: &ImageRef) {
-    // A CronJob's pod template is inside its job template.
-    let pointer = match kind(object) {
-        "CronJob" => "/spec/jobTemplate/spec/template/spec/containers",
-        _ => "/spec/template/spec/containers",
-    };
-    let Some(containers) = object.pointer_mut(pointer).and_then(Json::as_array_mut) else {
-        return;
-    };
-    let new_tag = entry.get("newTag").and_then(Json::as_str);
-    let digest = entry.get("digest").and_then(Json::as_str);
-    let result = ImageRef {
-        name: entry
-            .get("newName")
-            .and_then(Json::as_str)
-            .unwrap_or(&base.name)
-            .to_owned(),
-        tag: match (new_tag, digest) {
-            (Some(tag), _) => Some(tag.to_owned()),
-            (None, Some(_)) => None,
-            (None, None) => base.tag.clone(),
-        },
-        digest: digest
-            .map(str::to_owned)
-            .or_else(|| base.digest.clone().filter(|_| new_tag.is_none())),
-    };
-    for container in containers {
-        if container["image"] == json!(base.reference()) {
-            container["image"] = json!(result.reference());
+/// What Kustomize's images transformer does to an object: every container and init
+/// container image with the entry's name rewritten.
+fn apply_image(object: &mut Json, entry: &Json) {
+    for field in image_fields(object) {
+        if let Some(new) = field
+            .as_str()
+            .and_then(|image| transformed_image(entry, image))
+        {
+            *field = json!(new);
         }
     }
+}
+
+/// Whether the images transformer leaves every image of `object` it matches as it is.
+fn image_entry_keeps(entry: &Json, object: &Json) -> bool {
+    let mut object = object.clone();
+    image_fields(&mut object).into_iter().all(|field| {
+        field
+            .as_str()
+            .and_then(|image| transformed_image(entry, image).map(|new| new == image))
+            .unwrap_or(true)
+    })
+}
+
+/// The `image` fields of an object's pod template (a CronJob's inside its job
+/// template): containers and init containers.
+fn image_fields(object: &mut Json) -> Vec<&mut Json> {
+    let pointer = match kind(object) {
+        "CronJob" => "/spec/jobTemplate/spec/template/spec",
+        _ => "/spec/template/spec",
+    };
+    let Some(pod) = object.pointer_mut(pointer).and_then(Json::as_object_mut) else {
+        return Vec::new();
+    };
+    pod.iter_mut()
+        .filter(|(key, _)| matches!(key.as_str(), "containers" | "initContainers"))
+        .filter_map(|(_, list)| list.as_array_mut())
+        .flatten()
+        .filter_map(|container| container.get_mut("image"))
+        .collect()
+}
+
+/// `image` as the images transformer `entry` rewrites it (`None`: not its name).
+/// Kustomize matches the name without tag and digest, then writes
+/// `newName[:newTag][@digest]`, keeping the image's own tag only when the entry has
+/// neither a new tag nor a digest, and its own digest only when it has no new tag.
+fn transformed_image(entry: &Json, image: &str) -> Option<String> {
+    let (rest, own_digest) = match image.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (image, None),
+    };
+    let (name, own_tag) = match rest.rfind(':') {
+        Some(colon) if !rest[colon..].contains('/') => (&rest[..colon], Some(&rest[colon + 1..])),
+        _ => (rest, None),
+    };
+    if entry.get("name").and_then(Json::as_str) != Some(name) {
+        return None;
+    }
+    let new_name = entry.get("newName").and_then(Json::as_str).unwrap_or(name);
+    let new_tag = entry.get("newTag").and_then(Json::as_str);
+    let digest = entry.get("digest").and_then(Json::as_str);
+    let tag = match (new_tag, digest) {
+        (Some(tag), _) => Some(tag),
+        (None, Some(_)) => None,
+        (None, None) => own_tag,
+    };
+    let digest = digest.or(own_digest.filter(|_| new_tag.is_none()));
+    let mut out = new_name.to_owned();
+    if let Some(tag) = tag {
+        out.push(':');
+        out.push_str(tag);
+    }
+    if let Some(digest) = digest {
+        out.push('@');
+        out.push_str(digest);
+    }
+    Some(out)
 }
 
 /// JSON patch operations that turn `from` into `to`. Mappings are compared key by key,
@@ -310,6 +361,64 @@ mod tests {
             ops,
             vec![json!({"op": "replace", "path": "/l", "value": [1, 2]})]
         );
+    }
+
+    #[test]
+    fn images_are_rewritten_as_kustomize_does() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let e = format!("sha256:{}", "b".repeat(64));
+        let name = "ghcr.io/x/y";
+        // Entries, images, and what `kubectl kustomize` (v5) made of them.
+        let table = [
+            (
+                json!({"name": name, "digest": e}),
+                "ghcr.io/x/y:1.0",
+                format!("ghcr.io/x/y@{e}"),
+            ),
+            (
+                json!({"name": name, "digest": e}),
+                &*format!("ghcr.io/x/y:1.0@{d}"),
+                format!("ghcr.io/x/y@{e}"),
+            ),
+            (
+                json!({"name": name, "newName": "reg/z"}),
+                "ghcr.io/x/y:1.0",
+                "reg/z:1.0".to_owned(),
+            ),
+            (
+                json!({"name": name, "newName": "reg/z"}),
+                &*format!("ghcr.io/x/y:1.0@{d}"),
+                format!("reg/z:1.0@{d}"),
+            ),
+            (
+                json!({"name": name, "newTag": "t2"}),
+                &*format!("ghcr.io/x/y:1.0@{d}"),
+                "ghcr.io/x/y:t2".to_owned(),
+            ),
+            (
+                json!({"name": name, "newTag": "t2"}),
+                "ghcr.io/x/y",
+                "ghcr.io/x/y:t2".to_owned(),
+            ),
+            (
+                json!({"name": name, "newTag": "t2", "digest": e}),
+                &*format!("ghcr.io/x/y@{d}"),
+                format!("ghcr.io/x/y:t2@{e}"),
+            ),
+        ];
+        for (entry, image, expected) in table {
+            assert_eq!(
+                transformed_image(&entry, image),
+                Some(expected),
+                "{entry} {image}"
+            );
+        }
+        let entry = json!({"name": "host:5000/x/y", "newTag": "2"});
+        assert_eq!(
+            transformed_image(&entry, "host:5000/x/y"),
+            Some("host:5000/x/y:2".to_owned())
+        );
+        assert_eq!(transformed_image(&entry, "host:5000/x/other:1"), None);
     }
 
     #[test]
