@@ -10,6 +10,29 @@ pub enum Step {
     Index(usize),
 }
 
+/// Whether a chart value of this key names an existing Secret (`existingSecret`,
+/// `auth.existingSecret`, `metricsExistingSecret`, `existingSecretName`): the
+/// convention of the Bitnami charts and most others.
+pub fn names_a_secret(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.ends_with("existingsecret") || lower == "existingsecretname"
+}
+
+/// Every Secret the values name through [`names_a_secret`] keys, at any depth.
+pub fn secret_names(values: &Map<String, Json>) -> Vec<&str> {
+    let mut out = Vec::new();
+    for (key, value) in values {
+        match value {
+            Json::String(name) if names_a_secret(key) && !name.is_empty() => {
+                out.push(name.as_str())
+            }
+            Json::Object(map) => out.extend(secret_names(map)),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Parse `a.b[0].c`. Keys are non-empty and hold no `.`, `[` or `]`; a path has at most
 /// [`MAX_STEPS`] steps.
 pub fn parse(path: &str) -> Result<Vec<Step>, String> {

@@ -26,6 +26,7 @@ pub mod network;
 pub mod node;
 pub mod parallel;
 pub mod pin;
+pub mod placement;
 pub mod plaintext;
 pub mod registry;
 pub mod render;

@@ -89,7 +89,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
         })
         .collect();
     let network_policies = crate::network::policies(values, &services, &charts);
-    model::Environment {
+    let mut environment = model::Environment {
         name: name.to_owned(),
         tier,
         namespace: namespace(name, values),
@@ -114,7 +114,10 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
         services,
         charts,
         network_policies,
-    }
+        homes: Default::default(),
+    };
+    environment.homes = crate::placement::homes(&environment);
+    environment
 }
 
 /// One chart, resolved for `scope`. `charts` names every chart of the scope, to tell

@@ -45,6 +45,9 @@ pub struct Environment {
     /// ConfigMaps the stack declares (enabled ones only), by name: each key's value,
     /// files already read.
     pub config_maps: BTreeMap<String, BTreeMap<String, String>>,
+    /// The unit each Secret and ConfigMap used by exactly one unit lives in; the others
+    /// live in the namespace unit.
+    pub homes: crate::placement::Homes,
     /// Whether the environment denies all traffic but DNS to every pod by default.
     pub default_deny: bool,
     /// The network policy of each unit, by unit name; empty when the environment

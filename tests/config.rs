@@ -141,7 +141,8 @@ fn a_config_map_change_rolls_exactly_the_workloads_that_use_it() {
             .is_some_and(|d| d.contains("http://files:8080/mcp"))
     );
 
-    // On disk: only the ConfigMap's file and the patches of those workloads change.
+    // On disk: only the ConfigMap's file (in the gateway's unit, its one user) and the
+    // patches of those workloads change.
     let build = |root: &Path| {
         let output = mcpstack(root, &["build"]);
         assert_eq!(code(&output), 0, "build: {}", stderr(&output));
@@ -160,8 +161,8 @@ fn a_config_map_change_rolls_exactly_the_workloads_that_use_it() {
     assert_eq!(
         differ,
         [
+            "overlays/staging/gateway/configmap-gateway-proxies.yaml",
             "overlays/staging/gateway/deployment.patch.yaml",
-            "overlays/staging/namespace/configmap-gateway-proxies.yaml",
         ]
     );
 }
@@ -444,4 +445,39 @@ fn files_reached_through_links_folders_and_binary_files_are_refused() {
 
     // Nothing was written.
     assert!(!root.join("generated").exists());
+}
+
+/// A Secret or ConfigMap one unit alone uses lives in that unit; one several units use
+/// stays in the namespace unit, which every unit depends on.
+#[test]
+fn secrets_and_config_maps_live_in_the_unit_that_alone_uses_them() {
+    let production = project_root().join("generated/overlays/production");
+    for (unit, file) in [
+        ("redis", "externalsecret-redis-credentials.yaml"),
+        ("gateway", "externalsecret-gateway-auth.yaml"),
+        ("gateway", "configmap-gateway-catalog.yaml"),
+        ("postgres", "configmap-postgres-settings.yaml"),
+        // Shared: the gateway and the migration Job; fast-time and edge-mcp; the
+        // gateway and the worker.
+        ("namespace", "externalsecret-gateway-database.yaml"),
+        ("namespace", "externalsecret-mcp-upstream.yaml"),
+        ("namespace", "configmap-gateway-settings.yaml"),
+    ] {
+        let path = production.join(unit).join(file);
+        assert!(path.is_file(), "{} is missing", path.display());
+        let kustomization =
+            std::fs::read_to_string(production.join(unit).join("kustomization.yaml"))
+                .expect("kustomization");
+        assert!(kustomization.contains(file), "{unit} lists {file}");
+    }
+    let namespace: Vec<String> = std::fs::read_dir(production.join("namespace"))
+        .expect("namespace unit")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !namespace
+            .iter()
+            .any(|f| f.contains("redis-credentials") || f.contains("gateway-auth")),
+        "{namespace:?}"
+    );
 }

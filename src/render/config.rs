@@ -7,27 +7,43 @@ use serde_json::{Map, Value as Json, json};
 use crate::model::{Container, EnvVar, EnvVarValue, Environment, Mount, MountSource, Service};
 use crate::render::kubernetes::{MANAGER, env_source, key_ref};
 
-/// The declared ConfigMaps of an environment, by file name within the namespace unit.
+/// The declared ConfigMaps that live in the namespace unit, by file name.
 pub fn config_maps(env: &Environment, part_of: &str) -> Vec<(String, Json)> {
     env.config_maps
-        .iter()
-        .map(|(name, data)| {
-            let object = json!({
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": name,
-                    "namespace": env.namespace,
-                    "labels": {
-                        "app.kubernetes.io/managed-by": MANAGER,
-                        "app.kubernetes.io/part-of": part_of,
-                    },
-                },
-                "data": data,
-            });
-            (format!("configmap-{name}.yaml"), object)
+        .keys()
+        .filter(|name| !env.homes.config_maps.contains_key(*name))
+        .filter_map(|name| {
+            Some((
+                format!("configmap-{name}.yaml"),
+                config_map(env, name, part_of)?,
+            ))
         })
         .collect()
+}
+
+/// The ConfigMaps that live in `unit` (the one unit that uses each).
+pub fn unit_config_maps(env: &Environment, unit: &str, part_of: &str) -> Vec<Json> {
+    env.homes
+        .config_maps_of(unit)
+        .filter_map(|name| config_map(env, name, part_of))
+        .collect()
+}
+
+fn config_map(env: &Environment, name: &str, part_of: &str) -> Option<Json> {
+    let data = env.config_maps.get(name)?;
+    Some(json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": name,
+            "namespace": env.namespace,
+            "labels": {
+                "app.kubernetes.io/managed-by": MANAGER,
+                "app.kubernetes.io/part-of": part_of,
+            },
+        },
+        "data": data,
+    }))
 }
 
 /// The volume behind a mount: one per source, keys and mode, so containers mounting

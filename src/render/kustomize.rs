@@ -43,11 +43,16 @@ pub fn file_name(object: &Json) -> String {
 }
 
 /// What names an object's files: its kind, lowercased; a headless Service (a
-/// StatefulSet's, beside the service's own Service) is `service-headless`.
+/// StatefulSet's, beside the service's own Service) is `service-headless`; an
+/// ExternalSecret or ConfigMap adds its name.
 fn stem(object: &Json) -> String {
     let kind = kind(object).to_ascii_lowercase();
     if kind == "service" && object["spec"]["clusterIP"] == "None" {
         return format!("{kind}-headless");
+    }
+    // A unit may hold several Secrets and ConfigMaps (those only it uses).
+    if matches!(kind.as_str(), "externalsecret" | "configmap") {
+        return format!("{kind}-{}", name(object));
     }
     kind
 }

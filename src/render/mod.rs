@@ -289,13 +289,22 @@ pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
 
 /// The objects of a service's unit in an environment, its network policy included.
 pub fn service_objects(env: &Environment, service: &Service) -> Vec<Json> {
-    let objects = kubernetes::objects(service, Some(&env.namespace));
+    let mut objects = kubernetes::objects(service, Some(&env.namespace));
+    objects.extend(homed(env, &service.name, &service.part_of));
     with_network_policy(env, &service.name, objects, || kubernetes::labels(service))
+}
+
+/// The ExternalSecrets and ConfigMaps that live in a unit: those it alone uses.
+fn homed(env: &Environment, unit: &str, part_of: &str) -> Vec<Json> {
+    let mut objects = secrets::unit_objects(env, unit, part_of);
+    objects.extend(config::unit_config_maps(env, unit, part_of));
+    objects
 }
 
 /// The objects of a chart's unit in an environment, its network policy included.
 pub fn chart_objects(env: &Environment, chart: &Chart) -> Vec<Json> {
-    let objects = helm::objects(chart, Some(&env.namespace));
+    let mut objects = helm::objects(chart, Some(&env.namespace));
+    objects.extend(homed(env, &chart.name, &chart.part_of));
     with_network_policy(env, &chart.name, objects, || helm::labels(chart))
 }
 
@@ -318,10 +327,11 @@ fn with_network_policy(
     objects
 }
 
-/// The namespace unit's objects, by file name: the Namespace, the secret store and the
-/// ExternalSecrets, and, with network policies, the default deny and the DNS
-/// allowance. Every other unit depends on this one, so Secrets exist before the
-/// workloads that read them.
+/// The namespace unit's objects, by file name: the Namespace, the secret store, the
+/// ExternalSecrets and ConfigMaps that several units (or none) use, and, with network
+/// policies, the default deny and the DNS allowance. Every other unit depends on this
+/// one. A Secret or ConfigMap only one unit uses lives in that unit (`placement`), so
+/// this one stays small however large the stack.
 fn environment_wide(part_of: &str, env: &Environment) -> Vec<(String, Json)> {
     let mut files = vec![(
         "namespace.yaml".to_owned(),

@@ -37,7 +37,7 @@ fn metadata(name: &str, namespace: Option<&str>, part_of: &str) -> Json {
     Json::Object(meta)
 }
 
-/// The store and the ExternalSecrets, by file name within the namespace unit.
+/// The store (namespace unit) and the ExternalSecrets homed there, by file name.
 pub fn objects(env: &Environment, part_of: &str) -> Vec<(String, Json)> {
     let Some(store) = &env.secret_store else {
         return Vec::new();
@@ -51,11 +51,38 @@ pub fn objects(env: &Environment, part_of: &str) -> Vec<(String, Json)> {
         "spec": { "provider": provider(store, &env.namespace) },
     });
     let mut files = vec![(format!("{}.yaml", kind.to_ascii_lowercase()), store_object)];
-    for (secret, spec) in &env.secrets {
-        let object = external_secret(secret, spec, kind, &name, &env.namespace, part_of);
-        files.push((format!("externalsecret-{secret}.yaml"), object));
+    for secret in env.secrets.keys() {
+        if env.homes.secrets.contains_key(secret) {
+            continue;
+        }
+        if let Some(object) = external_secret_of(env, secret, part_of) {
+            files.push((format!("externalsecret-{secret}.yaml"), object));
+        }
     }
     files
+}
+
+/// The ExternalSecrets that live in `unit` (the one unit that uses each).
+pub fn unit_objects(env: &Environment, unit: &str, part_of: &str) -> Vec<Json> {
+    env.homes
+        .secrets_of(unit)
+        .filter_map(|secret| external_secret_of(env, secret, part_of))
+        .collect()
+}
+
+/// The ExternalSecret of synced Secret `secret`, when there is a store.
+fn external_secret_of(env: &Environment, secret: &str, part_of: &str) -> Option<Json> {
+    let store = env.secret_store.as_ref()?;
+    let spec = env.secrets.get(secret)?;
+    let (kind, name) = store_ref(store, &env.namespace);
+    Some(external_secret(
+        secret,
+        spec,
+        kind,
+        &name,
+        &env.namespace,
+        part_of,
+    ))
 }
 
 fn provider(store: &SecretStore, namespace: &str) -> Json {

@@ -378,10 +378,7 @@ fn existing_secrets(
     values: &serde_json::Map<String, serde_json::Value>,
     out: &mut Vec<(FieldPath, String, Option<String>)>,
 ) {
-    let names_secret = |key: &str| {
-        let lower = key.to_ascii_lowercase();
-        lower.ends_with("existingsecret") || lower == "existingsecretname"
-    };
+    let names_secret = crate::helm_values::names_a_secret;
     for (key, value) in values {
         match value {
             serde_json::Value::String(name) if names_secret(key) && !name.is_empty() => {

@@ -29,6 +29,11 @@ pub fn origin(
     fallback: Span,
 ) -> Origin {
     let kind = object["kind"].as_str().unwrap_or_default();
+    // Secrets and ConfigMaps come from their own entries, whichever unit holds them.
+    let owner = match kind {
+        "ExternalSecret" | "ConfigMap" => Owner::Namespace,
+        _ => owner,
+    };
     let field = at.to_string();
     let owner_path = owner_path(owner, object);
     let candidates: Vec<FieldPath> = sources(owner, kind, &field)
