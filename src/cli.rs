@@ -137,7 +137,8 @@ pub enum CliCommand {
     Schema,
     /// Set image digests in an environment file, keeping its comments and layout.
     ///
-    /// Edits `services.NAME.image.digest` (or, for `CHART/IMAGE`,
+    /// Edits `services.NAME.image.digest` (for `SERVICE/CONTAINER`, the digest of an
+    /// init container or sidecar; for `CHART/IMAGE`,
     /// `charts.CHART.images.IMAGE.digest`) in environments/ENV.yaml where it is written,
     /// or adds it. Several images at once: `NAME=DIGEST...`; one image also as `NAME
     /// DIGEST`. With --resolve, asks each image's registry for the digest of the tag the
@@ -155,7 +156,8 @@ pub enum CliCommand {
         /// Environment name (a file name in environments/, without .yaml).
         environment: String,
         /// `NAME=DIGEST` for each image (or `NAME DIGEST` for one); with --resolve, NAMEs.
-        /// NAME is a service of environments/stack.yaml, or `CHART/IMAGE` for an image a
+        /// NAME is a service of environments/stack.yaml, `SERVICE/CONTAINER` for one of
+        /// its init containers or sidecars, or `CHART/IMAGE` for an image a
         /// chart runs (e.g. `postgres/docker.io/bitnami/postgresql`); a digest is
         /// `sha256:` and 64 lowercase hex digits.
         #[arg(value_name = "NAME=DIGEST", required_unless_present = "all")]

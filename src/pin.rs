@@ -109,12 +109,18 @@ fn argument_error(message: impl Into<String>, expected: &str) -> Diagnostic {
     Diagnostic::error(Code::InvalidArgument, message).expected(expected)
 }
 
-/// Something whose image `pin` can set a digest on. Today a service of the stack; chart
-/// images would be one more variant here, with its own field path and image reference,
-/// and one more source of candidates in [`targets`].
+/// Something whose image `pin` can set a digest on: a service, an init container or
+/// sidecar of a service, or an image a chart runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Service(String),
+    /// An init container or sidecar of a service, named `SERVICE/CONTAINER`.
+    Container {
+        service: String,
+        /// `initContainers` or `sidecars`.
+        list: &'static str,
+        container: String,
+    },
     /// An image of a chart, named `CHART/IMAGE` (the image as the chart renders it).
     ChartImage {
         chart: String,
@@ -122,11 +128,21 @@ pub enum Target {
     },
 }
 
+/// The spec lists of extra containers, as they are keyed.
+const CONTAINER_LISTS: [&str; 2] = ["initContainers", "sidecars"];
+
 impl Target {
     /// The field path of the digest in a spec file, as keys.
     pub fn digest_keys(&self) -> Vec<String> {
         match self {
             Target::Service(name) => ["services", name, "image", "digest"]
+                .map(str::to_owned)
+                .to_vec(),
+            Target::Container {
+                service,
+                list,
+                container,
+            } => ["services", service, list, container, "image", "digest"]
                 .map(str::to_owned)
                 .to_vec(),
             Target::ChartImage { chart, image } => ["charts", chart, "images", image, "digest"]
@@ -139,6 +155,17 @@ impl Target {
     fn tag_path(&self) -> FieldPath {
         match self {
             Target::Service(name) => service_image(name).key("tag"),
+            Target::Container {
+                service,
+                list,
+                container,
+            } => FieldPath::root()
+                .key("services")
+                .key(service)
+                .key(list)
+                .key(container)
+                .key("image")
+                .key("tag"),
             Target::ChartImage { chart, image } => FieldPath::root()
                 .key("charts")
                 .key(chart)
@@ -151,6 +178,17 @@ impl Target {
     fn describe(&self) -> String {
         match self {
             Target::Service(name) => format!("service `{name}`"),
+            Target::Container {
+                service,
+                list,
+                container,
+            } => {
+                let what = match *list {
+                    "sidecars" => "sidecar",
+                    _ => "init container",
+                };
+                format!("{what} `{container}` of service `{service}`")
+            }
             Target::ChartImage { chart, image } => format!("image `{image}` of chart `{chart}`"),
         }
     }
@@ -176,6 +214,22 @@ pub fn find_target(stack: &Node, name: &str) -> Result<Target, Diagnostic> {
     let targets = targets(stack);
     if let Some(target) = targets.get(name) {
         return Ok(target.clone());
+    }
+    // `SERVICE/CONTAINER`: an init container or sidecar the stack file defines.
+    if let Some((service, container)) = name.split_once('/')
+        && let Some(spec) = stack.get("services").and_then(|s| s.get(service))
+    {
+        let found = CONTAINER_LISTS
+            .into_iter()
+            .find(|list| spec.get(list).and_then(|l| l.get(container)).is_some());
+        return match found {
+            Some(list) => Ok(Target::Container {
+                service: service.to_owned(),
+                list,
+                container: container.to_owned(),
+            }),
+            None => Err(unknown_container(spec, service, container)),
+        };
     }
     // `CHART/IMAGE`: any image of a chart the stack defines (a chart's images are
     // often listed only in the environments that pin them).
@@ -222,6 +276,28 @@ pub fn find_target(stack: &Node, name: &str) -> Result<Target, Diagnostic> {
         None => diagnostic.help("pin a service defined in environments/stack.yaml"),
     };
     Err(diagnostic)
+}
+
+/// A `SERVICE/CONTAINER` whose service has no such init container or sidecar.
+fn unknown_container(spec: &Node, service: &str, container: &str) -> Diagnostic {
+    let names: Vec<&str> = CONTAINER_LISTS
+        .into_iter()
+        .filter_map(|list| spec.get(list).and_then(Node::mapping))
+        .flatten()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let mut diagnostic = Diagnostic::error(
+        Code::UnknownService,
+        format!("service `{service}` has no init container or sidecar `{container}`"),
+    )
+    .expected(one_of(
+        names.iter().copied(),
+        "an init container or sidecar of the service in environments/stack.yaml",
+    ));
+    if let Some(near) = did_you_mean(container, names.iter().copied()) {
+        diagnostic = diagnostic.help(format!("did you mean `{service}/{near}`?"));
+    }
+    diagnostic
 }
 
 /// "one of `a`, `b`" for `expected:` lines; `none` when there is no name.
@@ -399,6 +475,26 @@ fn unpinned(merged: &Node) -> Option<Vec<(String, Target)>> {
         let digest = service.image.as_ref().and_then(|i| i.digest.as_ref());
         if service.enabled.unwrap_or(true) && digest.is_none() {
             out.push((name.clone(), Target::Service(name.clone())));
+        }
+        if !service.enabled.unwrap_or(true) {
+            continue;
+        }
+        let lists = [
+            ("initContainers", service.init_containers.as_ref()),
+            ("sidecars", service.sidecars.as_ref()),
+        ];
+        for (list, containers) in lists {
+            for (container, spec) in containers.into_iter().flatten() {
+                let digest = spec.image.as_ref().and_then(|i| i.digest.as_ref());
+                if spec.enabled.unwrap_or(true) && digest.is_none() {
+                    let target = Target::Container {
+                        service: name.clone(),
+                        list,
+                        container: container.clone(),
+                    };
+                    out.push((format!("{name}/{container}"), target));
+                }
+            }
         }
     }
     for (chart, spec) in values.charts.iter().flatten() {
@@ -809,6 +905,20 @@ fn effective_image(merged: &Node, target: &Target) -> Option<ImageRef> {
             let spec = values.services.as_ref()?.get(name)?;
             let stack = lower::stack_name(&values);
             Some(lower::service(name, spec, &global, &stack, Scope::Base).image)
+        }
+        Target::Container {
+            service,
+            list,
+            container,
+        } => {
+            let spec = values.services.as_ref()?.get(service)?;
+            let containers = match *list {
+                "sidecars" => spec.sidecars.as_ref(),
+                _ => spec.init_containers.as_ref(),
+            }?;
+            let (_, container) = containers.iter().find(|(n, _)| *n == container)?;
+            let image = container.image.clone().unwrap_or_default();
+            Some(lower::container_image(&image, &global))
         }
         Target::ChartImage { chart, image } => {
             let pin = values

@@ -1192,3 +1192,31 @@ fn deny_warnings_refuses_an_edit_that_leaves_warnings() {
     );
     assert!(spec(root, "staging").contains(DIGEST));
 }
+
+#[test]
+fn pins_an_init_container_by_service_and_container_name() {
+    let project = example_project();
+    let root = project.path();
+    let before = spec(root, "production");
+    pinned(
+        root,
+        &["production", "gateway/wait-for-database", DIGEST],
+        DIGEST,
+    );
+    let after = spec(root, "production");
+    let old = "      wait-for-database:\n        image:\n          digest: sha256:3c1bd4c27e7a8c4b7d1a6d0e4c2f9b8a7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b\n";
+    let new = format!("      wait-for-database:\n        image:\n          digest: {DIGEST}\n");
+    assert!(before.contains(old), "{before}");
+    assert_eq!(
+        after,
+        before.replacen(old, &new, 1),
+        "only the init container's digest"
+    );
+    let output = pin(root, &["production", "gateway/wait-for-db", DIGEST]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("did you mean `gateway/wait-for-database`?"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -693,7 +693,10 @@ impl Context<'_> {
                     .at(span)
                     .path(path.key("digest"))
                     .expected("`digest: sha256:<64 hex digits>` in the production file")
-                    .help(format!("tags can be moved; production runs only digests: e.g. `{name}: {{image: {{repository: {repository}, tag: \"{}\", digest: \"sha256:…\"}}}}`", tag.unwrap_or("1.0.0"))),
+                    .help(match tag {
+                        Some(_) => format!("tags can be moved; production runs only digests: `mcpstack pin --resolve {} {}/{name}` asks the registry for the tag's digest and writes it", self.env, self.service),
+                        None => format!("give it a tag and a digest, e.g. `{name}: {{image: {{repository: {repository}, tag: \"1.0.0\", digest: \"sha256:…\"}}}}`, or `mcpstack pin {} {}/{name}=sha256:…`", self.env, self.service),
+                    }),
             );
         }
         if let Some(allowed) = &self.global.allowed_registries {
