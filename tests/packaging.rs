@@ -442,6 +442,8 @@ fn workflows_pass_actionlint() {
         &[
             ".github/workflows/ci.yml",
             "tests/fixtures/workflows/uses-action.yml",
+            // The workflow `init` writes into a new project.
+            "src/init/mcpstack.yml",
         ],
     );
     assert!(output.status.success(), "{}", output_text(&output));

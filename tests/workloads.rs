@@ -80,6 +80,9 @@ fn the_job_unit_comes_before_the_gateway_and_always_waits() {
         );
         let migrate = yaml(&flux.join("migrate.yaml"));
         assert_eq!(migrate["spec"]["wait"], true, "{env}");
+        // The Job may run 600 s: Flux waits that long and a minute more, not 5m.
+        assert_eq!(migrate["spec"]["timeout"], "660s", "{env}");
+        assert_eq!(gateway["spec"]["timeout"], "5m", "{env}");
         assert_eq!(gateway["spec"]["wait"], env == "production", "{env}");
     }
 }

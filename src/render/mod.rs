@@ -260,11 +260,20 @@ fn is_job(service: &Service) -> bool {
 
 /// The Flux Kustomization of a service's unit. A Job's always waits (`wait: true`)
 /// whatever `global.flux.wait` says: the units that depend on it start only once it
-/// completed.
+/// completed. Its timeout covers the Job's `activeDeadlineSeconds` (and a minute to
+/// start the pod), so Flux does not report a migration that is still allowed to run as
+/// failed.
 fn service_kustomization(env: &Environment, service: &Service) -> Json {
     let mut kustomization = flux::kustomization(env, &service.name, &needs(&service.depends_on));
-    if is_job(service) {
+    if let crate::model::Workload::Job(job) = &service.workload {
         kustomization["spec"]["wait"] = true.into();
+        let configured = crate::validate::api::format::duration_seconds(&env.flux.timeout);
+        if let Some(deadline) = job.active_deadline_seconds {
+            let needed = deadline.saturating_add(60);
+            if configured.is_some_and(|t| t < needed as f64) {
+                kustomization["spec"]["timeout"] = format!("{needed}s").into();
+            }
+        }
     }
     kustomization
 }
