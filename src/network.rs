@@ -315,6 +315,41 @@ charts:
     }
 
     #[test]
+    fn egress_peers_depend_on_the_engine() {
+        let entry = |yaml: &str| -> Egress { serde_saphyr::from_str(yaml).expect("an entry") };
+        let api = entry("{apiServer: true, cidr: 10.96.0.1/32, ports: [443]}");
+        let fallback = Peer::Cidr {
+            cidr: "10.96.0.1/32".into(),
+            except: vec![],
+        };
+        assert_eq!(
+            egress_peer(&api, NetworkEngine::Cilium),
+            Some(Peer::ApiServer)
+        );
+        assert_eq!(egress_peer(&api, NetworkEngine::Kubernetes), Some(fallback));
+        let bare = entry("{apiServer: true, ports: [443]}");
+        assert_eq!(egress_peer(&bare, NetworkEngine::Kubernetes), None);
+        let host = entry("{host: '*.example.com', ports: [443]}");
+        assert_eq!(
+            egress_peer(&host, NetworkEngine::Cilium),
+            Some(Peer::Host("*.example.com".into()))
+        );
+        let pods = entry("{namespace: observability, podLabels: {app: otel}, ports: [4317]}");
+        assert_eq!(
+            egress_peer(&pods, NetworkEngine::Kubernetes),
+            Some(Peer::NamespacePods {
+                namespace: "observability".into(),
+                pods: BTreeMap::from([("app".into(), "otel".into())]),
+            })
+        );
+        let namespace = entry("{namespace: tools, ports: [80]}");
+        assert_eq!(
+            egress_peer(&namespace, NetworkEngine::Cilium),
+            Some(Peer::Namespace("tools".into()))
+        );
+    }
+
+    #[test]
     fn policies_can_be_switched_off() {
         let env = environment(&STACK.replace(
             "network: {ingressNamespace: ingress-nginx}",
