@@ -45,6 +45,8 @@ codes! {
     DuplicateHostname => "duplicate-hostname",
     DuplicateKey => "duplicate-key",
     DuplicateName => "duplicate-name",
+    EgressDestination => "egress-destination",
+    EgressNeedsCidr => "egress-needs-cidr",
     EmptyFile => "empty-file",
     EnvExpansion => "env-expansion",
     EnvReference => "env-reference",

@@ -80,6 +80,23 @@ pub enum Peer {
     Namespace(String),
     /// An address range.
     Cidr { cidr: String, except: Vec<String> },
+    /// Pods with these labels in another namespace (egress beyond the stack).
+    NamespacePods {
+        namespace: String,
+        pods: BTreeMap<String, String>,
+    },
+    /// The Kubernetes API server, by name: only a CiliumNetworkPolicy can say it.
+    ApiServer,
+    /// A hostname (`api.github.com`) or pattern (`*.github.com`): only a
+    /// CiliumNetworkPolicy can say it.
+    Host(String),
+}
+
+impl Peer {
+    /// Whether a plain NetworkPolicy can express this peer.
+    pub fn is_plain(&self) -> bool {
+        !matches!(self, Peer::ApiServer | Peer::Host(_))
+    }
 }
 
 /// A component installed from a Helm chart.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{self, NetworkPolicy, NetworkRule, Peer};
-use crate::spec::{Connection, Egress, Routing, Values};
+use crate::spec::{Connection, Egress, NetworkEngine, Routing, Values};
 
 /// Namespace and labels of the cluster DNS, which every pod may reach.
 pub const DNS_NAMESPACE: &str = "kube-system";
@@ -47,6 +47,51 @@ pub fn ingress_namespace(values: &Values) -> Option<String> {
     match global.routing {
         Some(Routing::GatewayApi) => gateway.or(configured),
         _ => configured.or(gateway),
+    }
+}
+
+/// The environment's network policy engine.
+pub fn engine(values: &Values) -> NetworkEngine {
+    values
+        .global
+        .as_ref()
+        .and_then(|g| g.network.as_ref())
+        .and_then(|n| n.engine)
+        .unwrap_or_default()
+}
+
+/// The peer an `egress` entry opens under `engine`; `None` for an entry validation
+/// refuses (no destination, or one the engine cannot express without a `cidr`).
+/// Under Cilium, the API server and hostnames are named (their `cidr` fallback is
+/// not used: Cilium tells API server traffic by identity, not by address); under plain
+/// NetworkPolicy, the fallback `cidr` stands for them.
+pub fn egress_peer(egress: &Egress, engine: NetworkEngine) -> Option<Peer> {
+    let cidr = || {
+        egress.cidr.clone().map(|cidr| Peer::Cidr {
+            cidr,
+            except: egress.except.clone().unwrap_or_default(),
+        })
+    };
+    let named = match (egress.api_server.unwrap_or(false), &egress.host) {
+        (true, _) => Some(Peer::ApiServer),
+        (false, Some(host)) => Some(Peer::Host(host.clone())),
+        (false, None) => None,
+    };
+    if let Some(named) = named {
+        return match engine {
+            NetworkEngine::Cilium => Some(named),
+            NetworkEngine::Kubernetes => cidr(),
+        };
+    }
+    let pods = egress.pod_labels.clone().filter(|p| !p.is_empty());
+    match (&egress.namespace, pods) {
+        (Some(namespace), Some(pods)) => Some(Peer::NamespacePods {
+            namespace: namespace.clone(),
+            pods,
+        }),
+        (Some(namespace), None) => Some(Peer::Namespace(namespace.clone())),
+        (None, Some(pods)) => Some(Peer::Pods(pods)),
+        (None, None) => cidr(),
     }
 }
 
@@ -108,6 +153,7 @@ pub fn policies(
         units.insert(&chart.name, unit);
     }
     let ingress_namespace = ingress_namespace(values);
+    let engine = engine(values);
     let monitoring = values
         .global
         .as_ref()
@@ -157,9 +203,8 @@ pub fn policies(
             });
         }
         for egress in unit.egress {
-            let peer = Peer::Cidr {
-                cidr: egress.cidr.clone(),
-                except: egress.except.clone().unwrap_or_default(),
+            let Some(peer) = egress_peer(egress, engine) else {
+                continue;
             };
             policy.egress.push(NetworkRule {
                 peer,
@@ -267,6 +312,41 @@ charts:
         let worker = &env.network_policies["worker"];
         assert!(worker.ingress.is_empty(), "{worker:?}");
         assert!(!worker.egress.is_empty(), "its own connections stay open");
+    }
+
+    #[test]
+    fn egress_peers_depend_on_the_engine() {
+        let entry = |yaml: &str| -> Egress { serde_saphyr::from_str(yaml).expect("an entry") };
+        let api = entry("{apiServer: true, cidr: 10.96.0.1/32, ports: [443]}");
+        let fallback = Peer::Cidr {
+            cidr: "10.96.0.1/32".into(),
+            except: vec![],
+        };
+        assert_eq!(
+            egress_peer(&api, NetworkEngine::Cilium),
+            Some(Peer::ApiServer)
+        );
+        assert_eq!(egress_peer(&api, NetworkEngine::Kubernetes), Some(fallback));
+        let bare = entry("{apiServer: true, ports: [443]}");
+        assert_eq!(egress_peer(&bare, NetworkEngine::Kubernetes), None);
+        let host = entry("{host: '*.example.com', ports: [443]}");
+        assert_eq!(
+            egress_peer(&host, NetworkEngine::Cilium),
+            Some(Peer::Host("*.example.com".into()))
+        );
+        let pods = entry("{namespace: observability, podLabels: {app: otel}, ports: [4317]}");
+        assert_eq!(
+            egress_peer(&pods, NetworkEngine::Kubernetes),
+            Some(Peer::NamespacePods {
+                namespace: "observability".into(),
+                pods: BTreeMap::from([("app".into(), "otel".into())]),
+            })
+        );
+        let namespace = entry("{namespace: tools, ports: [80]}");
+        assert_eq!(
+            egress_peer(&namespace, NetworkEngine::Cilium),
+            Some(Peer::Namespace("tools".into()))
+        );
     }
 
     #[test]

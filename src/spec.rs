@@ -1037,6 +1037,23 @@ pub struct NetworkSettings {
     /// Namespace of Prometheus, allowed to scrape metrics.
     #[schemars(extend("examples" = ["monitoring"]))]
     pub monitoring_namespace: Option<String>,
+    /// What enforces the policies: `kubernetes` renders plain NetworkPolicies only;
+    /// `cilium` adds a CiliumNetworkPolicy to a unit for the egress plain
+    /// NetworkPolicy cannot express (the API server, hostnames).
+    #[schemars(extend("default" = "kubernetes"))]
+    pub engine: Option<NetworkEngine>,
+}
+
+/// The network policy engine of a cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkEngine {
+    /// Plain Kubernetes NetworkPolicy, enforced by any network plugin.
+    #[default]
+    Kubernetes,
+    /// Cilium: NetworkPolicy plus CiliumNetworkPolicy (`cilium.io/v2`) for the API
+    /// server and hostnames.
+    Cilium,
 }
 
 /// A connection a workload opens to a service or chart of the stack.
@@ -1050,15 +1067,38 @@ pub struct Connection {
     pub port: i64,
 }
 
-/// Addresses outside the stack a workload may reach.
+/// A destination outside the stack a workload may reach: exactly one kind of
+/// destination per entry (an address range `cidr`; pods by `namespace` and/or
+/// `podLabels`; the Kubernetes API server `apiServer`; a hostname `host`), and its
+/// ports. Beside `apiServer` or `host`, `cidr` is the fallback plain NetworkPolicy
+/// uses (the `kubernetes` engine); the `cilium` engine names the destination instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Egress {
-    /// Address range, e.g. `203.0.113.0/24` or `0.0.0.0/0`.
+    /// Address range, e.g. `203.0.113.0/24` or `0.0.0.0/0`; beside `apiServer` or
+    /// `host`, the range plain NetworkPolicy opens for them.
     #[schemars(extend("examples" = ["0.0.0.0/0"]))]
-    pub cidr: String,
+    pub cidr: Option<String>,
     /// Ranges within `cidr` that stay closed.
     pub except: Option<Vec<String>>,
+    /// Namespace outside the stack whose pods may be reached (selected by its
+    /// `kubernetes.io/metadata.name` label); with `podLabels`, only those pods.
+    #[schemars(extend("examples" = ["observability"]))]
+    pub namespace: Option<String>,
+    /// Labels of the pods that may be reached, in `namespace` (or, without it, in the
+    /// environment's own namespace).
+    #[schemars(extend("examples" = [{"app.kubernetes.io/name": "opentelemetry-collector"}]))]
+    pub pod_labels: Option<BTreeMap<String, String>>,
+    /// The Kubernetes API server. Plain NetworkPolicy cannot select it: give its
+    /// address as `cidr` too, or use `global.network.engine: cilium`
+    /// (`toEntities: [kube-apiserver]`).
+    #[schemars(extend("examples" = [true]))]
+    pub api_server: Option<bool>,
+    /// A hostname outside the cluster, exact (`api.github.com`) or every name under a
+    /// domain (`*.github.com`). Needs `global.network.engine: cilium` (`toFQDNs`), or a
+    /// `cidr` beside it for plain NetworkPolicy.
+    #[schemars(extend("examples" = ["api.github.com", "*.googleapis.com"]))]
+    pub host: Option<String>,
     /// TCP ports; at least one (a rule without ports would open every port).
     #[schemars(length(min = 1), extend("examples" = [[443]]))]
     pub ports: Vec<i64>,

@@ -776,6 +776,7 @@ pub fn network_policy(
     let rules = |rules: &[NetworkRule], side: &str| -> Json {
         let items = rules
             .iter()
+            .filter(|rule| rule.peer.is_plain())
             .map(|rule| {
                 let mut out = Map::new();
                 out.insert(side.into(), json!([peer(&rule.peer)]));
@@ -798,7 +799,7 @@ pub fn network_policy(
     if !policy.ingress.is_empty() {
         spec.insert("ingress".into(), rules(&policy.ingress, "from"));
     }
-    if !policy.egress.is_empty() {
+    if policy.egress.iter().any(|r| r.peer.is_plain()) {
         spec.insert("egress".into(), rules(&policy.egress, "to"));
     }
     let metadata = object([
@@ -818,11 +819,91 @@ fn peer(peer: &Peer) -> Json {
     match peer {
         Peer::Pods(labels) => json!({ "podSelector": { "matchLabels": labels } }),
         Peer::Namespace(name) => {
-            json!({ "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": name } } })
+            json!({ "namespaceSelector": { "matchLabels": { NAMESPACE_NAME_LABEL: name } } })
         }
+        Peer::NamespacePods { namespace, pods } => json!({
+            "namespaceSelector": { "matchLabels": { NAMESPACE_NAME_LABEL: namespace } },
+            "podSelector": { "matchLabels": pods },
+        }),
         Peer::Cidr { cidr, except } if except.is_empty() => json!({ "ipBlock": { "cidr": cidr } }),
         Peer::Cidr { cidr, except } => json!({ "ipBlock": { "cidr": cidr, "except": except } }),
+        // Not plain: rendered in the CiliumNetworkPolicy, filtered out before here.
+        Peer::ApiServer | Peer::Host(_) => json!({}),
     }
+}
+
+/// The label Kubernetes sets on every namespace to its name.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// A unit's CiliumNetworkPolicy: the egress plain NetworkPolicy cannot express (the
+/// API server as the `kube-apiserver` entity, hostnames as `toFQDNs`, with the DNS
+/// rule that lets Cilium see the lookups). `None` when the unit has none. Cilium
+/// enforces it beside the unit's NetworkPolicy; what each allows adds up.
+pub fn cilium_network_policy(
+    name: &str,
+    policy: &NetworkPolicy,
+    labels: Map<String, Json>,
+    namespace: &str,
+) -> Option<Json> {
+    let named: Vec<&NetworkRule> = policy
+        .egress
+        .iter()
+        .filter(|r| !r.peer.is_plain())
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    let to_ports = |ports: &[i64]| -> Json {
+        let ports: Vec<Json> = ports
+            .iter()
+            .map(|p| json!({ "port": p.to_string(), "protocol": "TCP" }))
+            .collect();
+        json!([{ "ports": ports }])
+    };
+    let mut egress: Vec<Json> = named
+        .iter()
+        .filter_map(|rule| {
+            let to = match &rule.peer {
+                Peer::ApiServer => ("toEntities", json!(["kube-apiserver"])),
+                Peer::Host(host) if host.starts_with("*.") => {
+                    ("toFQDNs", json!([{ "matchPattern": host }]))
+                }
+                Peer::Host(host) => ("toFQDNs", json!([{ "matchName": host }])),
+                _ => return None,
+            };
+            Some(object([to, ("toPorts", to_ports(&rule.ports))]))
+        })
+        .collect();
+    if named.iter().any(|r| matches!(r.peer, Peer::Host(_))) {
+        // Cilium learns a hostname's addresses from the DNS answers its proxy sees:
+        // the lookups must go through a DNS rule.
+        let (key, value) = crate::network::DNS_LABEL;
+        egress.push(json!({
+            "toEndpoints": [{ "matchLabels": {
+                "k8s:io.kubernetes.pod.namespace": crate::network::DNS_NAMESPACE,
+                format!("k8s:{key}"): value,
+            } }],
+            "toPorts": [{
+                "ports": [{ "port": "53", "protocol": "UDP" }, { "port": "53", "protocol": "TCP" }],
+                "rules": { "dns": [{ "matchPattern": "*" }] },
+            }],
+        }));
+    }
+    let metadata = object([
+        ("name", name.into()),
+        ("namespace", namespace.into()),
+        ("labels", Json::Object(labels)),
+    ]);
+    let spec = object([
+        ("endpointSelector", json!({ "matchLabels": policy.pods })),
+        ("egress", Json::Array(egress)),
+    ]);
+    Some(resource(
+        "cilium.io/v2",
+        "CiliumNetworkPolicy",
+        metadata,
+        spec,
+    ))
 }
 
 /// The environment's default: no pod receives or sends anything not allowed by a

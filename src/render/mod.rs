@@ -326,10 +326,17 @@ fn with_network_policy(
     labels: impl FnOnce() -> Map<String, Json>,
 ) -> Vec<Json> {
     if let Some(policy) = env.network_policies.get(unit) {
+        let labels = labels();
         objects.push(kubernetes::network_policy(
             unit,
             policy,
-            labels(),
+            labels.clone(),
+            &env.namespace,
+        ));
+        objects.extend(kubernetes::cilium_network_policy(
+            unit,
+            policy,
+            labels,
             &env.namespace,
         ));
     }

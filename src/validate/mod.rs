@@ -198,6 +198,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
     references::dependency_cycles(merged, &units, &mut out);
     references::cron_dependencies(merged, values, &mut out);
     network::listeners(merged, values, &mut out);
+    network::egress(merged, values, &mut out);
     out
 }
 

@@ -112,3 +112,169 @@ pub(super) fn listeners(merged: &Node, values: &Values, out: &mut Vec<Diagnostic
         }
     }
 }
+
+/// Each `egress` entry names exactly one kind of destination (a `cidr` may stand
+/// beside `apiServer` or `host` as their address under plain NetworkPolicy), and the
+/// engine can express it: plain NetworkPolicy selects neither the API server nor a
+/// hostname, so under the `kubernetes` engine those need their `cidr`.
+pub(super) fn egress(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
+    let services = values.services.iter().flatten().map(|(n, s)| {
+        let on = s.enabled.unwrap_or(true);
+        (on, service_path(n), s.egress.as_deref().unwrap_or_default())
+    });
+    let charts = values.charts.iter().flatten().map(|(n, c)| {
+        let on = c.enabled.unwrap_or(true);
+        let path = FieldPath::root().key("charts").key(n);
+        (on, path, c.egress.as_deref().unwrap_or_default())
+    });
+    let policies = crate::network::enabled(values);
+    let engine = crate::network::engine(values);
+    for (_, path, entries) in services.chain(charts).filter(|(on, _, _)| *on) {
+        for (index, entry) in entries.iter().enumerate() {
+            let here = path.key("egress").index(index);
+            if let Some(diagnostic) = egress_entry(merged, &here, entry, policies, engine) {
+                out.push(diagnostic);
+            }
+        }
+    }
+}
+
+/// The first problem of one `egress` entry at `here`.
+fn egress_entry(
+    merged: &Node,
+    here: &FieldPath,
+    entry: &crate::spec::Egress,
+    policies: bool,
+    engine: crate::spec::NetworkEngine,
+) -> Option<Diagnostic> {
+    let error = |code: Code, field: &str, message: String| {
+        // The field that is wrong, or the whole entry (`field` empty).
+        let path = match merged.at(&here.key(field)) {
+            Some(_) if !field.is_empty() => here.key(field),
+            _ => here.clone(),
+        };
+        Diagnostic::error(code, message)
+            .at(merged.locate(&path).span)
+            .path(path)
+    };
+    let selector = entry.namespace.is_some() || entry.pod_labels.is_some();
+    let api_server = entry.api_server.unwrap_or(false);
+    let host = entry.host.is_some();
+    let kinds: Vec<&str> = [
+        (selector, "`namespace`/`podLabels`"),
+        (api_server, "`apiServer`"),
+        (host, "`host`"),
+        (entry.cidr.is_some() && selector, "`cidr`"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    let example = "`{namespace: observability, podLabels: {app.kubernetes.io/name: otel-collector}, ports: [4317]}`, `{apiServer: true, ports: [443]}`, `{host: api.github.com, ports: [443]}` or `{cidr: 203.0.113.0/24, ports: [443]}`";
+    if kinds.len() > 1 {
+        let field = if host { "host" } else { "apiServer" };
+        return Some(
+            error(
+                Code::EgressDestination,
+                field,
+                format!(
+                    "this egress entry names {} destinations: one entry opens one kind of destination",
+                    kinds.join(" and ")
+                ),
+            )
+            .expected("exactly one of `cidr`, `namespace`/`podLabels`, `apiServer`, `host` (a `cidr` may stand beside `apiServer` or `host` as its address)")
+            .help(format!("split it into one entry per destination, e.g. {example}")),
+        );
+    }
+    let empty_pods =
+        entry.namespace.is_none() && entry.pod_labels.as_ref().is_some_and(|p| p.is_empty());
+    if kinds.is_empty() && entry.cidr.is_none() || empty_pods {
+        let field = if empty_pods { "podLabels" } else { "" };
+        return Some(
+            error(
+                Code::EgressDestination,
+                field,
+                "this egress entry names no destination".to_owned(),
+            )
+            .expected("one of `cidr`, `namespace`/`podLabels`, `apiServer: true`, `host`")
+            .help(format!("e.g. {example}")),
+        );
+    }
+    if entry.except.is_some() && (entry.cidr.is_none() || api_server || host) {
+        return Some(
+            error(
+                Code::EgressDestination,
+                "except",
+                "`except` narrows an address range, and this entry opens none".to_owned(),
+            )
+            .expected("`except` beside a `cidr` destination")
+            .help("remove `except`, or give the range: `{cidr: 10.0.0.0/8, except: [10.1.0.0/16], ports: [443]}`"),
+        );
+    }
+    if let Some(namespace) = &entry.namespace
+        && let Some(problem) = crate::hostname::label_problem(namespace)
+    {
+        return Some(
+            error(
+                Code::InvalidName,
+                "namespace",
+                format!(
+                    "namespace `{}` {problem}",
+                    crate::diagnostic::printable(namespace)
+                ),
+            )
+            .expected("a namespace name (an RFC 1123 label), e.g. `observability`"),
+        );
+    }
+    if let Some(name) = &entry.host {
+        let bare = name.strip_prefix("*.").unwrap_or(name);
+        let problem = crate::hostname::hostname_problem(bare)
+            .or_else(|| (!bare.contains('.')).then(|| "is not a fully qualified name".to_owned()));
+        if let Some(problem) = problem {
+            return Some(
+                error(
+                    Code::InvalidHostname,
+                    "host",
+                    format!("egress host `{}`: {problem}", crate::diagnostic::printable(name)),
+                )
+                .expected("a hostname such as `api.github.com`, or `*.github.com` for every name under a domain"),
+            );
+        }
+    }
+    if policies
+        && engine == crate::spec::NetworkEngine::Kubernetes
+        && (api_server || host)
+        && entry.cidr.is_none()
+    {
+        let (field, what, why) = match api_server {
+            true => (
+                "apiServer",
+                "the Kubernetes API server".to_owned(),
+                "its address depends on the cluster (the `kubernetes` Service's ClusterIP is translated to the control plane's addresses before policies apply)",
+            ),
+            false => (
+                "host",
+                format!(
+                    "`{}`",
+                    crate::diagnostic::printable(entry.host.as_deref().unwrap_or_default())
+                ),
+                "a NetworkPolicy selects addresses, never names, and a name's addresses change",
+            ),
+        };
+        let example = match api_server {
+            true => {
+                "`{apiServer: true, cidr: 172.20.0.1/32, ports: [443]}` (the API server's endpoint addresses: `kubectl get endpoints kubernetes -n default`)"
+            }
+            false => "`{host: api.github.com, cidr: 140.82.112.0/20, ports: [443]}`",
+        };
+        return Some(
+            error(
+                Code::EgressNeedsCidr,
+                field,
+                format!("plain NetworkPolicy cannot select {what}: {why}"),
+            )
+            .expected("a `cidr` beside it (the addresses plain NetworkPolicy opens), or `global.network.engine: cilium`")
+            .help(format!("e.g. {example}")),
+        );
+    }
+    None
+}

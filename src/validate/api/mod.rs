@@ -61,6 +61,7 @@ pub fn check(object: &Json) -> Vec<Violation> {
         }
         "HTTPRoute" => rules.http_route(spec, &at),
         "NetworkPolicy" => rules.network_policy(spec, &at),
+        "CiliumNetworkPolicy" => rules.cilium_network_policy(spec, &at),
         "ServiceMonitor" => rules.service_monitor(spec, &at),
         "ServiceAccount" => rules.service_account(object, &root),
         "Role" | "ClusterRole" => rules.role(object, &root),
@@ -1250,6 +1251,73 @@ impl Rules {
                     self.selector(&peer["podSelector"], &there.key("podSelector"));
                     self.selector(&peer["namespaceSelector"], &there.key("namespaceSelector"));
                     self.ip_block(&peer["ipBlock"], &there.key("ipBlock"));
+                }
+            }
+        }
+    }
+
+    /// Cilium's rules on the egress mcpstack renders: selectors (Cilium's `k8s:` source
+    /// prefix aside, plain label keys), ports as decimal strings (at most 40 a rule),
+    /// and FQDN names and patterns.
+    fn cilium_network_policy(&mut self, spec: &Json, at: &FieldPath) {
+        self.selector(&spec["endpointSelector"], &at.key("endpointSelector"));
+        for (index, rule) in list(&spec["egress"]).iter().enumerate() {
+            let here = at.key("egress").index(index);
+            for (e, endpoint) in list(&rule["toEndpoints"]).iter().enumerate() {
+                let labels: serde_json::Map<String, Json> = endpoint["matchLabels"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.strip_prefix("k8s:").unwrap_or(k).to_owned(), v.clone()))
+                    .collect();
+                let there = here.key("toEndpoints").index(e).key("matchLabels");
+                self.labels(&Json::Object(labels), &there);
+            }
+            for (t, to_ports) in list(&rule["toPorts"]).iter().enumerate() {
+                let there = here.key("toPorts").index(t).key("ports");
+                let ports = list(&to_ports["ports"]);
+                if ports.len() > 40 {
+                    self.push(
+                        &there,
+                        format!(
+                            "{} ports in one rule, over Cilium's limit of 40",
+                            ports.len()
+                        ),
+                        "at most 40 ports in one egress entry",
+                    );
+                }
+                for (p, port) in ports.iter().enumerate() {
+                    let field = there.index(p).key("port");
+                    let Some(text) = port["port"].as_str() else {
+                        continue;
+                    };
+                    match text.parse::<i64>() {
+                        Ok(number) => self.port(&Json::from(number), &field),
+                        Err(_) => self.push(
+                            &field,
+                            format!("port `{}` is not a number", shown(text)),
+                            "a port number from 1 to 65535",
+                        ),
+                    }
+                }
+            }
+            for (f, fqdn) in list(&rule["toFQDNs"]).iter().enumerate() {
+                let there = here.key("toFQDNs").index(f);
+                for field in ["matchName", "matchPattern"] {
+                    let Some(text) = fqdn[field].as_str() else {
+                        continue;
+                    };
+                    let name = match field {
+                        "matchPattern" => text.strip_prefix("*.").unwrap_or(text),
+                        _ => text,
+                    };
+                    if let Some(problem) = format::dns_subdomain(name) {
+                        self.push(
+                            &there.key(field),
+                            format!("`{}` {problem}", shown(text)),
+                            "a hostname such as `api.github.com`, or `*.github.com`",
+                        );
+                    }
                 }
             }
         }

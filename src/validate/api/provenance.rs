@@ -284,6 +284,11 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
         "spec",
         &["egress", "connectsTo", "@global.network"],
     ),
+    (
+        "CiliumNetworkPolicy",
+        "spec",
+        &["egress", "@global.network"],
+    ),
     ("Role", "", &["apiAccess"]),
     ("ClusterRole", "", &["apiAccess"]),
     ("RoleBinding", "", &["apiAccess", "serviceAccount"]),
@@ -402,6 +407,11 @@ const CHART_SOURCES: &[(&str, &str, &[&str])] = &[
         "NetworkPolicy",
         "spec",
         &["egress", "connectsTo", "@global.network"],
+    ),
+    (
+        "CiliumNetworkPolicy",
+        "spec",
+        &["egress", "@global.network"],
     ),
     ("", "metadata.labels", &["component", "@name"]),
 ];

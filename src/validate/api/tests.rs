@@ -178,3 +178,43 @@ fn flux_durations_are_go_durations() {
 fn echoed_text_cannot_start_a_line() {
     assert_eq!(shown("a\n::error::x"), "a\\n::error::x");
 }
+
+#[test]
+fn cilium_policies_have_valid_selectors_ports_and_names() {
+    let policy = |port: &str, fqdn: Json, dns_key: &str| {
+        json!({"kind": "CiliumNetworkPolicy", "metadata": {"name": "x"}, "spec": {
+            "endpointSelector": {"matchLabels": {"app.kubernetes.io/name": "x"}},
+            "egress": [
+                {"toFQDNs": [fqdn], "toPorts": [{"ports": [{"port": port, "protocol": "TCP"}]}]},
+                {"toEndpoints": [{"matchLabels": {dns_key: "kube-dns"}}]}
+            ]
+        }})
+    };
+    let name = json!({"matchName": "api.github.com"});
+    assert_eq!(
+        check(&policy("443", name.clone(), "k8s:k8s-app")),
+        Vec::new()
+    );
+    let pattern = json!({"matchPattern": "*.github.com"});
+    assert_eq!(check(&policy("443", pattern, "k8s:k8s-app")), Vec::new());
+    assert_eq!(
+        fields(&policy("65536", name.clone(), "k8s:k8s-app")),
+        ["spec.egress[0].toPorts[0].ports[0].port"]
+    );
+    assert_eq!(
+        fields(&policy("https", name.clone(), "k8s:k8s-app")),
+        ["spec.egress[0].toPorts[0].ports[0].port"]
+    );
+    assert_eq!(
+        fields(&policy(
+            "443",
+            json!({"matchName": "bad_host"}),
+            "k8s:k8s-app"
+        )),
+        ["spec.egress[0].toFQDNs[0].matchName"]
+    );
+    assert_eq!(
+        fields(&policy("443", name, "bad key")),
+        ["spec.egress[1].toEndpoints[0].matchLabels.bad key"]
+    );
+}
