@@ -45,6 +45,7 @@ codes! {
     DuplicateHostname => "duplicate-hostname",
     DuplicateKey => "duplicate-key",
     DuplicateName => "duplicate-name",
+    DuplicateRoute => "duplicate-route",
     EmptyFile => "empty-file",
     EnvExpansion => "env-expansion",
     EnvReference => "env-reference",
