@@ -1161,6 +1161,43 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_host_gets_one_certificate_from_the_shortest_path() {
+        let v = values(concat!(
+            "global:\n  domain: example.com\n  ingress: {tls: {clusterIssuer: le}}\n",
+            "services:\n",
+            "  web:\n    ingress: {enabled: true, host: a.example.com, path: /web, stripPrefix: true, websocket: true}\n",
+            "  api:\n    ingress: {enabled: true, host: a.example.com}\n",
+            "  own:\n    ingress: {enabled: true, host: a.example.com, path: /own, tls: {secretName: own-cert}}\n",
+            "  solo:\n    ingress: {enabled: true}\n",
+        ));
+        let env = environment("staging", &v, vec![]);
+        let ingress = |name: &str| {
+            let service = env.services.iter().find(|s| s.name == name);
+            service.and_then(|s| s.ingress.clone()).expect("ingress")
+        };
+        let issuer =
+            |i: &model::Ingress| i.annotations.get("cert-manager.io/cluster-issuer").cloned();
+        // `api` serves `/`, the shortest path: the host's certificate is its own.
+        assert_eq!(ingress("api").tls_secret.as_deref(), Some("api-tls"));
+        assert_eq!(issuer(&ingress("api")).as_deref(), Some("le"));
+        assert_eq!(ingress("web").tls_secret.as_deref(), Some("api-tls"));
+        assert_eq!(issuer(&ingress("web")), None);
+        // A secret of its own keeps its own certificate and issuer.
+        assert_eq!(ingress("own").tls_secret.as_deref(), Some("own-cert"));
+        assert_eq!(issuer(&ingress("own")).as_deref(), Some("le"));
+        assert_eq!(ingress("solo").tls_secret.as_deref(), Some("solo-tls"));
+        let web = ingress("web");
+        assert!(web.strip_prefix);
+        for (key, value) in STRIP_PREFIX_ANNOTATIONS
+            .iter()
+            .chain(&WEBSOCKET_ANNOTATIONS)
+        {
+            assert_eq!(web.annotations.get(*key).map(String::as_str), Some(*value));
+        }
+        assert_eq!(strip_prefix_path("/web/"), "/web(/|$)(.*)");
+    }
+
+    #[test]
     fn exact_versions_are_told_from_ranges() {
         for exact in ["16.4.5", "v1.2.3", "1.0.0-rc.1", "2.3.4+build.5"] {
             assert!(is_exact_version(exact), "{exact}");
