@@ -45,6 +45,7 @@ codes! {
     DuplicateHostname => "duplicate-hostname",
     DuplicateKey => "duplicate-key",
     DuplicateName => "duplicate-name",
+    DuplicateRoute => "duplicate-route",
     EgressDestination => "egress-destination",
     EgressNeedsCidr => "egress-needs-cidr",
     EmptyFile => "empty-file",

@@ -31,6 +31,35 @@ pub const SSE_ANNOTATIONS: [(&str, &str); 4] = [
     ("nginx.ingress.kubernetes.io/proxy-send-timeout", "3600"),
 ];
 
+/// The ingress annotations `ingress.websocket: true` adds: hour-long reads and sends,
+/// so idle sockets stay open, and HTTP/1.1 to the pods (the upgrade needs it).
+pub const WEBSOCKET_ANNOTATIONS: [(&str, &str); 3] = [
+    ("nginx.ingress.kubernetes.io/proxy-http-version", "1.1"),
+    ("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600"),
+    ("nginx.ingress.kubernetes.io/proxy-send-timeout", "3600"),
+];
+
+/// The ingress annotations `ingress.stripPrefix: true` adds: the path becomes the
+/// regular expression [`strip_prefix_path`], whose second group is what the pods get.
+pub const STRIP_PREFIX_ANNOTATIONS: [(&str, &str); 2] = [
+    ("nginx.ingress.kubernetes.io/rewrite-target", "/$2"),
+    ("nginx.ingress.kubernetes.io/use-regex", "true"),
+];
+
+/// The ingress-nginx path of a prefix that is stripped: the prefix, then `/` or the
+/// end, then the rest (`/$2` in the rewrite target).
+pub fn strip_prefix_path(path: &str) -> String {
+    format!("{}(/|$)(.*)", path.trim_end_matches('/'))
+}
+
+/// A route path as two routes on one host compare it: without a trailing `/`.
+pub fn route_key(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    }
+}
+
 /// Where a service is being lowered: for the shared base, or for one environment.
 #[derive(Debug, Clone, Copy)]
 pub enum Scope<'a> {
@@ -59,7 +88,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
     let tier = values.tier.unwrap_or(Tier::Review);
     let global = values.global.clone().unwrap_or_default();
     let scope = Scope::Environment { name, tier };
-    let services: Vec<model::Service> = values
+    let mut services: Vec<model::Service> = values
         .services
         .iter()
         .flatten()
@@ -68,6 +97,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
             self::service(service_name, service, &global, &stack_name(values), scope)
         })
         .collect();
+    share_host_certificates(&mut services);
     let enabled: Vec<(&String, &spec::Chart)> = values
         .charts
         .iter()
@@ -870,6 +900,18 @@ fn ingress(
             annotations.insert(key.to_owned(), value.to_owned());
         }
     }
+    let websocket = ingress.websocket.unwrap_or(false);
+    if websocket {
+        for (key, value) in WEBSOCKET_ANNOTATIONS {
+            annotations.insert(key.to_owned(), value.to_owned());
+        }
+    }
+    let strip_prefix = ingress.strip_prefix.unwrap_or(false);
+    if strip_prefix {
+        for (key, value) in STRIP_PREFIX_ANNOTATIONS {
+            annotations.insert(key.to_owned(), value.to_owned());
+        }
+    }
     let tls = tls(ingress.tls.as_ref(), defaults.tls.as_ref());
     let tls_secret = tls.as_ref().map(|t| {
         t.secret_name
@@ -880,7 +922,8 @@ fn ingress(
         annotations.insert("cert-manager.io/cluster-issuer".to_owned(), issuer);
     }
     let routing = routing(ingress, global);
-    let sse = ingress.sse.unwrap_or(false);
+    let tls_secret_default = tls.as_ref().is_some_and(|t| t.secret_name.is_none());
+    let sse = ingress.sse.unwrap_or(false) || websocket;
     let request_timeout = match (&ingress.request_timeout, sse) {
         (Some(timeout), _) => Some(timeout.clone()),
         (None, true) => Some("0s".to_owned()),
@@ -909,7 +952,61 @@ fn ingress(
         class_name: ingress.class_name.clone().or(defaults.class_name),
         annotations,
         tls_secret,
+        tls_secret_default,
+        strip_prefix,
     })
+}
+
+/// Ingresses sharing a host share its certificate: cert-manager's ingress-shim makes one
+/// Certificate per Ingress and secret, so two Ingresses asking for one secret fight over
+/// it. On a host several Ingresses serve, the one with the shortest path (ties: the
+/// first by service name) is the host's: those of the others whose secret is the
+/// default take its secret, and only it keeps the issuer annotation for that secret.
+fn share_host_certificates(services: &mut [model::Service]) {
+    let mut hosts: BTreeMap<String, (usize, &str, String)> = BTreeMap::new();
+    for service in services.iter() {
+        let Some(ingress) = &service.ingress else {
+            continue;
+        };
+        let Some(secret) = &ingress.tls_secret else {
+            continue;
+        };
+        if ingress.routing != Routing::Ingress {
+            continue;
+        }
+        let rank = (route_key(&ingress.path).len(), service.name.as_str());
+        let entry = hosts
+            .entry(ingress.host.clone())
+            .or_insert((rank.0, rank.1, secret.clone()));
+        if rank < (entry.0, entry.1) {
+            *entry = (rank.0, rank.1, secret.clone());
+        }
+    }
+    let hosts: BTreeMap<String, (String, String)> = hosts
+        .into_iter()
+        .map(|(host, (_, owner, secret))| (host, (owner.to_owned(), secret)))
+        .collect();
+    for service in services.iter_mut() {
+        let name = service.name.clone();
+        let Some(ingress) = &mut service.ingress else {
+            continue;
+        };
+        if ingress.routing != Routing::Ingress || ingress.tls_secret.is_none() {
+            continue;
+        }
+        let Some((owner, secret)) = hosts.get(&ingress.host) else {
+            continue;
+        };
+        if *owner == name {
+            continue;
+        }
+        if ingress.tls_secret_default {
+            ingress.tls_secret = Some(secret.clone());
+        }
+        if ingress.tls_secret.as_ref() == Some(secret) {
+            ingress.annotations.remove("cert-manager.io/cluster-issuer");
+        }
+    }
 }
 
 /// The TLS settings in force: the service's fields over the global ones; on when either
@@ -1061,6 +1158,43 @@ mod tests {
                 .map(String::as_str),
             Some("le")
         );
+    }
+
+    #[test]
+    fn a_shared_host_gets_one_certificate_from_the_shortest_path() {
+        let v = values(concat!(
+            "global:\n  domain: example.com\n  ingress: {tls: {clusterIssuer: le}}\n",
+            "services:\n",
+            "  web:\n    ingress: {enabled: true, host: a.example.com, path: /web, stripPrefix: true, websocket: true}\n",
+            "  api:\n    ingress: {enabled: true, host: a.example.com}\n",
+            "  own:\n    ingress: {enabled: true, host: a.example.com, path: /own, tls: {secretName: own-cert}}\n",
+            "  solo:\n    ingress: {enabled: true}\n",
+        ));
+        let env = environment("staging", &v, vec![]);
+        let ingress = |name: &str| {
+            let service = env.services.iter().find(|s| s.name == name);
+            service.and_then(|s| s.ingress.clone()).expect("ingress")
+        };
+        let issuer =
+            |i: &model::Ingress| i.annotations.get("cert-manager.io/cluster-issuer").cloned();
+        // `api` serves `/`, the shortest path: the host's certificate is its own.
+        assert_eq!(ingress("api").tls_secret.as_deref(), Some("api-tls"));
+        assert_eq!(issuer(&ingress("api")).as_deref(), Some("le"));
+        assert_eq!(ingress("web").tls_secret.as_deref(), Some("api-tls"));
+        assert_eq!(issuer(&ingress("web")), None);
+        // A secret of its own keeps its own certificate and issuer.
+        assert_eq!(ingress("own").tls_secret.as_deref(), Some("own-cert"));
+        assert_eq!(issuer(&ingress("own")).as_deref(), Some("le"));
+        assert_eq!(ingress("solo").tls_secret.as_deref(), Some("solo-tls"));
+        let web = ingress("web");
+        assert!(web.strip_prefix);
+        for (key, value) in STRIP_PREFIX_ANNOTATIONS
+            .iter()
+            .chain(&WEBSOCKET_ANNOTATIONS)
+        {
+            assert_eq!(web.annotations.get(*key).map(String::as_str), Some(*value));
+        }
+        assert_eq!(strip_prefix_path("/web/"), "/web(/|$)(.*)");
     }
 
     #[test]

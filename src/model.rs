@@ -403,6 +403,10 @@ pub struct Ingress {
     pub annotations: BTreeMap<String, String>,
     /// Secret of the certificate, when TLS is on.
     pub tls_secret: Option<String>,
+    /// The secret name is the default one (`{service}-tls`), not written in the spec.
+    pub tls_secret_default: bool,
+    /// Requests reach the service with `path` stripped (`ingress.stripPrefix`).
+    pub strip_prefix: bool,
 }
 
 /// A Gateway's reference, as an HTTPRoute's `parentRefs` entry.

@@ -203,7 +203,10 @@ pub struct Tls {
     /// (`cert-manager.io/cluster-issuer` annotation).
     #[schemars(extend("examples" = ["letsencrypt-prod"]))]
     pub cluster_issuer: Option<String>,
-    /// Secret holding the certificate. Default: `{service}-tls`.
+    /// Secret holding the certificate. Default: `{service}-tls`; on a host several
+    /// Ingresses share, the default of the one serving the shortest path (ties: the
+    /// first service by name), and only that one Ingress carries the cert-manager
+    /// issuer annotation for the secret the host's Ingresses share.
     pub secret_name: Option<String>,
 }
 
@@ -758,10 +761,25 @@ pub struct Ingress {
     /// Gateway API route: no request timeout (`timeouts.request: 0s`).
     #[schemars(extend("default" = false))]
     pub sse: Option<bool>,
+    /// The service takes WebSocket connections. With an Ingress: hour-long reads and
+    /// sends and HTTP/1.1 to the pods, so ingress-nginx keeps idle sockets open. With a
+    /// Gateway API route: no request timeout (`timeouts.request: 0s`), like `sse`.
+    #[schemars(extend("default" = false))]
+    pub websocket: Option<bool>,
+    /// Strip `path` from requests before they reach the service, for a backend that
+    /// serves at `/` (e.g. `path: /fast-time` sends `/fast-time/sse` on as `/sse`).
+    /// With an Ingress: ingress-nginx's `rewrite-target` with a regular-expression
+    /// path; with a Gateway API route: a `URLRewrite` filter replacing the prefix with
+    /// `/`. Needs a `Prefix` path other than `/` made of letters, digits, `/`, `-`
+    /// and `_`. Note that ingress-nginx then reads every path of the host as a
+    /// case-insensitive regular expression.
+    #[schemars(extend("default" = false))]
+    pub strip_prefix: Option<bool>,
     /// Routing of this service; default: `global.routing`.
     pub routing: Option<Routing>,
     /// Gateway API only: the HTTPRoute's request timeout, e.g. `30s`; `0s` means none.
-    /// Default: `0s` for `sse` services, the gateway's own default otherwise.
+    /// Default: `0s` for `sse` and `websocket` services, the gateway's own default
+    /// otherwise.
     #[schemars(regex(pattern = r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"))]
     pub request_timeout: Option<String>,
 }

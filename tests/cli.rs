@@ -67,7 +67,9 @@ fn a_replica_change_drifts_only_its_environment() {
     let root = project.path();
     let staging = root.join("environments/staging.yaml");
     let mut spec = std::fs::read_to_string(&staging).expect("staging spec");
-    spec.push_str("  fast-time:\n    replicas: 5\n");
+    // Staging names fast-time already (its host): the replicas go into that entry.
+    assert!(spec.contains("\n  fast-time:\n"), "staging sets fast-time");
+    spec = spec.replace("\n  fast-time:\n", "\n  fast-time:\n    replicas: 5\n");
     std::fs::write(&staging, spec).expect("edit staging");
 
     let check = mcpstack(root, &["check"]);

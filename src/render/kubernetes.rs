@@ -555,13 +555,22 @@ fn ingress(service: &Service, namespace: Option<&str>) -> Json {
             json!([{ "hosts": [i.host], "secretName": secret }]),
         );
     }
+    // A stripped prefix is a regular expression to ingress-nginx, which only
+    // `ImplementationSpecific` paths may be.
+    let (path, path_type) = match i.strip_prefix {
+        true => (
+            crate::lower::strip_prefix_path(&i.path),
+            PathType::ImplementationSpecific,
+        ),
+        false => (i.path.clone(), i.path_type),
+    };
     spec.insert(
         "rules".into(),
         json!([{
             "host": i.host,
             "http": { "paths": [{
-                "path": i.path,
-                "pathType": i.path_type,
+                "path": path,
+                "pathType": path_type,
                 "backend": { "service": { "name": service.name, "port": { "number": service.service.port } } },
             }] },
         }]),
@@ -628,7 +637,8 @@ fn env_from_key(name: &str, source: &str, key: Json) -> Json {
 }
 
 /// A Gateway API route for an exposed service. TLS terminates at the Gateway's
-/// listener; `sse` services get no request timeout.
+/// listener; `sse` and `websocket` services get no request timeout; a stripped prefix
+/// is a `URLRewrite` filter.
 fn http_route(service: &Service, namespace: Option<&str>) -> Json {
     let Some(i) = &service.ingress else {
         return Json::Null;
@@ -660,6 +670,15 @@ fn http_route(service: &Service, namespace: Option<&str>) -> Json {
         "backendRefs".into(),
         json!([{ "name": service.name, "port": service.service.port }]),
     );
+    if i.strip_prefix {
+        rule.insert(
+            "filters".into(),
+            json!([{
+                "type": "URLRewrite",
+                "urlRewrite": { "path": { "type": "ReplacePrefixMatch", "replacePrefixMatch": "/" } },
+            }]),
+        );
+    }
     if let Some(timeout) = &i.request_timeout {
         rule.insert("timeouts".into(), json!({ "request": timeout }));
     }

@@ -230,7 +230,10 @@ fn routes(env: &model::Environment) -> Vec<(String, (String, String), crate::nod
         let ingress = service.ingress.as_ref()?;
         Some((
             service.name.clone(),
-            (ingress.host.clone(), ingress.path.clone()),
+            (
+                ingress.host.clone(),
+                crate::lower::route_key(&ingress.path).to_owned(),
+            ),
             root.key("services").key(&service.name).key("ingress"),
         ))
     });

@@ -110,7 +110,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         .map(|(n, c)| (n.as_str(), c))
         .collect();
     config::config_maps(merged, values, &mut out);
-    let mut hosts: BTreeMap<String, FieldPath> = BTreeMap::new();
+    let mut hosts = routes::Hosts::new();
     for (service_name, service) in &services {
         // The rules see what lowering renders: the service's settings over the global
         // defaults that apply to it.
@@ -143,6 +143,7 @@ pub fn environment(name: &str, merged: &Node, own: &Document, values: &Values) -
         ctx.persistence(&mut out);
         ctx.hostname(&mut hosts, &mut out);
         ctx.routing(&mut out);
+        ctx.strip_prefix(&mut out);
         ctx.plaintext(&mut out);
         ctx.production_policy(&mut out);
         ctx.filesystem(&mut out);

@@ -12,11 +12,7 @@ use crate::spec::{self};
 use super::*;
 
 impl Context<'_> {
-    pub(super) fn hostname(
-        &self,
-        hosts: &mut BTreeMap<String, FieldPath>,
-        out: &mut Vec<Diagnostic>,
-    ) {
+    pub(super) fn hostname(&self, hosts: &mut Hosts, out: &mut Vec<Diagnostic>) {
         let Some(ingress) = self.enabled_ingress() else {
             return;
         };
@@ -56,12 +52,18 @@ impl Context<'_> {
             self.env,
             self.tier,
         );
+        let route = lower::route_key(ingress.path.as_deref().unwrap_or("/")).to_owned();
+        let route_at = match self.merged.at(&ingress_path.key("path")) {
+            Some(_) => ingress_path.key("path"),
+            None => path.clone(),
+        };
         let exposed = Exposed {
             host,
             bad_pattern: has_unknown_placeholder(self.global),
             explicit: ingress.host.is_some(),
             path,
             owner: self.path(),
+            route: Some((route, route_at)),
         };
         exposed.check(self.env, self.merged, hosts, out);
     }
@@ -111,7 +113,12 @@ impl Context<'_> {
                 .expected("`Prefix` or `Exact`"),
             );
         }
-        if ingress.sse.unwrap_or(false)
+        let streams = match (ingress.sse, ingress.websocket) {
+            (Some(true), _) => Some("sse"),
+            (_, Some(true)) => Some("websocket"),
+            _ => None,
+        };
+        if let Some(kind) = streams
             && let Some(timeout) = &ingress.request_timeout
             && !is_zero_duration(timeout)
         {
@@ -119,21 +126,117 @@ impl Context<'_> {
                 self.error(
                     Code::SseTimeout,
                     path.key("requestTimeout"),
-                    format!("`{}` streams (sse) but its route cuts requests after {timeout}", self.service),
+                    format!("`{}` streams ({kind}) but its route cuts requests after {timeout}", self.service),
                 )
-                .expected("`requestTimeout: 0s`, or no `requestTimeout` (sse services get `0s`)")
+                .expected("`requestTimeout: 0s`, or no `requestTimeout` (sse and websocket services get `0s`)")
                 .help("Envoy-based gateways cut streams at 15 s unless the route's request timeout is 0s"),
             );
         }
     }
 }
 
+impl Context<'_> {
+    /// `stripPrefix` needs a prefix to strip that both controllers read the same way:
+    /// a `Prefix` path other than `/`, with no character ingress-nginx's regular
+    /// expression would read as a pattern, and no rewrite annotations of the user's
+    /// that lowering would overwrite.
+    pub(super) fn strip_prefix(&self, out: &mut Vec<Diagnostic>) {
+        let Some(ingress) = self.enabled_ingress() else {
+            return;
+        };
+        if ingress.strip_prefix != Some(true) {
+            return;
+        }
+        let at = self.path().key("ingress");
+        let path = ingress.path.as_deref().unwrap_or("/");
+        match ingress.path_type {
+            None | Some(spec::PathType::Prefix) => {}
+            Some(other) => {
+                out.push(
+                    self.error(
+                        Code::InvalidValue,
+                        at.key("pathType"),
+                        format!(
+                            "`{}` strips its path prefix, but its path type is `{other:?}`",
+                            self.service
+                        ),
+                    )
+                    .expected("`pathType: Prefix` (the default) with `stripPrefix: true`")
+                    .help("only a prefix can be stripped: Gateway API's `ReplacePrefixMatch` needs a `PathPrefix` match"),
+                );
+                return;
+            }
+        }
+        if !path.starts_with('/') {
+            // Reported by `hostname`.
+            return;
+        }
+        let path_at = match self.merged.at(&at.key("path")) {
+            Some(_) => at.key("path"),
+            None => at.key("stripPrefix"),
+        };
+        if lower::route_key(path) == "/" {
+            out.push(
+                self.error(
+                    Code::InvalidValue,
+                    path_at,
+                    format!(
+                        "`{}` strips the prefix `/`, which leaves every path as it is",
+                        self.service
+                    ),
+                )
+                .expected(
+                    "a path such as `/fast-time` with `stripPrefix: true`, or no `stripPrefix`",
+                ),
+            );
+            return;
+        }
+        let problem = crate::validate::api::format::route_path(path).or_else(|| {
+            path.contains('.').then(|| {
+                "holds `.`, which ingress-nginx's regular expression reads as any character"
+                    .to_owned()
+            })
+        });
+        if let Some(problem) = problem {
+            out.push(
+                self.error(
+                    Code::InvalidPath,
+                    path_at,
+                    format!("stripped path `{}` {problem}", shortened(path)),
+                )
+                .expected("a path of letters, digits, `/`, `-` and `_`, such as `/fast-time`")
+                .help("ingress-nginx strips a prefix through a regular expression built from the path"),
+            );
+        }
+        for key in STRIP_PREFIX_KEYS {
+            if ingress
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(key))
+            {
+                out.push(
+                    self.error(
+                        Code::InvalidValue,
+                        at.key("annotations").key(key),
+                        format!("annotation `{key}` fights `stripPrefix`, which sets it"),
+                    )
+                    .expected(
+                        "`stripPrefix: true` alone, or the annotations without `stripPrefix`",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The annotations `stripPrefix` sets.
+const STRIP_PREFIX_KEYS: [&str; 2] = [
+    "nginx.ingress.kubernetes.io/rewrite-target",
+    "nginx.ingress.kubernetes.io/use-regex",
+];
+
 impl ChartContext<'_> {
-    pub(super) fn hostname(
-        &self,
-        hosts: &mut BTreeMap<String, FieldPath>,
-        out: &mut Vec<Diagnostic>,
-    ) {
+    pub(super) fn hostname(&self, hosts: &mut Hosts, out: &mut Vec<Diagnostic>) {
         let Some(hostname) = &self.spec.hostname else {
             return;
         };
@@ -188,6 +291,7 @@ impl ChartContext<'_> {
             explicit: hostname.host.is_some(),
             path: at,
             owner: self.path(),
+            route: None,
         };
         exposed.check(self.env, self.merged, hosts, out);
     }
@@ -352,8 +456,27 @@ pub(super) fn has_unknown_placeholder(global: &spec::Global) -> bool {
     })
 }
 
+/// What an environment serves, by hostname: every route on it so far.
+pub(super) type Hosts = BTreeMap<String, Vec<Claim>>;
+
+/// A route on a host: a service's path, or a whole host (a chart's).
+pub(super) struct Claim {
+    /// The path as routes compare it; `None`: every path (a chart's host).
+    route: Option<String>,
+    /// The service or chart that serves it.
+    owner: FieldPath,
+    /// Where its path (or host) is written, to report it at.
+    at: FieldPath,
+    span: crate::source::Span,
+    /// A clash with it was already reported there.
+    reported: bool,
+}
+
 /// A hostname an environment exposes, and where it came from.
 struct Exposed {
+    /// A service's path on the host (as routes compare it) and where it is set;
+    /// `None`: the whole host (a chart's).
+    route: Option<(String, FieldPath)>,
     host: String,
     /// Written in the spec, rather than computed from the pattern.
     explicit: bool,
@@ -371,7 +494,7 @@ impl Exposed {
         self,
         env: &str,
         merged: &Node,
-        hosts: &mut BTreeMap<String, FieldPath>,
+        hosts: &mut Hosts,
         out: &mut Vec<Diagnostic>,
     ) {
         // A pattern with an unknown placeholder is reported once, at the pattern.
@@ -395,20 +518,77 @@ impl Exposed {
             );
             return;
         }
-        if let Some(first) = hosts.get(&host) {
+        let route = self.route.as_ref().map(|(route, _)| route.as_str());
+        let claims = hosts.entry(host.clone()).or_default();
+        // A chart takes its whole host; services share one at different paths.
+        if let Some(first) = claims.iter().find(|c| c.route.is_none() || route.is_none()) {
             out.push(
                 Diagnostic::error(
                     Code::DuplicateHostname,
-                    format!("hostname `{host}` is already used by `{first}` in `{env}`"),
+                    format!(
+                        "hostname `{host}` is already used by `{}` in `{env}`",
+                        first.owner
+                    ),
                 )
                 .at(span)
                 .path(self.path)
-                .expected("a hostname unique within the environment")
+                .expected("a hostname unique within the environment (services may share one at different paths)")
                 .help("give one of them its own host"),
             );
             return;
         }
-        hosts.insert(host, self.owner);
+        if let Some((route, at)) = self.route {
+            let route_span = merged.locate(&at).span;
+            if let Some(first) = claims
+                .iter_mut()
+                .find(|c| c.route.as_deref() == Some(route.as_str()))
+            {
+                let served = format!("`{host}` at `{route}`");
+                let help = "give one of them another path (`ingress.path`) or its own host";
+                if !first.reported {
+                    first.reported = true;
+                    out.push(
+                        Diagnostic::error(
+                            Code::DuplicateRoute,
+                            format!(
+                                "{served} is served by `{}` and also by `{}` in `{env}`",
+                                first.owner, self.owner
+                            ),
+                        )
+                        .at(first.span)
+                        .path(first.at.clone())
+                        .expected("a (host, path) unique within the environment")
+                        .help(help),
+                    );
+                }
+                out.push(
+                    Diagnostic::error(
+                        Code::DuplicateRoute,
+                        format!("{served} is already served by `{}` in `{env}`", first.owner),
+                    )
+                    .at(route_span)
+                    .path(at)
+                    .expected("a (host, path) unique within the environment")
+                    .help(help),
+                );
+                return;
+            }
+            claims.push(Claim {
+                route: Some(route),
+                owner: self.owner,
+                at,
+                span: route_span,
+                reported: false,
+            });
+            return;
+        }
+        claims.push(Claim {
+            route: None,
+            owner: self.owner,
+            span,
+            at: self.path,
+            reported: false,
+        });
     }
 }
 

@@ -570,7 +570,73 @@ fn hostnames_are_unique_in_an_environment() {
         "      enabled: true",
         "      host: mcp.example.com",
     ];
-    assert_eq!(found(&env_findings(&own)), [("duplicate-hostname", OWN, 9)]);
+    assert_eq!(
+        found(&env_findings(&own)),
+        [("duplicate-route", OWN, 5), ("duplicate-route", OWN, 9)]
+    );
+}
+
+#[test]
+fn services_share_a_host_at_different_paths() {
+    let own = [
+        "tier: staging",
+        "services:",
+        "  gateway:",
+        "    ingress:",
+        "      host: mcp.example.com",
+        "  redis:",
+        "    ingress:",
+        "      enabled: true",
+        "      host: mcp.example.com",
+        "      path: /cache",
+        "  postgres:",
+        "    image: {repository: team/pg, tag: \"1.0.0\"}",
+        "    ingress:",
+        "      enabled: true",
+        "      host: mcp.example.com",
+        "      path: /cache/",
+    ];
+    // `/cache/` is `/cache` to both controllers: reported at both paths.
+    let mut findings = found(&env_findings(&own));
+    findings.sort();
+    assert_eq!(
+        findings,
+        [("duplicate-route", OWN, 10), ("duplicate-route", OWN, 16)]
+    );
+}
+
+#[test]
+fn a_stripped_prefix_needs_a_plain_prefix_path() {
+    let own = [
+        "tier: staging",
+        "services:",
+        "  gateway:",
+        "    ingress:",
+        "      path: /a.b",
+        "      stripPrefix: true",
+        "  redis:",
+        "    ingress:",
+        "      enabled: true",
+        "      path: /exact",
+        "      pathType: Exact",
+        "      stripPrefix: true",
+        "  postgres:",
+        "    image: {repository: team/pg, tag: \"1.0.0\"}",
+        "    ingress:",
+        "      enabled: true",
+        "      host: pg.example.com",
+        "      stripPrefix: true",
+    ];
+    let mut findings = found(&env_findings(&own));
+    findings.sort();
+    assert_eq!(
+        findings,
+        [
+            ("invalid-path", OWN, 5),
+            ("invalid-value", OWN, 11),
+            ("invalid-value", OWN, 18),
+        ]
+    );
 }
 
 #[test]

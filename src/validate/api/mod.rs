@@ -1217,6 +1217,40 @@ impl Rules {
                     );
                 }
             }
+            for (f, filter) in list(&rule["filters"]).iter().enumerate() {
+                let there = here.key("filters").index(f);
+                if filter["type"] != "URLRewrite" {
+                    self.push(
+                        &there.key("type"),
+                        format!("filter type {} is not one mcpstack renders", filter["type"]),
+                        "`URLRewrite`",
+                    );
+                    continue;
+                }
+                let path = &filter["urlRewrite"]["path"];
+                if path["type"] != "ReplacePrefixMatch"
+                    || rule["matches"][0]["path"]["type"] != "PathPrefix"
+                {
+                    self.push(
+                        &there.key("urlRewrite").key("path").key("type"),
+                        "a `ReplacePrefixMatch` rewrite needs its rule to match a `PathPrefix`"
+                            .to_owned(),
+                        "`ReplacePrefixMatch` on a rule whose one match is a `PathPrefix`",
+                    );
+                }
+                if let Some(text) = path["replacePrefixMatch"].as_str()
+                    && let Some(problem) = format::route_path(text)
+                {
+                    self.push(
+                        &there
+                            .key("urlRewrite")
+                            .key("path")
+                            .key("replacePrefixMatch"),
+                        format!("path `{}` {problem}", shown(text)),
+                        "a path such as `/`",
+                    );
+                }
+            }
             for (b, backend) in list(&rule["backendRefs"]).iter().enumerate() {
                 self.port(
                     &backend["port"],

@@ -244,6 +244,10 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
         &[
             "ingress.annotations",
             "@global.ingress.annotations",
+            "ingress.sse",
+            "ingress.websocket",
+            "ingress.stripPrefix",
+            "ingress.tls",
             "ingress",
             "@global.ingress",
         ],
@@ -265,6 +269,16 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
     ),
     (
         "Ingress",
+        "spec.rules[0].http.paths[0].path",
+        &["ingress.path", "ingress.stripPrefix", "ingress"],
+    ),
+    (
+        "Ingress",
+        "spec.rules[0].http.paths[0].pathType",
+        &["ingress.pathType", "ingress.stripPrefix", "ingress"],
+    ),
+    (
+        "Ingress",
         "spec",
         &["ingress", "@global.domain", "@global.hostPattern"],
     ),
@@ -272,7 +286,22 @@ const SERVICE_SOURCES: &[(&str, &str, &[&str])] = &[
     (
         "HTTPRoute",
         "spec.rules[0].timeouts",
-        &["ingress.requestTimeout", "ingress"],
+        &[
+            "ingress.requestTimeout",
+            "ingress.sse",
+            "ingress.websocket",
+            "ingress",
+        ],
+    ),
+    (
+        "HTTPRoute",
+        "spec.rules[0].filters",
+        &["ingress.stripPrefix", "ingress.path", "ingress"],
+    ),
+    (
+        "HTTPRoute",
+        "spec.rules[0].matches",
+        &["ingress.path", "ingress.pathType", "ingress"],
     ),
     (
         "HTTPRoute",
