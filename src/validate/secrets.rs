@@ -110,13 +110,15 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
             && !refused_stores.contains(&store_key)
         {
             refused_stores.push(store_key);
-            let at = store_path(store_key).key(provider);
+            let at = store_path(store_key).key(provider).key(field);
+            let label = store_path(store_key).to_string();
+            let label = label.trim_start_matches('.');
             out.push(
                 error(
                     Code::StaticStoreCredentials,
                     at,
                     format!(
-                        "secret `{name}` reads from a {provider} store that logs in with static credentials (`{field}`), and `global.secretPolicy.requireWorkloadIdentity` is set"
+                        "secret `{name}` reads from store `{label}`, whose `{provider}` login uses static credentials (`{field}`), and `global.secretPolicy.requireWorkloadIdentity` is set"
                     ),
                 )
                 .expected("a store that authenticates by a service account: `vault` (`auth: kubernetes` or `jwt`) or `aws` with `serviceAccount`")
