@@ -436,7 +436,14 @@ fn pull_secrets(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
             .key("image")
             .key("pullSecrets")
             .index(index);
+        // A name that is no Secret name at all is the API rules' to report.
+        let name_like = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
         let Some(secret) = declared.get(name.as_str()) else {
+            if !name_like {
+                continue;
+            }
             let mut diagnostic = Diagnostic::error(
                 Code::UnknownSecret,
                 format!("pull secret `{name}` is not declared under `secrets`"),
