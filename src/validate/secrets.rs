@@ -36,8 +36,35 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
         .map(|s| (None, s))
         .into_iter()
         .chain(named.iter().map(|(k, s)| (Some(*k), *s)));
+    let mut rendered: BTreeMap<(bool, String), Option<&str>> = BTreeMap::new();
     for (key, store) in stores {
         check_store(merged, store, &store_path(key), out);
+        if store.is_existing() {
+            continue;
+        }
+        // Two rendered stores of one kind and name would be one object.
+        let name = store.name.clone().or_else(|| key.map(str::to_owned));
+        let name = name.unwrap_or_else(|| crate::render::secrets::DEFAULT_STORE.to_owned());
+        let identity = (store.cluster_wide.unwrap_or(false), name.clone());
+        if let Some(first) = rendered.get(&identity) {
+            let path = store_path(key);
+            let first = store_path(*first).to_string();
+            out.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("two secret stores render the same object, named `{name}`"),
+                )
+                .at(merged.locate_key(&path).span)
+                .path(path)
+                .expected(format!(
+                    "a name other than that of `{}`",
+                    first.trim_start_matches('.')
+                ))
+                .help("set `name` on one of them"),
+            );
+            continue;
+        }
+        rendered.insert(identity, key);
     }
     let synced: Vec<(&String, &spec::ExternalSecret)> = values
         .secrets
