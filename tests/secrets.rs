@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use common::{
-    Need, ObjectKey, can_run, code, copy_folders, crd_schemas_dir, mcpstack, objects_by_key,
-    project_root, stderr, stdout,
+    Need, ObjectKey, can_run, code, copy_folders, crd_schemas_dir, kustomize, mcpstack,
+    objects_by_key, parse_stream, project_root, stderr, stdout,
 };
 
 fn fixture() -> PathBuf {
@@ -268,10 +268,25 @@ fn external_secrets_objects_conform_to_their_crd_schemas() {
 }
 
 #[test]
-fn the_fixture_builds_and_checks_clean() {
+fn the_fixture_builds_checks_clean_and_kustomize_equals_render() {
     let project = copy_folders(&fixture(), &["environments"]);
     let output = mcpstack(project.path(), &["build"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let output = mcpstack(project.path(), &["check"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
+    if !can_run(&[Need::Kubectl]) {
+        return;
+    }
+    for env in ["staging", "production"] {
+        let output = mcpstack(project.path(), &["render", env]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let rendered = parse_stream(&stdout(&output)).expect("render parses");
+        let overlay = project.path().join("generated/overlays").join(env);
+        let built = kustomize(&overlay).expect("kustomize");
+        let built = parse_stream(&built).expect("kustomize output parses");
+        assert_eq!(
+            built, rendered,
+            "{env}: kubectl kustomize equals mcpstack render"
+        );
+    }
 }
