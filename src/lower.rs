@@ -127,6 +127,7 @@ pub fn environment(name: &str, values: &Values, sources: Vec<String>) -> model::
         flux: flux(global.flux.as_ref()),
         default_deny: crate::network::enabled(values),
         secret_store: global.secret_store.clone(),
+        secret_stores: global.secret_stores.clone().unwrap_or_default(),
         secrets: values
             .secrets
             .iter()

@@ -40,6 +40,8 @@ pub struct Environment {
     pub charts: Vec<Chart>,
     /// The store `secrets` are read from.
     pub secret_store: Option<crate::spec::SecretStore>,
+    /// The named stores of `global.secretStores`, by name.
+    pub secret_stores: BTreeMap<String, crate::spec::SecretStore>,
     /// Secrets synced from the store, by Secret name (enabled ones only).
     pub secrets: BTreeMap<String, crate::spec::ExternalSecret>,
     /// ConfigMaps the stack declares (enabled ones only), by name: each key's value,

@@ -325,8 +325,168 @@ pub fn in_object(object: &serde_json::Value) -> Vec<(crate::node::FieldPath, Str
             _ => {}
         }
     }
+    // The data templates of an ExternalSecret: literal text beside the key references.
+    if object["kind"] == "ExternalSecret"
+        && let Some(data) = object["spec"]["target"]["template"]["data"].as_object()
+    {
+        for (key, text) in data {
+            if let Some(why) = text.as_str().and_then(|text| in_template(key, text)) {
+                let at = crate::node::FieldPath::root()
+                    .key("spec")
+                    .key("target")
+                    .key("template")
+                    .key("data")
+                    .key(key);
+                found.push((at, why));
+            }
+        }
+    }
     found.sort();
+    found.dedup();
     found
+}
+
+/// A credential written literally in the data template `text` of Secret key `key`
+/// (External Secrets' `{{ ... }}` actions, which read the secret's keys, are not
+/// literal): the whole template named like a credential with no action in it, a
+/// credential-shaped value, or a `name: value` / `name=value` / `"name": "value"`
+/// pair named like a credential whose value holds no action.
+pub fn in_template(key: &str, text: &str) -> Option<String> {
+    if !text.contains("{{")
+        && let Some(why) = finding_in_values(key, text)
+    {
+        return Some(why);
+    }
+    // Each action becomes one marker character, so a value built from one is not
+    // literal.
+    const MARK: char = '\u{1}';
+    let mut literal = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        literal.push_str(&rest[..start]);
+        literal.push(MARK);
+        rest = match rest[start..].find("}}") {
+            Some(end) => &rest[start + end + 2..],
+            None => "",
+        };
+    }
+    literal.push_str(rest);
+    for piece in literal.split(MARK) {
+        if let Some(why) = credential_value(piece.trim()) {
+            return Some(why);
+        }
+    }
+    let name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let chars: Vec<(usize, char)> = literal.char_indices().collect();
+    for (index, &(at, c)) in chars.iter().enumerate() {
+        if c != ':' && c != '=' {
+            continue;
+        }
+        // The name before the separator, quoted or not.
+        let before = literal[..at].trim_end().trim_end_matches(['"', '\'']);
+        let name_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !name_char(*c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let name = &before[name_start..];
+        // The value after it, up to a quote, comma, brace or line end.
+        let after_at = chars.get(index + 1).map_or(literal.len(), |(i, _)| *i);
+        let after = literal[after_at..]
+            .trim_start()
+            .trim_start_matches(['"', '\'']);
+        let end = after
+            .find(['"', '\'', ',', '}', '\n', ' '])
+            .unwrap_or(after.len());
+        let value = &after[..end];
+        if name.is_empty() || value.is_empty() || value.contains(MARK) || value.starts_with("//") {
+            continue;
+        }
+        if let Some(why) = finding(name, value) {
+            return Some(why);
+        }
+    }
+    None
+}
+
+/// The keys of the secret that an External Secrets (v2) template reads: `.KEY` (the
+/// first field of a chain) and `index . "KEY"` in each `{{ ... }}` action. Variables
+/// (`$x.y`) and string literals are not keys.
+pub fn template_keys(text: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after.find("}}").unwrap_or(after.len());
+        action_keys(&after[..end], &mut keys);
+        rest = after.get(end + 2..).unwrap_or("");
+    }
+    keys
+}
+
+/// A token of a template action.
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    Word(&'a str),
+    Text(&'a str),
+    Punct,
+}
+
+fn action_keys(action: &str, keys: &mut Vec<String>) {
+    let mut tokens = Vec::new();
+    let mut rest = action;
+    while let Some(c) = rest.chars().next() {
+        if c.is_whitespace() {
+            rest = &rest[c.len_utf8()..];
+        } else if c == '"' || c == '`' {
+            let body = &rest[1..];
+            let mut end = 0;
+            let mut escaped = false;
+            for (i, ch) in body.char_indices() {
+                if escaped {
+                    escaped = false;
+                } else if ch == '\\' && c == '"' {
+                    escaped = true;
+                } else if ch == c {
+                    end = i;
+                    break;
+                }
+                end = i + ch.len_utf8();
+            }
+            tokens.push(Token::Text(&body[..end]));
+            rest = body.get(end + 1..).unwrap_or("");
+        } else if matches!(c, '(' | ')' | '|' | ',') {
+            tokens.push(Token::Punct);
+            rest = &rest[1..];
+        } else {
+            let end = rest
+                .find(|ch: char| {
+                    ch.is_whitespace() || matches!(ch, '"' | '`' | '(' | ')' | '|' | ',')
+                })
+                .unwrap_or(rest.len());
+            tokens.push(Token::Word(&rest[..end]));
+            rest = &rest[end..];
+        }
+    }
+    for (index, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Word(word) => {
+                if let Some(field) = word.strip_prefix('.')
+                    && field.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                {
+                    let first = field.split('.').next().unwrap_or(field);
+                    keys.push(first.to_owned());
+                }
+                if *word == "index"
+                    && tokens.get(index + 1) == Some(&Token::Word("."))
+                    && let Some(Token::Text(key)) = tokens.get(index + 2)
+                {
+                    keys.push((*key).to_owned());
+                }
+            }
+            Token::Text(_) | Token::Punct => {}
+        }
+    }
 }
 
 /// One step of a path into a JSON value, borrowed while walking it.
@@ -531,5 +691,56 @@ mod tests {
                 "{name}={value} must be accepted"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use crate::spec::DockerConfig;
+
+    #[test]
+    fn template_keys_are_fields_and_index() {
+        let keys = template_keys(
+            r#"{{ .user }}:{{- index . "pass-word" -}} {{ $x.y }} {{ printf "%s" .host.name | b64enc }}"#,
+        );
+        assert_eq!(keys, ["user", "pass-word", "host"]);
+        let docker = DockerConfig {
+            server: "ghcr.io".into(),
+            username: "username".into(),
+            password: "pull-token".into(),
+        };
+        assert_eq!(
+            template_keys(&docker.template()),
+            ["username", "pull-token", "username", "pull-token"]
+        );
+    }
+
+    #[test]
+    fn templates_that_reference_keys_pass_and_literals_do_not() {
+        let docker = DockerConfig {
+            server: "ghcr.io".into(),
+            username: "username".into(),
+            password: "password".into(),
+        };
+        assert_eq!(in_template(".dockerconfigjson", &docker.template()), None);
+        assert_eq!(
+            in_template("url", "postgres://app:{{ .password }}@db:5432/app"),
+            None
+        );
+        assert_eq!(
+            in_template("config", "password = {{ .password }}\nuser = app"),
+            None
+        );
+        assert!(in_template("config", "user = app\npassword = hunter2hunter2").is_some());
+        assert!(
+            in_template(
+                "config.json",
+                r#"{"token": "s3cr3t-value", "user": "{{ .user }}"}"#
+            )
+            .is_some()
+        );
+        assert!(in_template("url", "postgres://app:hunter2@db/{{ .name }}").is_some());
+        assert!(in_template("password", "hunter2hunter2").is_some());
     }
 }

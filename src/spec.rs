@@ -114,8 +114,14 @@ pub struct Global {
     pub allowed_registries: Option<Vec<String>>,
     /// Network policies of the environment.
     pub network: Option<NetworkSettings>,
-    /// Where `secrets` come from.
+    /// Where `secrets` come from: the default store of every secret that names no
+    /// `store`.
     pub secret_store: Option<SecretStore>,
+    /// More secret stores, by name, for secrets that name one with `store` (e.g. another
+    /// Infisical environment, or a store that already exists in the cluster).
+    pub secret_stores: Option<BTreeMap<String, SecretStore>>,
+    /// Rules on how secret stores authenticate.
+    pub secret_policy: Option<SecretPolicy>,
     /// How Flux reconciles this environment's units.
     pub flux: Option<FluxSettings>,
     /// Autoscaling defaults of every Deployment and StatefulSet; a service's own
@@ -1122,28 +1128,92 @@ pub struct Egress {
     pub ports: Vec<i64>,
 }
 
-/// The secret store `secrets` are read from: set exactly one provider.
+/// The secret store `secrets` are read from: set exactly one provider (a provider
+/// section with `enabled: false` does not count, so an environment can switch provider),
+/// or `existing: true`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretStore {
-    /// Name of the store object. Default: `secret-store`.
+    /// Name of the store object. Default: `secret-store` for `global.secretStore`, the
+    /// entry's name in `global.secretStores`.
     pub name: Option<String>,
     /// Use a `ClusterSecretStore` (shared by namespaces) instead of a `SecretStore` in
     /// the environment's namespace.
     #[schemars(extend("default" = false))]
     pub cluster_wide: Option<bool>,
+    /// The store already exists in the cluster (a `SecretStore` in the environment's
+    /// namespace, or with `clusterWide` a `ClusterSecretStore`, named `name`): nothing
+    /// is rendered for it and no provider is set; ExternalSecrets refer to it by name.
+    #[schemars(extend("default" = false))]
+    pub existing: Option<bool>,
     /// Infisical, with universal-auth machine identity credentials.
     pub infisical: Option<InfisicalStore>,
-    /// HashiCorp Vault's key-value engine, with Kubernetes auth.
+    /// HashiCorp Vault's key-value engine, with Kubernetes or JWT auth by a service
+    /// account.
     pub vault: Option<VaultStore>,
-    /// AWS Secrets Manager.
+    /// AWS Secrets Manager, by a service account (IRSA), by access keys in a Secret, or
+    /// by the operator's own identity.
     pub aws: Option<AwsStore>,
+}
+
+impl SecretStore {
+    /// Whether the store is created outside the stack.
+    pub fn is_existing(&self) -> bool {
+        self.existing.unwrap_or(false)
+    }
+
+    /// The Infisical provider, unless absent or disabled.
+    pub fn infisical(&self) -> Option<&InfisicalStore> {
+        self.infisical
+            .as_ref()
+            .filter(|p| p.enabled.unwrap_or(true))
+    }
+
+    /// The Vault provider, unless absent or disabled.
+    pub fn vault(&self) -> Option<&VaultStore> {
+        self.vault.as_ref().filter(|p| p.enabled.unwrap_or(true))
+    }
+
+    /// The AWS provider, unless absent or disabled.
+    pub fn aws(&self) -> Option<&AwsStore> {
+        self.aws.as_ref().filter(|p| p.enabled.unwrap_or(true))
+    }
+
+    /// The static credentials the store authenticates with (the provider's field and
+    /// the Secret holding them), if any.
+    pub fn static_credentials(&self) -> Option<(&'static str, &'static str)> {
+        if self.is_existing() {
+            return None;
+        }
+        if self.infisical().is_some() {
+            return Some(("infisical", "credentialsSecret"));
+        }
+        if self.aws().is_some_and(|a| a.credentials_secret.is_some()) {
+            return Some(("aws", "credentialsSecret"));
+        }
+        None
+    }
+}
+
+/// Rules on how the environment's secret stores authenticate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SecretPolicy {
+    /// Every store a synced secret reads from must authenticate by a service account
+    /// (Vault `kubernetes` or `jwt` auth, AWS IRSA with `serviceAccount`): static
+    /// credentials (Infisical's universal auth, AWS access keys) are refused. Stores
+    /// that already exist in the cluster are the cluster's business and pass.
+    #[schemars(extend("default" = false))]
+    pub require_workload_identity: Option<bool>,
 }
 
 /// Infisical (seed 001).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InfisicalStore {
+    /// Use this provider; `false` lets an environment switch to another one.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
     /// Infisical API URL. Default: Infisical Cloud.
     #[serde(rename = "hostAPI")]
     #[schemars(extend("examples" = ["https://infisical.example.com"]))]
@@ -1164,25 +1234,57 @@ pub struct InfisicalStore {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct VaultStore {
+    /// Use this provider; `false` lets an environment switch to another one.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
     /// Vault address.
     #[schemars(extend("examples" = ["https://vault.example.com"]))]
     pub server: Option<String>,
     /// Mount path of the key-value engine. Default: `secret`.
     pub path: Option<String>,
-    /// Kubernetes auth role.
+    /// Vault role the service account's token logs in as.
     pub role: Option<String>,
-    /// Mount path of the Kubernetes auth method. Default: `kubernetes`.
+    /// How the store logs in: `kubernetes` (the Kubernetes auth method) or `jwt` (a
+    /// service account token checked against the cluster's OIDC issuer). Default:
+    /// `kubernetes`.
+    pub auth: Option<VaultAuth>,
+    /// Mount path of the auth method. Default: `kubernetes`, or `jwt` with `auth: jwt`.
     pub auth_mount_path: Option<String>,
+    /// Service account (in the environment's namespace) whose token the store presents.
+    /// Required with `auth: jwt`; with `kubernetes`, default: the operator's own.
+    #[schemars(extend("examples" = ["vault-auth"]))]
+    pub service_account: Option<String>,
+}
+
+/// Vault auth method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VaultAuth {
+    /// Vault's Kubernetes auth method.
+    Kubernetes,
+    /// Vault's JWT/OIDC auth method, with a service account token.
+    Jwt,
 }
 
 /// AWS Secrets Manager.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AwsStore {
+    /// Use this provider; `false` lets an environment switch to another one.
+    #[schemars(extend("default" = true))]
+    pub enabled: Option<bool>,
     /// Region, e.g. `eu-west-1`.
     pub region: Option<String>,
     /// IAM role to assume.
     pub role: Option<String>,
+    /// IRSA: the service account (in the environment's namespace, annotated with its
+    /// IAM role) whose token the store exchanges for AWS credentials.
+    #[schemars(extend("examples" = ["secrets-reader"]))]
+    pub service_account: Option<String>,
+    /// Static credentials: a Secret (in the store's namespace) with `access-key-id`
+    /// and `secret-access-key`. Refused under `global.secretPolicy.requireWorkloadIdentity`.
+    #[schemars(extend("examples" = ["aws-credentials"]))]
+    pub credentials_secret: Option<String>,
 }
 
 /// One Kubernetes Secret synced from the store; set `keys`, `path`, or both.
@@ -1192,15 +1294,39 @@ pub struct ExternalSecret {
     /// Sync this Secret in the environment.
     #[schemars(extend("default" = true))]
     pub enabled: Option<bool>,
-    /// Secret keys and the remote secret each is read from.
-    #[schemars(extend("examples" = [{"url": "DATABASE_URL"}]))]
-    pub keys: Option<BTreeMap<String, String>>,
+    /// Secret keys and the remote secret each is read from: its key, or `{key,
+    /// property, version}` to read one property of a JSON secret.
+    #[schemars(extend("examples" = [{"url": "DATABASE_URL", "password": {"key": "mcp/postgres", "property": "password"}}]))]
+    pub keys: Option<BTreeMap<String, RemoteKey>>,
     /// Read every secret under this remote path (Infisical folder, Vault path, AWS
     /// name prefix).
     pub path: Option<String>,
+    /// The store to read from: a name in `global.secretStores`. Default:
+    /// `global.secretStore`.
+    #[schemars(extend("examples" = ["shared"]))]
+    pub store: Option<String>,
+    /// The Secret's type, e.g. `kubernetes.io/tls`. Default: `Opaque`
+    /// (`kubernetes.io/dockerconfigjson` with `dockerConfig`).
+    #[serde(rename = "type")]
+    #[schemars(extend("examples" = ["kubernetes.io/tls"]))]
+    pub secret_type: Option<String>,
+    /// The Secret's data as templates over `keys` (External Secrets template engine
+    /// v2: `{{ .KEY }}`, `{{ index . "KEY-WITH-DASH" }}`): the Secret holds these keys
+    /// instead of `keys`.
+    #[schemars(extend("examples" = [{"config.json": "{\"token\": \"{{ .token }}\"}"}]))]
+    pub template: Option<BTreeMap<String, String>>,
+    /// Make an image pull secret: a `.dockerconfigjson` for one registry from two of
+    /// `keys`, of type `kubernetes.io/dockerconfigjson`.
+    pub docker_config: Option<DockerConfig>,
     /// How often the Secret is refreshed. Default: `1h`.
     #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
     pub refresh_interval: Option<String>,
+    /// Who owns the Secret: `Owner` (the ExternalSecret; deleted with it), `Orphan`
+    /// (kept), `Merge` (into a Secret that exists), `None`. Default: `Owner`.
+    pub creation_policy: Option<CreationPolicy>,
+    /// What happens to the Secret when its remote secret is gone: `Retain`, `Delete`,
+    /// `Merge`. Default: the operator's (`Retain`).
+    pub deletion_policy: Option<DeletionPolicy>,
     /// The Secret is created outside the stack (by hand, by a chart, by another
     /// controller): mcpstack renders nothing for it, and services and charts may
     /// reference it and any key of it.
@@ -1208,10 +1334,143 @@ pub struct ExternalSecret {
     pub existing: Option<bool>,
 }
 
+/// Where one key of a synced Secret comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RemoteKey {
+    /// The remote secret's key (name or path).
+    Key(String),
+    /// A remote secret and, in a JSON secret, one property of it.
+    Ref(RemoteRef),
+}
+
+impl RemoteKey {
+    /// The remote secret's key.
+    pub fn key(&self) -> &str {
+        match self {
+            RemoteKey::Key(key) => key,
+            RemoteKey::Ref(reference) => &reference.key,
+        }
+    }
+}
+
+/// A remote secret, one property of it, one version of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["key"]))]
+pub struct RemoteRef {
+    /// The remote secret's key (name or path).
+    #[serde(default)]
+    #[schemars(extend("examples" = ["mcp/postgres"]))]
+    pub key: String,
+    /// The property of a JSON secret (a dotted path for nested ones).
+    #[schemars(extend("examples" = ["password"]))]
+    pub property: Option<String>,
+    /// The version to read. Default: the latest.
+    pub version: Option<String>,
+}
+
+/// The registry credentials of an image pull secret, as keys of the secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(transform = |s: &mut schemars::Schema| required_after_layering(s, &["server", "username", "password"]))]
+pub struct DockerConfig {
+    /// Registry host, e.g. `ghcr.io`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["ghcr.io"]))]
+    pub server: String,
+    /// The key of `keys` holding the user name.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["username"]))]
+    pub username: String,
+    /// The key of `keys` holding the password or token.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["password"]))]
+    pub password: String,
+}
+
+/// Who owns a synced Secret (External Secrets' `creationPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CreationPolicy {
+    Owner,
+    Orphan,
+    Merge,
+    None,
+}
+
+/// What happens to a synced Secret when its remote secret is gone (External Secrets'
+/// `deletionPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum DeletionPolicy {
+    Retain,
+    Delete,
+    Merge,
+}
+
+/// The type of an image pull secret.
+pub const DOCKER_CONFIG_JSON: &str = "kubernetes.io/dockerconfigjson";
+
 impl ExternalSecret {
     /// Whether mcpstack syncs this Secret from the store (rather than it existing).
     pub fn synced(&self) -> bool {
         self.enabled.unwrap_or(true) && !self.existing.unwrap_or(false)
+    }
+
+    /// The Secret's type, when not `Opaque`.
+    pub fn target_type(&self) -> Option<&str> {
+        self.secret_type
+            .as_deref()
+            .or(self.docker_config.as_ref().map(|_| DOCKER_CONFIG_JSON))
+    }
+
+    /// The data templates of the Secret: `template`, and `.dockerconfigjson` built from
+    /// `dockerConfig`.
+    pub fn templates(&self) -> BTreeMap<String, String> {
+        let mut out = self.template.clone().unwrap_or_default();
+        if let Some(docker) = &self.docker_config {
+            out.insert(".dockerconfigjson".to_owned(), docker.template());
+        }
+        out
+    }
+
+    /// The keys the Secret holds, when known: the templates' keys if there are any,
+    /// else `keys` (unknown with a `path`).
+    pub fn held_keys(&self) -> Option<Vec<String>> {
+        let templates = self.templates();
+        if !templates.is_empty() {
+            return Some(templates.into_keys().collect());
+        }
+        if self.path.is_some() {
+            return None;
+        }
+        Some(self.keys.iter().flatten().map(|(k, _)| k.clone()).collect())
+    }
+}
+
+impl DockerConfig {
+    /// The `.dockerconfigjson` template: one registry, with the `auth` field registries
+    /// read (base64 of `user:password`).
+    pub fn template(&self) -> String {
+        let user = template_key(&self.username);
+        let password = template_key(&self.password);
+        format!(
+            "{{\"auths\":{{\"{server}\":{{\"username\":\"{{{{ {user} }}}}\",\"password\":\"{{{{ {password} }}}}\",\"auth\":\"{{{{ printf \"%s:%s\" {user} {password} | b64enc }}}}\"}}}}}}",
+            server = self.server
+        )
+    }
+}
+
+/// A key of the secret as a template expression: `.KEY`, or `(index . "KEY")` when the
+/// key is not an identifier.
+fn template_key(key: &str) -> String {
+    let identifier = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match identifier {
+        true => format!(".{key}"),
+        false => format!("(index . \"{key}\")"),
     }
 }
 

@@ -1047,6 +1047,17 @@ fn generate(seed: u64) -> Project {
     } else {
         None
     };
+    // Pull secrets name declared Secrets: a `.dockerconfigjson` synced from the store
+    // when there is one, else Secrets made outside the stack.
+    let pull = match store {
+        Some(_) => json!({
+            "keys": {"username": "REGISTRY_USER", "pull-token": "REGISTRY_TOKEN"},
+            "dockerConfig": {"server": "ghcr.io", "username": "username", "password": "pull-token"},
+        }),
+        None => json!({"existing": true}),
+    };
+    secret_specs.insert("registry-credentials".into(), pull);
+    secret_specs.insert("other-credentials".into(), json!({"existing": true}));
     let globals = Globals {
         resources_full,
         gateway_in_stack,

@@ -98,9 +98,13 @@ pub(super) fn secret_reference(
         );
     }
     let key = reference.key?;
-    let keys = secret.keys.as_ref()?;
-    // Whole folders (`path`) and Secrets made elsewhere may hold any key.
-    if secret.path.is_some() || secret.existing.unwrap_or(false) || keys.contains_key(key) {
+    // Whole folders (`path`) and Secrets made elsewhere may hold any key; a Secret
+    // with data templates holds the templates' keys.
+    if secret.existing.unwrap_or(false) {
+        return None;
+    }
+    let keys = secret.held_keys()?;
+    if keys.is_empty() || keys.iter().any(|k| k == key) {
         return None;
     }
     let key_path = reference
@@ -115,12 +119,12 @@ pub(super) fn secret_reference(
     .path(key_path)
     .expected(format!(
         "one of {}",
-        keys.keys()
+        keys.iter()
             .map(|k| format!("`{k}`"))
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    if let Some(near) = did_you_mean(key, keys.keys().map(String::as_str)) {
+    if let Some(near) = did_you_mean(key, keys.iter().map(String::as_str)) {
         diagnostic = diagnostic.help(format!("did you mean `{near}`?"));
     }
     Some(diagnostic)

@@ -1,114 +1,171 @@
 //! Secrets: the secret store, synced Secrets and the plaintext-secret guard.
 
-use crate::diagnostic::{Code, Diagnostic};
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::node::{FieldPath, Node};
 use crate::spec::{self, Values};
 
 use super::*;
 
-/// The secret store names one provider with what it needs, and every synced Secret
-/// says what to read.
+/// The secret stores name one provider with what it needs (or exist already), every
+/// synced Secret names a known store and says what to read, its templates read keys it
+/// has, pull secrets are pull secrets, and the policy on static credentials holds.
 pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
     let error = |code: Code, path: FieldPath, message: String| {
         Diagnostic::error(code, message)
             .at(merged.locate(&path).span)
             .path(path)
     };
-    let store_path = FieldPath::root().key("global").key("secretStore");
-    let store = values.global.as_ref().and_then(|g| g.secret_store.as_ref());
-    let enabled: Vec<&String> = values
+    let global = values.global.as_ref();
+    let default_store = global.and_then(|g| g.secret_store.as_ref());
+    let named: BTreeMap<&str, &spec::SecretStore> = global
+        .and_then(|g| g.secret_stores.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|(n, s)| (n.as_str(), s))
+        .collect();
+    let store_path = |key: Option<&str>| {
+        let global = FieldPath::root().key("global");
+        match key {
+            None => global.key("secretStore"),
+            Some(key) => global.key("secretStores").key(key),
+        }
+    };
+    let stores = default_store
+        .map(|s| (None, s))
+        .into_iter()
+        .chain(named.iter().map(|(k, s)| (Some(*k), *s)));
+    let mut rendered: BTreeMap<(bool, String), Option<&str>> = BTreeMap::new();
+    for (key, store) in stores {
+        check_store(merged, store, &store_path(key), out);
+        if store.is_existing() {
+            continue;
+        }
+        // Two rendered stores of one kind and name would be one object.
+        let name = store.name.clone().or_else(|| key.map(str::to_owned));
+        let name = name.unwrap_or_else(|| crate::render::secrets::DEFAULT_STORE.to_owned());
+        let identity = (store.cluster_wide.unwrap_or(false), name.clone());
+        if let Some(first) = rendered.get(&identity) {
+            let path = store_path(key);
+            let first = store_path(*first).to_string();
+            out.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("two secret stores render the same object, named `{name}`"),
+                )
+                .at(merged.locate_key(&path).span)
+                .path(path)
+                .expected(format!(
+                    "a name other than that of `{}`",
+                    first.trim_start_matches('.')
+                ))
+                .help("set `name` on one of them"),
+            );
+            continue;
+        }
+        rendered.insert(identity, key);
+    }
+    let synced: Vec<(&String, &spec::ExternalSecret)> = values
         .secrets
         .iter()
         .flatten()
         .filter(|(_, s)| s.synced())
-        .map(|(n, _)| n)
         .collect();
-    if store.is_none()
-        && let Some(first) = enabled.first()
-    {
-        out.push(
-            error(
-                Code::MissingSecretStore,
-                FieldPath::root().key("secrets").key(first),
-                format!("secret `{first}` is synced from a store, but no store is set"),
-            )
-            .expected("`global.secretStore` with `infisical`, `vault` or `aws`"),
-        );
-    }
-    if let Some(store) = store {
-        let providers = [
-            store.infisical.is_some(),
-            store.vault.is_some(),
-            store.aws.is_some(),
-        ];
-        let count = providers.iter().filter(|p| **p).count();
-        if count != 1 {
+    let policy = global
+        .and_then(|g| g.secret_policy.as_ref())
+        .and_then(|p| p.require_workload_identity)
+        .unwrap_or(false);
+    let mut refused_stores = Vec::new();
+    for (name, secret) in &synced {
+        let secret_path = FieldPath::root().key("secrets").key(name);
+        // The store this secret reads from.
+        let store = match &secret.store {
+            Some(wanted) => match named.get(wanted.as_str()) {
+                Some(store) => Some((Some(wanted.as_str()), *store)),
+                None => {
+                    let mut diagnostic = error(
+                        Code::UnknownSecretStore,
+                        secret_path.key("store"),
+                        format!("secret `{name}` reads from store `{wanted}`, which `global.secretStores` does not declare"),
+                    )
+                    .expected(match named.is_empty() {
+                        true => "a name declared under `global.secretStores`".to_owned(),
+                        false => format!(
+                            "one of {}",
+                            named.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                    diagnostic = match did_you_mean(wanted, named.keys().copied()) {
+                        Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+                        None => diagnostic.help(format!(
+                            "declare it: `global: {{secretStores: {{{wanted}: {{vault: {{...}}}}}}}}`, or `{{existing: true}}` for a store that is already in the cluster; drop `store` to read from `global.secretStore`"
+                        )),
+                    };
+                    out.push(diagnostic);
+                    continue;
+                }
+            },
+            None => default_store.map(|s| (None, s)),
+        };
+        let Some((store_key, store)) = store else {
             out.push(
                 error(
-                    Code::SecretStoreProvider,
-                    store_path.clone(),
-                    format!("the secret store sets {count} providers"),
+                    Code::MissingSecretStore,
+                    secret_path.clone(),
+                    format!("secret `{name}` is synced from a store, but no store is set"),
                 )
-                .expected("exactly one of `infisical`, `vault` and `aws`"),
+                .expected("`global.secretStore` with `infisical`, `vault` or `aws`"),
             );
-        }
-        let required: Vec<(&str, &str, bool)> = match (&store.infisical, &store.vault, &store.aws) {
-            (Some(i), _, _) => vec![
-                ("infisical", "projectSlug", i.project_slug.is_none()),
-                ("infisical", "environmentSlug", i.environment_slug.is_none()),
-                (
-                    "infisical",
-                    "credentialsSecret",
-                    i.credentials_secret.is_none(),
-                ),
-            ],
-            (None, Some(v), _) => vec![
-                ("vault", "server", v.server.is_none()),
-                ("vault", "role", v.role.is_none()),
-            ],
-            (None, None, Some(a)) => vec![("aws", "region", a.region.is_none())],
-            (None, None, None) => Vec::new(),
+            continue;
         };
-        for (provider, field, missing) in required {
-            if missing {
-                out.push(
-                    error(
-                        Code::MissingField,
-                        store_path.key(provider),
-                        format!("the {provider} secret store has no `{field}`"),
-                    )
-                    .expected(format!("`global.secretStore.{provider}.{field}`")),
-                );
-            }
-        }
-    }
-    for (name, secret) in values.secrets.iter().flatten().filter(|(_, s)| s.synced()) {
-        if let (Some(path), Some(store)) = (&secret.path, store)
-            && store.infisical.is_some()
+        if let (Some(path), Some(_)) = (&secret.path, store.infisical())
             && !path.starts_with('/')
         {
             out.push(
                 error(
                     Code::InvalidPath,
-                    FieldPath::root().key("secrets").key(name).key("path"),
+                    secret_path.key("path"),
                     format!("Infisical folder `{path}` of secret `{name}` is not absolute"),
                 )
                 .expected("a folder such as `/gateway`")
                 .help("Infisical names folders from the root of the environment: write `/` first"),
             );
         }
-        let credentials = store
-            .and_then(|s| s.infisical.as_ref())
-            .and_then(|i| i.credentials_secret.as_deref());
-        if credentials == Some(name.as_str()) {
-            let path = FieldPath::root().key("secrets").key(name);
+        if policy
+            && let Some((provider, field)) = store.static_credentials()
+            && !refused_stores.contains(&store_key)
+        {
+            refused_stores.push(store_key);
+            let at = store_path(store_key).key(provider).key(field);
+            let label = store_path(store_key).to_string();
+            let label = label.trim_start_matches('.');
+            out.push(
+                error(
+                    Code::StaticStoreCredentials,
+                    at,
+                    format!(
+                        "secret `{name}` reads from store `{label}`, whose `{provider}` login uses static credentials (`{field}`), and `global.secretPolicy.requireWorkloadIdentity` is set"
+                    ),
+                )
+                .expected("a store that authenticates by a service account: `vault` (`auth: kubernetes` or `jwt`) or `aws` with `serviceAccount`")
+                .help("e.g. `vault: {server: https://vault.example.com, role: mcp-stack, serviceAccount: vault-auth}`; an environment that switches provider sets `infisical: {enabled: false}`"),
+            );
+        }
+        let credentials = [
+            store
+                .infisical()
+                .and_then(|i| i.credentials_secret.as_deref()),
+            store.aws().and_then(|a| a.credentials_secret.as_deref()),
+        ];
+        if credentials.contains(&Some(name.as_str())) {
             out.push(
                 Diagnostic::error(
                     Code::SharedObject,
                     format!("secret `{name}` is the secret store's own credentials Secret"),
                 )
-                .at(merged.locate_key(&path).span)
-                .path(path)
+                .at(merged.locate_key(&secret_path).span)
+                .path(secret_path.clone())
                 .expected("another name: the store reads its credentials from this Secret")
                 .help("syncing it from the store would overwrite the credentials the store needs to sync anything"),
             );
@@ -118,10 +175,336 @@ pub(super) fn check(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
             out.push(
                 error(
                     Code::MissingField,
-                    FieldPath::root().key("secrets").key(name),
+                    secret_path.clone(),
                     format!("secret `{name}` reads nothing from the store"),
                 )
                 .expected("`keys: {KEY: REMOTE_KEY}`, `path: /folder`, or both"),
+            );
+        }
+        check_target(merged, name, secret, &secret_path, out);
+    }
+    pull_secrets(merged, values, out);
+}
+
+/// One store: exactly one provider with its required fields, or `existing` and none.
+fn check_store(
+    merged: &Node,
+    store: &spec::SecretStore,
+    at: &FieldPath,
+    out: &mut Vec<Diagnostic>,
+) {
+    let error = |code: Code, path: FieldPath, message: String| {
+        Diagnostic::error(code, message)
+            .at(merged.locate(&path).span)
+            .path(path)
+    };
+    let count = [
+        store.infisical().is_some(),
+        store.vault().is_some(),
+        store.aws().is_some(),
+    ]
+    .iter()
+    .filter(|p| **p)
+    .count();
+    if store.is_existing() {
+        if count != 0 {
+            out.push(
+                error(
+                    Code::SecretStoreProvider,
+                    at.clone(),
+                    format!("the secret store exists in the cluster, yet sets {count} provider(s)"),
+                )
+                .expected("`existing: true` and `name` alone: the cluster's store already says how it reads secrets"),
+            );
+        }
+        return;
+    }
+    if count != 1 {
+        out.push(
+            error(
+                Code::SecretStoreProvider,
+                at.clone(),
+                format!("the secret store sets {count} providers"),
+            )
+            .expected("exactly one of `infisical`, `vault` and `aws` (a provider with `enabled: false` does not count)"),
+        );
+    }
+    let required: Vec<(&str, &str, bool)> = match (store.infisical(), store.vault(), store.aws()) {
+        (Some(i), _, _) => vec![
+            ("infisical", "projectSlug", i.project_slug.is_none()),
+            ("infisical", "environmentSlug", i.environment_slug.is_none()),
+            (
+                "infisical",
+                "credentialsSecret",
+                i.credentials_secret.is_none(),
+            ),
+        ],
+        (None, Some(v), _) => vec![
+            ("vault", "server", v.server.is_none()),
+            ("vault", "role", v.role.is_none()),
+            (
+                "vault",
+                "serviceAccount",
+                v.auth == Some(spec::VaultAuth::Jwt) && v.service_account.is_none(),
+            ),
+        ],
+        (None, None, Some(a)) => vec![("aws", "region", a.region.is_none())],
+        (None, None, None) => Vec::new(),
+    };
+    for (provider, field, missing) in required {
+        if missing {
+            out.push(
+                error(
+                    Code::MissingField,
+                    at.key(provider),
+                    format!("the {provider} secret store has no `{field}`"),
+                )
+                .expected(format!(
+                    "`{}.{provider}.{field}`",
+                    at.to_string().trim_start_matches('.')
+                )),
+            );
+        }
+    }
+    if let Some(aws) = store.aws()
+        && aws.service_account.is_some()
+        && aws.credentials_secret.is_some()
+    {
+        out.push(
+            error(
+                Code::InvalidValue,
+                at.key("aws").key("credentialsSecret"),
+                "the AWS store sets both `serviceAccount` (IRSA) and `credentialsSecret` (access keys)".to_owned(),
+            )
+            .expected("one way to log in: `serviceAccount` or `credentialsSecret`"),
+        );
+    }
+}
+
+/// The Secret a synced secret makes: its templates read keys it has, a pull secret's
+/// type is right, and the External Secrets webhook's rules on the two policies hold.
+fn check_target(
+    merged: &Node,
+    name: &str,
+    secret: &spec::ExternalSecret,
+    at: &FieldPath,
+    out: &mut Vec<Diagnostic>,
+) {
+    let error = |code: Code, path: FieldPath, message: String| {
+        Diagnostic::error(code, message)
+            .at(merged.locate(&path).span)
+            .path(path)
+    };
+    // With `path`, the Secret's keys are whatever the folder holds.
+    let keys: Option<Vec<&str>> = match secret.path {
+        Some(_) => None,
+        None => Some(
+            secret
+                .keys
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.as_str())
+                .collect(),
+        ),
+    };
+    let listed = |keys: &[&str]| {
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let unknown = |key: &str, path: FieldPath, what: String| -> Option<Diagnostic> {
+        let keys = keys.as_ref()?;
+        if keys.contains(&key) {
+            return None;
+        }
+        let diagnostic = error(Code::TemplateKey, path, what).expected(match keys.is_empty() {
+            true => "a key listed under the secret's `keys`".to_owned(),
+            false => format!("one of {}", listed(keys)),
+        });
+        Some(match did_you_mean(key, keys.iter().copied()) {
+            Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+            None => diagnostic.help(format!(
+                "add it to the secret's keys: `secrets: {{{name}: {{keys: {{{key}: REMOTE_KEY}}}}}}`"
+            )),
+        })
+    };
+    for (target, text) in secret.template.iter().flatten() {
+        let mut seen = Vec::new();
+        for key in crate::plaintext::template_keys(text) {
+            if seen.contains(&key) {
+                continue;
+            }
+            out.extend(unknown(
+                &key,
+                at.key("template").key(target),
+                format!("template `{target}` of secret `{name}` reads key `{key}`, which the secret does not have"),
+            ));
+            seen.push(key);
+        }
+    }
+    if let Some(docker) = &secret.docker_config {
+        for (field, key) in [
+            ("username", &docker.username),
+            ("password", &docker.password),
+        ] {
+            out.extend(unknown(
+                key,
+                at.key("dockerConfig").key(field),
+                format!("`dockerConfig.{field}` of secret `{name}` names key `{key}`, which the secret does not have"),
+            ));
+        }
+        if let Some(kind) = &secret.secret_type
+            && kind != spec::DOCKER_CONFIG_JSON
+        {
+            out.push(
+                error(
+                    Code::InvalidValue,
+                    at.key("type"),
+                    format!("secret `{name}` builds a `.dockerconfigjson` but is of type `{kind}`"),
+                )
+                .expected(format!(
+                    "`type: {}`, or no `type`",
+                    spec::DOCKER_CONFIG_JSON
+                )),
+            );
+        }
+        if secret
+            .template
+            .iter()
+            .flatten()
+            .any(|(k, _)| k == ".dockerconfigjson")
+        {
+            out.push(
+                error(
+                    Code::DuplicateKey,
+                    at.key("template").key(".dockerconfigjson"),
+                    format!("secret `{name}` writes `.dockerconfigjson` both with `dockerConfig` and in `template`"),
+                )
+                .expected("one of the two"),
+            );
+        }
+    }
+    // The API server refuses a Secret of a built-in type without the keys it needs.
+    let needs: &[&str] = match secret.target_type() {
+        Some("kubernetes.io/tls") => &["tls.crt", "tls.key"],
+        Some(spec::DOCKER_CONFIG_JSON) => &[".dockerconfigjson"],
+        Some("kubernetes.io/dockercfg") => &[".dockercfg"],
+        Some("kubernetes.io/ssh-auth") => &["ssh-privatekey"],
+        _ => &[],
+    };
+    if let Some(held) = secret.held_keys() {
+        let missing: Vec<&str> = needs
+            .iter()
+            .copied()
+            .filter(|k| !held.iter().any(|h| h == k))
+            .collect();
+        if !missing.is_empty() {
+            let path = match secret.secret_type {
+                Some(_) => at.key("type"),
+                None => at.key("dockerConfig"),
+            };
+            out.push(
+                error(
+                    Code::InvalidValue,
+                    path,
+                    format!(
+                        "secret `{name}` is of type `{}` but has no key {}",
+                        secret.target_type().unwrap_or_default(),
+                        listed(&missing)
+                    ),
+                )
+                .expected(format!("keys (or `template` entries) {}", listed(needs)))
+                .help("the API server refuses a Secret of a built-in type without the keys that type requires"),
+            );
+        }
+    }
+    use spec::{CreationPolicy as C, DeletionPolicy as D};
+    let creation = secret.creation_policy.unwrap_or(C::Owner);
+    let clash = match secret.deletion_policy {
+        Some(D::Delete) if creation != C::Owner => Some(
+            "`deletionPolicy: Delete` needs `creationPolicy: Owner`: the operator deletes only a Secret it owns",
+        ),
+        Some(D::Merge) if creation == C::None => {
+            Some("`deletionPolicy: Merge` cannot be used with `creationPolicy: None`")
+        }
+        _ => None,
+    };
+    if let Some(why) = clash {
+        out.push(
+            error(
+                Code::InvalidValue,
+                at.key("deletionPolicy"),
+                format!("secret `{name}`: {why}"),
+            )
+            .expected("`creationPolicy: Owner` with `Delete`; any but `None` with `Merge`")
+            .help("the External Secrets Operator's admission webhook refuses this pair"),
+        );
+    }
+}
+
+/// Every pull secret is a declared Secret: one created outside the stack, or one the
+/// store syncs as `kubernetes.io/dockerconfigjson`.
+fn pull_secrets(merged: &Node, values: &Values, out: &mut Vec<Diagnostic>) {
+    let names = values
+        .global
+        .as_ref()
+        .and_then(|g| g.image.as_ref())
+        .and_then(|i| i.pull_secrets.as_ref());
+    let declared: BTreeMap<&str, &spec::ExternalSecret> = values
+        .secrets
+        .iter()
+        .flatten()
+        .map(|(n, s)| (n.as_str(), s))
+        .collect();
+    for (index, name) in names.into_iter().flatten().enumerate() {
+        let at = FieldPath::root()
+            .key("global")
+            .key("image")
+            .key("pullSecrets")
+            .index(index);
+        // A name that is no Secret name at all is the API rules' to report.
+        let name_like = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        let Some(secret) = declared.get(name.as_str()) else {
+            if !name_like {
+                continue;
+            }
+            let mut diagnostic = Diagnostic::error(
+                Code::UnknownSecret,
+                format!("pull secret `{name}` is not declared under `secrets`"),
+            )
+            .at(merged.locate(&at).span)
+            .path(at.clone())
+            .expected("a secret with `dockerConfig`, or `existing: true`");
+            diagnostic = match did_you_mean(name, declared.keys().copied()) {
+                Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
+                None => diagnostic.help(format!(
+                    "sync it from the store: `secrets: {{{name}: {{keys: {{username: REGISTRY_USER, password: REGISTRY_TOKEN}}, dockerConfig: {{server: ghcr.io, username: username, password: password}}}}}}`, or declare `{{existing: true}}` for one made outside the stack"
+                )),
+            };
+            out.push(diagnostic);
+            continue;
+        };
+        if !secret.synced() {
+            continue;
+        }
+        if secret.target_type() != Some(spec::DOCKER_CONFIG_JSON) {
+            out.push(
+                Diagnostic::error(
+                    Code::PullSecretType,
+                    format!(
+                        "pull secret `{name}` is synced as type `{}`, which the kubelet cannot read registry credentials from",
+                        secret.target_type().unwrap_or("Opaque")
+                    ),
+                )
+                .at(merged.locate(&at).span)
+                .path(at)
+                .expected(format!("a secret of type `{}`", spec::DOCKER_CONFIG_JSON))
+                .help(format!(
+                    "build it from the registry credentials: `secrets: {{{name}: {{dockerConfig: {{server: ghcr.io, username: KEY, password: KEY}}}}}}`"
+                )),
             );
         }
     }

@@ -1535,6 +1535,20 @@ impl Rules {
             format::dns_subdomain,
             "a DNS subdomain",
         );
+        let template = at.key("target").key("template").key("data");
+        for key in spec["target"]["template"]["data"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
+            if let Some(why) = format::config_key(key) {
+                self.push(
+                    &template.key(key),
+                    format!("Secret key `{}`: {why}", shown(key)),
+                    "letters, digits, `-`, `_` and `.`, e.g. `config.json`",
+                );
+            }
+        }
         for (index, data) in list(&spec["data"]).iter().enumerate() {
             let here = at.key("data").index(index);
             self.text(
@@ -1544,6 +1558,15 @@ impl Rules {
                 format::config_key,
                 "letters, digits, `-`, `_` and `.`, e.g. `DATABASE_URL`",
             );
+            for field in ["property", "version"] {
+                if data["remoteRef"][field].as_str().is_some_and(str::is_empty) {
+                    self.push(
+                        &here.key("remoteRef").key(field),
+                        format!("the remote {field} is empty"),
+                        "a property of the JSON secret, e.g. `password`",
+                    );
+                }
+            }
             if data["remoteRef"]["key"].as_str().is_some_and(str::is_empty) {
                 self.push(
                     &here.key("remoteRef").key("key"),
@@ -1558,6 +1581,45 @@ impl Rules {
         let provider = &spec["provider"];
         for (name, settings) in provider.as_object().into_iter().flatten() {
             let here = at.key("provider").key(name);
+            let auth = here.key("auth");
+            let references = [
+                (
+                    &settings["auth"]["kubernetes"]["serviceAccountRef"]["name"],
+                    auth.key("kubernetes").key("serviceAccountRef").key("name"),
+                    "service account",
+                ),
+                (
+                    &settings["auth"]["jwt"]["kubernetesServiceAccountToken"]["serviceAccountRef"]
+                        ["name"],
+                    auth.key("jwt")
+                        .key("kubernetesServiceAccountToken")
+                        .key("serviceAccountRef")
+                        .key("name"),
+                    "service account",
+                ),
+                (
+                    &settings["auth"]["jwt"]["serviceAccountRef"]["name"],
+                    auth.key("jwt").key("serviceAccountRef").key("name"),
+                    "service account",
+                ),
+                (
+                    &settings["auth"]["secretRef"]["accessKeyIDSecretRef"]["name"],
+                    auth.key("secretRef")
+                        .key("accessKeyIDSecretRef")
+                        .key("name"),
+                    "credentials Secret",
+                ),
+                (
+                    &settings["auth"]["secretRef"]["secretAccessKeySecretRef"]["name"],
+                    auth.key("secretRef")
+                        .key("secretAccessKeySecretRef")
+                        .key("name"),
+                    "credentials Secret",
+                ),
+            ];
+            for (value, path, what) in references {
+                self.text(value, &path, what, format::dns_subdomain, "a DNS subdomain");
+            }
             for field in ["server", "hostAPI"] {
                 if let Some(url) = settings[field].as_str()
                     && !url.starts_with("https://")

@@ -35,7 +35,10 @@ pub fn origin(
         _ => owner,
     };
     let field = at.to_string();
-    let owner_path = owner_path(owner, object);
+    let mut owner_path = owner_path(owner, object);
+    if let Some(named) = named_store(merged, object) {
+        owner_path = named;
+    }
     let candidates: Vec<FieldPath> = sources(owner, kind, &field)
         .iter()
         .map(|source| match source.strip_prefix('@') {
@@ -84,6 +87,27 @@ pub fn origin(
         path: owner_path.clone(),
         span: fallback,
     }
+}
+
+/// The entry of `global.secretStores` a store object was rendered from, if it was one:
+/// the entry whose `name`, or whose key, names the object (a ClusterSecretStore's name
+/// ends with it, after the namespace).
+fn named_store(merged: &Node, object: &Json) -> Option<FieldPath> {
+    let kind = object["kind"].as_str()?;
+    if kind != "SecretStore" && kind != "ClusterSecretStore" {
+        return None;
+    }
+    let name = object["metadata"]["name"].as_str()?;
+    let at = FieldPath::root().key("global").key("secretStores");
+    let stores = merged.at(&at)?.mapping()?;
+    stores.iter().find_map(|(key, entry)| {
+        let own = entry
+            .node
+            .get("name")
+            .and_then(|n| n.to_json().as_str().map(str::to_owned));
+        let own = own.as_deref().unwrap_or(key);
+        (name == own || name.ends_with(&format!("-{own}"))).then(|| at.key(key))
+    })
 }
 
 /// The spec entry a unit is rendered from.
@@ -454,6 +478,56 @@ const NAMESPACE_SOURCES: &[(&str, &str, &[&str])] = &[
         &["refreshInterval"],
     ),
     ("ExternalSecret", "spec.data", &["keys"]),
+    (
+        "ExternalSecret",
+        "spec.target.template",
+        &["template", "dockerConfig", "type"],
+    ),
+    (
+        "ExternalSecret",
+        "spec.target.creationPolicy",
+        &["creationPolicy"],
+    ),
+    (
+        "ExternalSecret",
+        "spec.target.deletionPolicy",
+        &["deletionPolicy"],
+    ),
+    (
+        "ExternalSecret",
+        "spec.secretStoreRef",
+        &["store", "@global.secretStore"],
+    ),
+    (
+        "SecretStore",
+        "spec.provider.vault.auth",
+        &[
+            "vault.serviceAccount",
+            "vault.auth",
+            "vault.role",
+            "vault.authMountPath",
+        ],
+    ),
+    (
+        "ClusterSecretStore",
+        "spec.provider.vault.auth",
+        &[
+            "vault.serviceAccount",
+            "vault.auth",
+            "vault.role",
+            "vault.authMountPath",
+        ],
+    ),
+    (
+        "SecretStore",
+        "spec.provider.aws.auth",
+        &["aws.serviceAccount", "aws.credentialsSecret"],
+    ),
+    (
+        "ClusterSecretStore",
+        "spec.provider.aws.auth",
+        &["aws.serviceAccount", "aws.credentialsSecret"],
+    ),
     ("ExternalSecret", "spec.dataFrom", &["path"]),
     ("ConfigMap", "data", &["data", "files"]),
 ];
