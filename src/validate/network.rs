@@ -227,7 +227,13 @@ fn egress_entry(
     }
     if let Some(name) = &entry.host {
         let bare = name.strip_prefix("*.").unwrap_or(name);
-        let problem = crate::hostname::hostname_problem(bare)
+        let address = crate::validate::api::format::is_ip_address(bare);
+        let problem = address
+            .then(|| {
+                "is an IP address, which a name rule never matches; open it with `cidr: ADDRESS/32`"
+                    .to_owned()
+            })
+            .or_else(|| crate::hostname::hostname_problem(bare))
             .or_else(|| (!bare.contains('.')).then(|| "is not a fully qualified name".to_owned()));
         if let Some(problem) = problem {
             return Some(

@@ -330,6 +330,18 @@ fn check_target(
         })
     };
     for (target, text) in secret.template.iter().flatten() {
+        if let Some(problem) = template_syntax(text) {
+            out.push(
+                error(
+                    Code::InvalidValue,
+                    at.key("template").key(target),
+                    format!("template `{target}` of secret `{name}` {problem}"),
+                )
+                .expected("a Go template the External Secrets Operator can parse, e.g. `\"postgres://app:{{ .password }}@db:5432/app\"`")
+                .help("the operator parses the template on every sync and, when it cannot, never writes the Secret; close every `{{` with `}}` and every `if`/`range`/`with` with `{{ end }}`"),
+            );
+            continue;
+        }
         let mut seen = Vec::new();
         for key in crate::plaintext::template_keys(text) {
             if seen.contains(&key) {
@@ -344,6 +356,17 @@ fn check_target(
         }
     }
     if let Some(docker) = &secret.docker_config {
+        if let Some(problem) = registry_server(&docker.server) {
+            out.push(
+                error(
+                    Code::InvalidValue,
+                    at.key("dockerConfig").key("server"),
+                    format!("`dockerConfig.server` `{}` of secret `{name}` {problem}", docker.server.escape_debug()),
+                )
+                .expected("a registry host, optionally with a port and a path, e.g. `ghcr.io`, `registry.example.com:5000` or `https://index.docker.io/v1/`")
+                .help("the server becomes a key of the `.dockerconfigjson` the kubelet matches images against; quotes, braces or spaces would break the JSON or the template it is built from"),
+            );
+        }
         for (field, key) in [
             ("username", &docker.username),
             ("password", &docker.password),
@@ -419,6 +442,38 @@ fn check_target(
             );
         }
     }
+    // Types whose other requirements mcpstack cannot meet or that need one of two keys.
+    let at_type = || match secret.secret_type {
+        Some(_) => at.key("type"),
+        None => at.key("dockerConfig"),
+    };
+    match secret.target_type() {
+        Some("kubernetes.io/service-account-token") => out.push(
+            error(
+                Code::InvalidValue,
+                at_type(),
+                format!("secret `{name}` is of type `kubernetes.io/service-account-token`"),
+            )
+            .expected("`Opaque` (no `type`) or another type the store's data fits")
+            .help("the API server refuses such a Secret without the `kubernetes.io/service-account.name` annotation, and Kubernetes itself fills its token; a token from the store is an `Opaque` secret"),
+        ),
+        Some("kubernetes.io/basic-auth") => {
+            if let Some(held) = secret.held_keys()
+                && !held.iter().any(|k| k == "username" || k == "password")
+            {
+                out.push(
+                    error(
+                        Code::InvalidValue,
+                        at_type(),
+                        format!("secret `{name}` is of type `kubernetes.io/basic-auth` but has neither key `username` nor `password`"),
+                    )
+                    .expected("a key (or `template` entry) `username` or `password`")
+                    .help("the API server refuses a basic-auth Secret without one of the two"),
+                );
+            }
+        }
+        _ => {}
+    }
     use spec::{CreationPolicy as C, DeletionPolicy as D};
     let creation = secret.creation_policy.unwrap_or(C::Owner);
     let clash = match secret.deletion_policy {
@@ -441,6 +496,166 @@ fn check_target(
             .help("the External Secrets Operator's admission webhook refuses this pair"),
         );
     }
+}
+
+/// What is wrong with a registry server of a `.dockerconfigjson`: an optional
+/// `https://` (or `http://`), a host (its first label may be `*`), an optional port and
+/// an optional path of plain characters.
+pub(super) fn registry_server(server: &str) -> Option<String> {
+    let rest = server
+        .strip_prefix("https://")
+        .or_else(|| server.strip_prefix("http://"))
+        .unwrap_or(server);
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+        return Some("is not a registry host name".to_owned());
+    }
+    if let Some(port) = port
+        && !port.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Some(format!(
+            "has port `{}`, not a number from 1 to 65535",
+            port.escape_debug()
+        ));
+    }
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'))
+    {
+        return Some(
+            "has a path with characters other than letters, digits, `/`, `.`, `-` and `_`"
+                .to_owned(),
+        );
+    }
+    None
+}
+
+/// What the External Secrets Operator's template parser (Go's `text/template`)
+/// would refuse in `text`: an unclosed action or comment, an `end` or `else` with no
+/// block, a block never ended, or `env`/`expandenv`, which the operator removes.
+pub(super) fn template_syntax(text: &str) -> Option<String> {
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let body = &rest[start + 2..];
+        let inner = body.strip_prefix("- ").unwrap_or(body).trim_start();
+        if inner.starts_with("/*") {
+            let Some(end) = inner.find("*/") else {
+                return Some("has a comment `{{/*` that is never closed with `*/}}`".to_owned());
+            };
+            let after = inner[end + 2..].trim_start_matches([' ', '-']);
+            let Some(after) = after.strip_prefix("}}") else {
+                return Some("has a comment that does not end right before `}}`".to_owned());
+            };
+            rest = after;
+            continue;
+        }
+        // The action's end: the first `}}` outside a quoted string.
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        let mut end = None;
+        for (i, c) in body.char_indices() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' && q != '`' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None if matches!(c, '"' | '`' | '\'') => quote = Some(c),
+                None if body[i..].starts_with("}}") => {
+                    end = Some(i);
+                    break;
+                }
+                None => {}
+            }
+        }
+        let Some(end) = end else {
+            return Some("has a `{{` that is never closed with `}}`".to_owned());
+        };
+        let action = body[..end]
+            .trim_start_matches('-')
+            .trim_end_matches('-')
+            .trim();
+        let mut words = action
+            .split(|c: char| c.is_whitespace() || matches!(c, '|' | '(' | ')'))
+            .filter(|w| !w.is_empty());
+        match words.next() {
+            Some(block @ ("if" | "range" | "with" | "define" | "block")) => open.push(block),
+            Some("else")
+                if !open
+                    .last()
+                    .is_some_and(|b| matches!(*b, "if" | "range" | "with")) =>
+            {
+                return Some("has an `{{ else }}` outside any `if`, `range` or `with`".to_owned());
+            }
+            Some("end") if open.is_empty() => {
+                return Some("has an `{{ end }}` that closes no block".to_owned());
+            }
+            Some("end") => {
+                open.pop();
+            }
+            _ => {}
+        }
+        if let Some(function) = strip_strings(action)
+            .split(|c: char| c.is_whitespace() || matches!(c, '|' | '(' | ')'))
+            .find(|w| matches!(*w, "env" | "expandenv"))
+        {
+            return Some(format!(
+                "calls `{function}`, which the operator removes from its templates (they may not read its environment)"
+            ));
+        }
+        rest = &body[end + 2..];
+    }
+    open.last()
+        .map(|block| format!("opens `{{{{ {block} }}}}` and never closes it with `{{{{ end }}}}`"))
+}
+
+/// `text` with its quoted strings emptied, so that words inside them are not read as
+/// function names.
+fn strip_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                }
+            }
+            None => {
+                if matches!(c, '"' | '`' | '\'') {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Every pull secret is a declared Secret: one created outside the stack, or one the
@@ -585,5 +800,59 @@ pub(super) fn plaintext_values(
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{registry_server, template_syntax};
+
+    #[test]
+    fn templates_parse_like_the_operator() {
+        for good in [
+            "postgres://app:{{ .password }}@db:5432/app",
+            "{{- if .a -}}{{ .a | b64enc }}{{ else }}{{ \"}}\" }}{{ end }}",
+            "{{/* a comment */}} }} {\"json\": 1}",
+            "{{ range $k, $v := . }}{{ $k }}={{ $v }}{{ end }}",
+            "{{ define \"x\" }}y{{ end }}{{ template \"x\" }}",
+            "{{ .a | replace \"env\" \"x\" }}",
+        ] {
+            assert_eq!(template_syntax(good), None, "{good}");
+        }
+        for (bad, why) in [
+            ("{{ .a ", "never closed"),
+            ("{{ .a }}{{ end }}", "closes no block"),
+            ("{{ if .a }}y", "never closes it"),
+            ("{{ else }}", "outside any"),
+            ("{{/* open", "comment"),
+            ("{{ env \"HOME\" }}", "`env`"),
+            ("{{ \"$HOME\" | expandenv }}", "`expandenv`"),
+        ] {
+            let problem = template_syntax(bad).unwrap_or_else(|| panic!("{bad} passes"));
+            assert!(problem.contains(why), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn registry_servers_are_hosts() {
+        for good in [
+            "ghcr.io",
+            "registry.example.com:5000",
+            "https://index.docker.io/v1/",
+            "*.example.com",
+        ] {
+            assert_eq!(registry_server(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "ghcr.io\"}",
+            "{{ .u }}",
+            "ghcr io",
+            "ghcr.io:0",
+            "ghcr.io:http",
+            "ghcr.io/a b",
+        ] {
+            assert!(registry_server(bad).is_some(), "{bad}");
+        }
     }
 }

@@ -447,6 +447,13 @@ pub fn container_path(path: &str) -> Option<String> {
     None
 }
 
+/// Folders the container runtime mounts its own file systems over: no volume may go
+/// there or inside them.
+pub const RUNTIME_PATHS: [&str; 2] = ["/proc", "/sys"];
+
+/// Where Kubernetes mounts a pod's service-account token.
+pub const SERVICE_ACCOUNT_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
 /// Whether a string is an IP address (which Ingress hosts may not be).
 pub fn is_ip_address(value: &str) -> bool {
     value.parse::<IpAddr>().is_ok()

@@ -435,6 +435,7 @@ impl Rules {
                     names.push(name);
                 }
                 self.container(container, &here, &volumes);
+                self.mount_layout(pod, container, &here);
             }
         }
         self.text(
@@ -668,6 +669,86 @@ impl Rules {
                     &here.key("subPath"),
                     format!("sub path `{}` is absolute or holds `..`", shown(sub)),
                     "a relative path inside the volume",
+                );
+            }
+        }
+    }
+
+    /// Where a container's volumes go: never over the paths the runtime and the
+    /// kubelet own (`/proc`, `/sys`, the service-account token folder), and never
+    /// inside a read-only mount (a ConfigMap, a Secret, the token), where the runtime
+    /// cannot create the mount point and the container never starts.
+    fn mount_layout(&mut self, pod: &Json, container: &Json, at: &FieldPath) {
+        let read_only_volume = |name: &str| {
+            list(&pod["volumes"]).iter().any(|v| {
+                v["name"].as_str() == Some(name)
+                    && ["configMap", "secret", "projected", "downwardAPI"]
+                        .iter()
+                        .any(|source| !v[*source].is_null())
+            })
+        };
+        let token = pod["automountServiceAccountToken"].as_bool() != Some(false);
+        let mounts: Vec<(&str, bool)> = list(&container["volumeMounts"])
+            .iter()
+            .map(|m| {
+                let path = m["mountPath"].as_str().unwrap_or_default();
+                let read_only = m["readOnly"].as_bool() == Some(true)
+                    || read_only_volume(m["name"].as_str().unwrap_or_default());
+                (path.trim_end_matches('/'), read_only)
+            })
+            .collect();
+        let under = |inner: &str, outer: &str| {
+            inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        for (index, (path, _)) in mounts.iter().enumerate() {
+            let here = at.key("volumeMounts").index(index).key("mountPath");
+            if path.is_empty() {
+                continue;
+            }
+            if let Some(owned) = format::RUNTIME_PATHS
+                .iter()
+                .find(|owned| path == *owned || under(path, owned))
+            {
+                self.push_help(
+                    &here,
+                    format!("mount path `{}` is inside `{owned}`, which the container runtime owns", shown(path)),
+                    "a folder of the image's own, such as `/data` or `/etc/app`",
+                    "the runtime mounts its own file systems there and refuses to start a container with a volume inside them",
+                );
+                continue;
+            }
+            let token_path = format::SERVICE_ACCOUNT_TOKEN_PATH;
+            if *path == token_path || under(path, token_path) {
+                self.push_help(
+                    &here,
+                    format!("mount path `{}` is the service-account token's folder `{token_path}` or inside it", shown(path)),
+                    "a folder of its own, such as `/var/run/secrets/mcp/NAME`",
+                    "Kubernetes mounts the pod's API token there: a volume at that path silently hides the token, one inside it cannot be created",
+                );
+                continue;
+            }
+            let outer = mounts
+                .iter()
+                .filter(|(outer, read_only)| *read_only && !outer.is_empty() && under(path, outer))
+                .map(|(outer, _)| *outer)
+                .chain((token && under(path, token_path)).then_some(token_path))
+                .next();
+            let shadowed = token && under(token_path, path) && mounts[index].1;
+            if let Some(outer) = outer {
+                self.push_help(
+                    &here,
+                    format!("mount path `{}` is inside the read-only mount `{}`", shown(path), shown(outer)),
+                    "a path outside every ConfigMap and Secret mount of the container",
+                    "the runtime cannot create a mount point inside a read-only volume, so the container would never start; mount each volume at a folder of its own, side by side",
+                );
+            } else if shadowed {
+                self.push_help(
+                    &here,
+                    format!("read-only mount path `{}` holds the service-account token's folder `{token_path}`", shown(path)),
+                    "a read-only mount outside `/var/run/secrets/kubernetes.io`",
+                    "the pod mounts its API token inside this read-only volume, which the runtime cannot do, so the container would never start; mount the source at a folder of its own",
                 );
             }
         }

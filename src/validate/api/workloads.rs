@@ -114,26 +114,37 @@ fn cron_field(
     None
 }
 
-/// What is wrong with a time zone name: it must look like an IANA name (`Area/City`,
-/// `UTC`); the API server refuses names its time zone database lacks, and `Local`.
+/// The time zone database's names (zones and links), sorted, after a `#` header.
+const TIME_ZONES: &str = include_str!("time_zones.txt");
+
+/// Whether `zone` is a name of the IANA time zone database.
+pub fn is_time_zone(zone: &str) -> bool {
+    TIME_ZONES
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .any(|line| line == zone)
+}
+
+/// What is wrong with a time zone name: the API server refuses names its time zone
+/// database lacks, and `Local`.
 pub fn time_zone(zone: &str) -> Option<String> {
-    const SINGLE: [&str; 4] = ["UTC", "GMT", "Zulu", "Universal"];
     if zone.is_empty() {
         return Some("is empty".to_owned());
     }
     if zone == "Local" {
         return Some("is the controller's own zone, not a fixed one".to_owned());
     }
-    let parts: Vec<&str> = zone.split('/').collect();
-    let part_ok = |p: &&str| {
-        p.starts_with(|c: char| c.is_ascii_uppercase())
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
-    };
-    if !parts.iter().all(part_ok) || (parts.len() == 1 && !SINGLE.contains(&zone)) {
-        return Some("is not an IANA time zone name".to_owned());
+    if is_time_zone(zone) {
+        return None;
     }
-    None
+    let near = TIME_ZONES
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find(|line| line.eq_ignore_ascii_case(zone.trim()));
+    Some(match near {
+        Some(near) => format!("is not an IANA time zone name (names are case-sensitive: `{near}`)"),
+        None => "is not an IANA time zone name".to_owned(),
+    })
 }
 
 impl Rules {
@@ -315,6 +326,9 @@ mod tests {
             "CET ",
             "Europe//Berlin",
             "EST5EDT,M3",
+            "Mars/Olympus",
+            "Europe/Atlantis",
+            "europe/berlin",
         ] {
             assert!(time_zone(bad).is_some(), "{bad}");
         }
