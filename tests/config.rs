@@ -481,3 +481,42 @@ fn secrets_and_config_maps_live_in_the_unit_that_alone_uses_them() {
         "{namespace:?}"
     );
 }
+
+/// A ConfigMap the stack does not declare may be created outside it, as every
+/// ConfigMap was before `configMaps` existed: a warning, not an error, unless the name
+/// is a near miss of a declared one.
+#[test]
+fn an_undeclared_config_map_is_a_warning_unless_it_is_a_typo() {
+    let project = project();
+    let root = project.path();
+    edit(
+        root,
+        "stack.yaml",
+        "      - configMapRef: gateway-settings\n",
+        "      - configMapRef: gateway-settings\n      - configMapRef: platform-wide-defaults\n",
+    );
+    let output = mcpstack(root, &["build"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "warning[unknown-config-map]: ConfigMap `platform-wide-defaults` is not declared"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let strict = mcpstack(root, &["--deny-warnings", "check"]);
+    assert_eq!(code(&strict), 2, "{}", stderr(&strict));
+    edit(
+        root,
+        "stack.yaml",
+        "platform-wide-defaults",
+        "gateway-setting",
+    );
+    let typo = mcpstack(root, &["validate"]);
+    assert_eq!(code(&typo), 2, "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("did you mean `gateway-settings`?"),
+        "{}",
+        stderr(&typo)
+    );
+}

@@ -161,19 +161,32 @@ fn config_reference(
             return None;
         }
         let known: Vec<String> = declared.keys().map(|k| format!("`{k}`")).collect();
-        let diagnostic = error(format!(
-            "ConfigMap `{name}` is not declared under `configMaps`"
-        ))
-        .expected(match known.is_empty() {
-            true => "a ConfigMap declared under `configMaps`".to_owned(),
-            false => format!("one of {}", known.join(", ")),
-        });
-        return Some(match did_you_mean(name, declared.keys().copied()) {
-            Some(near) => diagnostic.help(format!("did you mean `{near}`?")),
-            None => diagnostic.help(format!(
-                "declare it: `configMaps: {{{name}: {{data: {{KEY: value}}}}}}`, or `{{existing: true}}` for a ConfigMap created outside the stack"
+        // A near miss of a declared name is a typo: an error. Any other name may be a
+        // ConfigMap created outside the stack, as every ConfigMap was before the stack
+        // could declare them: a warning (`--deny-warnings` makes it an error).
+        if let Some(near) = did_you_mean(name, declared.keys().copied()) {
+            return Some(
+                error(format!(
+                    "ConfigMap `{name}` is not declared under `configMaps`"
+                ))
+                .expected(format!("one of {}", known.join(", ")))
+                .help(format!("did you mean `{near}`?")),
+            );
+        }
+        return Some(
+            Diagnostic::warning(
+                Code::UnknownConfigMap,
+                format!(
+                    "ConfigMap `{name}` is not declared under `configMaps`; it must exist in the namespace before the pods start"
+                ),
+            )
+            .at(merged.locate(&reference.path).span)
+            .path(reference.path.clone())
+            .expected("a ConfigMap declared under `configMaps`")
+            .help(format!(
+                "declare it: `configMaps: {{{name}: {{data: {{KEY: value}}}}}}`, or `{{{name}: {{existing: true}}}}` for one created outside the stack"
             )),
-        });
+        );
     };
     if !config_map.enabled.unwrap_or(true) {
         if reference.optional {
