@@ -437,8 +437,12 @@ fn yaml11_chart_values(document: &Document, sources: &Sources) -> Vec<Diagnostic
                 node::Value::Sequence(items) => {
                     stack.extend(items.iter().enumerate().map(|(i, n)| (n, path.index(i))));
                 }
-                node::Value::String(text) if !quoted(node.span, sources) => {
-                    if let Some((meaning, fix)) = yaml11_meaning(text) {
+                // The meaning first: finding the scalar's line to see its quotes walks
+                // the file, so it is done only for the few scalars that need it.
+                node::Value::String(text) => {
+                    if let Some((meaning, fix)) =
+                        yaml11_meaning(text).filter(|_| !quoted(node.span, sources))
+                    {
                         out.push(
                             Diagnostic::error(
                                 Code::Yaml11Value,

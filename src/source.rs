@@ -18,6 +18,23 @@ pub struct SourceFile {
     /// Path relative to the project root, with `/` separators, as shown to users.
     pub path: String,
     pub text: String,
+    /// Where each line starts and ends in `text`, found on first use: diagnostics quote
+    /// lines, and a run may show thousands of them.
+    lines: std::sync::OnceLock<Vec<(usize, usize)>>,
+}
+
+impl SourceFile {
+    fn line_bounds(&self) -> &[(usize, usize)] {
+        self.lines.get_or_init(|| {
+            let base = self.text.as_ptr() as usize;
+            lines(&self.text)
+                .map(|line| {
+                    let start = line.as_ptr() as usize - base;
+                    (start, start + line.len())
+                })
+                .collect()
+        })
+    }
 }
 
 /// Every file read in one run; spans index into it.
@@ -44,7 +61,11 @@ impl Sources {
     }
 
     pub fn add(&mut self, path: String, text: String) -> FileId {
-        self.files.push(SourceFile { path, text });
+        self.files.push(SourceFile {
+            path,
+            text,
+            lines: std::sync::OnceLock::new(),
+        });
         FileId(self.files.len() - 1)
     }
 
@@ -56,12 +77,14 @@ impl Sources {
     /// where YAML ends them: at `\n`, `\r\n` or a lone `\r`.
     pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
-        lines(&self.file(id).text).nth(index)
+        let file = self.file(id);
+        let (start, end) = *file.line_bounds().get(index)?;
+        file.text.get(start..end)
     }
 
     /// How many lines a file has (at least 1).
     pub fn line_count(&self, id: FileId) -> u32 {
-        u32::try_from(lines(&self.file(id).text).count().max(1)).unwrap_or(u32::MAX)
+        u32::try_from(self.file(id).line_bounds().len().max(1)).unwrap_or(u32::MAX)
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -107,6 +130,24 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn quoted_lines_are_the_lines_yaml_counts() {
+        for text in ["a\nb\r\nc\rd", "a\n", "a\n\nb", "", "\r\r\n\n", "é\nü"] {
+            let mut sources = Sources::default();
+            let id = sources.add("f".into(), text.into());
+            let expected: Vec<&str> = lines(text).collect();
+            for (index, line) in expected.iter().enumerate() {
+                let number = u32::try_from(index + 1).expect("small");
+                assert_eq!(sources.line(id, number), Some(*line), "{text:?}");
+            }
+            let past = u32::try_from(expected.len() + 1).expect("small");
+            assert_eq!(sources.line(id, past), None);
+            assert_eq!(sources.line(id, 0), None);
+            let count = u32::try_from(expected.len().max(1)).expect("small");
+            assert_eq!(sources.line_count(id), count);
+        }
+    }
     use super::*;
 
     #[test]
