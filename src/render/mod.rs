@@ -382,28 +382,44 @@ pub enum UnitOf<'a> {
 /// Every object of an environment with the unit that holds it, Flux Kustomizations
 /// included: what the API server and the controllers will be handed.
 pub fn unit_objects<'a>(part_of: &str, env: &'a Environment) -> Vec<(UnitOf<'a>, Json)> {
-    let mut out: Vec<(UnitOf<'a>, Json)> = environment_wide(part_of, env)
+    each_unit_object(part_of, env).collect()
+}
+
+/// [`unit_objects`], rendered one unit at a time as the iterator is consumed, so that
+/// a caller that checks and drops each object never holds an environment's objects
+/// all at once.
+pub fn each_unit_object<'a>(
+    part_of: &str,
+    env: &'a Environment,
+) -> impl Iterator<Item = (UnitOf<'a>, Json)> + 'a {
+    let namespace = environment_wide(part_of, env)
         .into_iter()
         .map(|(_, object)| (UnitOf::Namespace, object))
-        .collect();
-    out.push((
-        UnitOf::Flux,
-        flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
-    ));
-    for service in &env.services {
-        let unit = UnitOf::Service(&service.name);
-        out.extend(service_objects(env, service).into_iter().map(|o| (unit, o)));
-        out.push((UnitOf::Flux, service_kustomization(env, service)));
-    }
-    for chart in &env.charts {
-        let unit = UnitOf::Chart(&chart.name);
-        out.extend(chart_objects(env, chart).into_iter().map(|o| (unit, o)));
-        out.push((
+        .chain(std::iter::once((
             UnitOf::Flux,
-            flux::kustomization(env, &chart.name, &needs(&chart.depends_on)),
-        ));
-    }
-    out
+            flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
+        )));
+    let services = env.services.iter().flat_map(move |service| {
+        let unit = UnitOf::Service(&service.name);
+        service_objects(env, service)
+            .into_iter()
+            .map(move |o| (unit, o))
+            .chain(std::iter::once((
+                UnitOf::Flux,
+                service_kustomization(env, service),
+            )))
+    });
+    let charts = env.charts.iter().flat_map(move |chart| {
+        let unit = UnitOf::Chart(&chart.name);
+        chart_objects(env, chart)
+            .into_iter()
+            .map(move |o| (unit, o))
+            .chain(std::iter::once((
+                UnitOf::Flux,
+                flux::kustomization(env, &chart.name, &needs(&chart.depends_on)),
+            )))
+    });
+    namespace.chain(services).chain(charts)
 }
 
 /// What a unit's Flux Kustomization waits for: the namespace unit, then its own

@@ -377,7 +377,7 @@ pub fn rendered(
     let mut reported: std::collections::BTreeSet<(crate::source::Span, Code)> =
         std::collections::BTreeSet::new();
     let mut owners: BTreeMap<across::ObjectId, crate::render::UnitOf<'_>> = BTreeMap::new();
-    for (unit, object) in crate::render::unit_objects(part_of, env) {
+    for (unit, object) in crate::render::each_unit_object(part_of, env) {
         let id = across::object_ids(&object).swap_remove(0);
         match owners.get(&id) {
             Some(first) if *first != unit => {
