@@ -41,22 +41,28 @@ pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
     let mut plan = Plan::default();
     tree.check_paths()?;
     refuse_links(root)?;
-    for (path, contents) in &tree.files {
-        match read_existing(&root.join(path))? {
-            Some(old) if old == *contents => plan.unchanged.push(path.clone()),
-            Some(_) if path.starts_with(GENERATED_DIR) && !is_ours(&root.join(path))? => {
-                return Err(Error::Unsafe {
-                    path: root.join(path),
-                    reason: format!(
-                        "it does not start with `{HEADER_MARK}`, so mcpstack did not write it; move it away"
-                    ),
-                });
-            }
-            Some(old) => {
-                plan.stale.insert(path.clone(), (old, contents.clone()));
-            }
-            None => {
+    // Reading back every file is most of a no-op build's IO: done on every core, each
+    // file compared as bytes, and only a differing one kept as text.
+    let files: Vec<(&String, &String)> = tree.files.iter().collect();
+    let found = crate::parallel::map(&files, |(path, contents)| {
+        compare_existing(&root.join(path), contents)
+    });
+    for ((path, contents), found) in files.into_iter().zip(found) {
+        match found? {
+            Existing::Same => plan.unchanged.push(path.clone()),
+            Existing::Missing => {
                 plan.missing.insert(path.clone(), contents.clone());
+            }
+            Existing::Differs(old) => {
+                if path.starts_with(GENERATED_DIR) && !is_ours(&root.join(path))? {
+                    return Err(Error::Unsafe {
+                        path: root.join(path),
+                        reason: format!(
+                            "it does not start with `{HEADER_MARK}`, so mcpstack did not write it; move it away"
+                        ),
+                    });
+                }
+                plan.stale.insert(path.clone(), (old, contents.clone()));
             }
         }
     }
@@ -155,6 +161,25 @@ pub fn lock(
     };
     waited.map_err(|e| Error::io(root, e))?;
     Ok(handle)
+}
+
+/// What a planned file's path holds now.
+enum Existing {
+    Same,
+    Missing,
+    Differs(String),
+}
+
+/// Compare the file at `path` with `contents` without making text of equal bytes.
+fn compare_existing(path: &Path, contents: &str) -> Result<Existing, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes == contents.as_bytes() => Ok(Existing::Same),
+        Ok(bytes) => Ok(Existing::Differs(
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Existing::Missing),
+        Err(e) => Err(Error::io(path, e)),
+    }
 }
 
 fn read_existing(path: &Path) -> Result<Option<String>, Error> {
