@@ -164,34 +164,32 @@ impl Context<'_> {
 
     /// `$(VAR)` in an env value expands only from variables defined earlier in the
     /// list; anything else stays as written, which is rarely what was meant.
+    /// `$(VAR)` in env values names a variable defined earlier in the same container's
+    /// list: the main container's, and each init container's and sidecar's.
     pub(super) fn env_expansion(&self, out: &mut Vec<Diagnostic>) {
-        let Some(env) = &self.spec.env else {
-            return;
-        };
-        let from_sources = self.spec.env_from.as_ref().is_some_and(|f| !f.is_empty());
-        let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
-        for (position, (var, value)) in env.iter().enumerate() {
-            let spec::EnvValue::Literal(text) = value else {
-                continue;
-            };
-            for name in expansions(text) {
-                let later = names[position..].contains(&name);
-                if !later && (names[..position].contains(&name) || from_sources) {
-                    continue;
+        let has_sources =
+            |from: &Option<Vec<spec::EnvFrom>>| from.as_ref().is_some_and(|f| !f.is_empty());
+        if let Some(env) = &self.spec.env {
+            let path = self.path().key("env");
+            expansion_warnings(
+                env,
+                has_sources(&self.spec.env_from),
+                &path,
+                self.merged,
+                out,
+            );
+        }
+        let lists = [
+            ("sidecars", self.spec.sidecars.as_ref()),
+            ("initContainers", self.spec.init_containers.as_ref()),
+        ];
+        for (list, containers) in lists {
+            for (name, container) in containers.into_iter().flatten() {
+                if let Some(env) = &container.env {
+                    let path = self.path().key(list).key(name).key("env");
+                    let from = has_sources(&container.env_from);
+                    expansion_warnings(env, from, &path, self.merged, out);
                 }
-                let problem = match later {
-                    true => format!("`{var}` uses `$({name})`, which is defined after it"),
-                    false => format!("`{var}` uses `$({name})`, which is not defined"),
-                };
-                out.push(
-                    Diagnostic::warning(Code::EnvExpansion, problem)
-                        .at(self.merged.locate(&self.path().key("env").key(var)).span)
-                        .path(self.path().key("env").key(var))
-                        .expected("`$(NAME)` naming a variable written above this one")
-                        .help(format!(
-                            "Kubernetes expands `$(VAR)` only from variables defined earlier in the list and leaves `$({name})` as it is otherwise; move `{name}` above `{var}`, or write `$$({name})` for a literal `$({name})`"
-                        )),
-                );
             }
         }
     }
@@ -226,6 +224,42 @@ impl Context<'_> {
                     .expected("`secretRef: NAME` or `configMapRef: NAME`"),
                 );
             }
+        }
+    }
+}
+
+/// Warnings for `$(NAME)` in the env values of one container (`path` is its `env`)
+/// that name a variable not defined above: Kubernetes leaves those as they are.
+fn expansion_warnings(
+    env: &spec::EnvVars,
+    from_sources: bool,
+    path: &FieldPath,
+    merged: &Node,
+    out: &mut Vec<Diagnostic>,
+) {
+    let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
+    for (position, (var, value)) in env.iter().enumerate() {
+        let spec::EnvValue::Literal(text) = value else {
+            continue;
+        };
+        for name in expansions(text) {
+            let later = names[position..].contains(&name);
+            if !later && (names[..position].contains(&name) || from_sources) {
+                continue;
+            }
+            let problem = match later {
+                true => format!("`{var}` uses `$({name})`, which is defined after it"),
+                false => format!("`{var}` uses `$({name})`, which is not defined"),
+            };
+            out.push(
+                Diagnostic::warning(Code::EnvExpansion, problem)
+                    .at(merged.locate(&path.key(var)).span)
+                    .path(path.key(var))
+                    .expected("`$(NAME)` naming a variable written above this one")
+                    .help(format!(
+                        "Kubernetes expands `$(VAR)` only from variables defined earlier in the list and leaves `$({name})` as it is otherwise; move `{name}` above `{var}`, or write `$$({name})` for a literal `$({name})`"
+                    )),
+            );
         }
     }
 }

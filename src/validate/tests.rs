@@ -693,6 +693,36 @@ fn cycle_search_is_not_exponential() {
 }
 
 #[test]
+fn env_expansion_is_checked_in_init_containers_and_sidecars() {
+    let own = [
+        "tier: staging",
+        "services:",
+        "  gateway:",
+        "    initContainers:",
+        "      wait:",
+        "        image: {repository: team/wait, tag: \"1.0.0\"}",
+        "        env:",
+        "          URL: \"http://$(HOST)/\"", // 8
+        "          HOST: db.internal",
+        "    sidecars:",
+        "      proxy:",
+        "        image: {repository: team/proxy, tag: \"1.0.0\"}",
+        "        env:",
+        "          TARGET: \"$(NOWHERE)\"", // 14
+    ];
+    let findings: Vec<Diagnostic> = env_findings(&own)
+        .into_iter()
+        .filter(|d| d.code == Code::EnvExpansion)
+        .collect();
+    let mut shown = found(&findings);
+    shown.sort();
+    assert_eq!(
+        shown,
+        [("env-expansion", OWN, 8), ("env-expansion", OWN, 14)]
+    );
+}
+
+#[test]
 fn env_expansion_reads_only_earlier_variables() {
     let own = [
         "tier: staging",

@@ -1522,6 +1522,20 @@ impl Rules {
                     "a path such as `/metrics`",
                 );
             }
+            // Prometheus takes `metrics_path` as a path and escapes `?` and `#`: a query
+            // written into it never reaches the server as one.
+            if let Some(path) = endpoint["path"].as_str()
+                && path.contains(['?', '#'])
+            {
+                self.push(
+                    &here.key("path"),
+                    format!(
+                        "metrics path `{}` holds a query or fragment, which Prometheus would escape into the path",
+                        shown(path)
+                    ),
+                    "a plain path such as `/metrics` (serve the metrics there without parameters)",
+                );
+            }
             self.text(
                 &endpoint["port"],
                 &here.key("port"),
