@@ -99,11 +99,7 @@ pub fn refuse(
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> (u8, String) {
-    reporting.emit(sources, diagnostics, err);
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let text = format!("{errors} error(s); nothing was written");
-    reporting.summary(err, &Summary::new(exit::INVALID, text));
-    (exit::INVALID, String::new())
+    refused(sources, diagnostics, None, reporting, err)
 }
 
 /// [`refuse`], with what to do next in the summary.
@@ -114,10 +110,25 @@ pub fn refuse_with_help(
     reporting: &Reporting,
     err: &mut dyn Write,
 ) -> (u8, String) {
+    refused(sources, diagnostics, Some(help), reporting, err)
+}
+
+fn refused(
+    sources: &Sources,
+    diagnostics: &[Diagnostic],
+    help: Option<&str>,
+    reporting: &Reporting,
+    err: &mut dyn Write,
+) -> (u8, String) {
     reporting.emit(sources, diagnostics, err);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let text = format!("{errors} error(s); nothing was written");
-    reporting.summary(err, &Summary::new(exit::INVALID, text).help(help));
+    let summary = Summary::new(exit::INVALID, text);
+    let summary = match help {
+        Some(help) => summary.help(help),
+        None => summary,
+    };
+    reporting.summary(err, &summary);
     (exit::INVALID, String::new())
 }
 

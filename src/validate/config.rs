@@ -619,7 +619,7 @@ impl Context<'_> {
     ) {
         let path = at.key("image");
         let image = container.image.clone().unwrap_or_default();
-        let Some(repository) = image.repository.as_deref() else {
+        if image.repository.is_none() {
             out.push(
                 self.error(
                     Code::MissingImage,
@@ -633,85 +633,10 @@ impl Context<'_> {
                 .help("each init container and sidecar runs its own image"),
             );
             return;
-        };
-        if let Some(digest) = &image.digest
-            && !crate::image::is_digest(digest)
-        {
-            out.push(
-                self.error(
-                    Code::InvalidDigest,
-                    path.key("digest"),
-                    format!("`{digest}` is not an image digest"),
-                )
-                .expected("`sha256:` followed by 64 lowercase hex digits"),
-            );
         }
-        let tag = image.tag.as_deref();
-        if self.tier != Tier::Production {
-            let floating = match tag {
-                None if image.digest.is_none() => Some("no tag (implicitly `latest`)".to_owned()),
-                Some(t) if image.digest.is_none() && crate::image::is_floating_tag(t) => {
-                    Some(format!("the mutable tag `{t}`"))
-                }
-                _ => None,
-            };
-            if let Some(what) = floating {
-                let at = if tag.is_some() {
-                    path.key("tag")
-                } else {
-                    path.clone()
-                };
-                out.push(
-                    Diagnostic::warning(
-                        Code::MutableTag,
-                        format!(
-                            "container `{name}` of `{}` in `{}` runs {what}",
-                            self.service, self.env
-                        ),
-                    )
-                    .at(self.merged.locate(&at).span)
-                    .path(at)
-                    .help("pin a release tag or a digest so every rollout runs the same image"),
-                );
-            }
-            return;
-        }
-        if image.digest.is_some()
-            && let Some(t) = tag.filter(|t| crate::image::is_floating_tag(t))
-        {
-            let at = path.key("tag");
-            out.push(
-                Diagnostic::error(Code::MutableTag, format!("production image of container `{name}` of `{}` names the mutable tag `{t}`", self.service))
-                    .at(self.merged.locate(&at).span)
-                    .path(at)
-                    .expected("the release tag the digest was taken from, e.g. `1.36.1`")
-                    .help("the digest decides what runs, but reviewers read the tag; name the release"),
-            );
-        }
-        if image.digest.is_none() {
-            let shown = tag
-                .map(|t| format!("tag `{t}`"))
-                .unwrap_or_else(|| "no tag".to_owned());
-            let spot = if tag.is_some() {
-                path.key("tag")
-            } else {
-                path.clone()
-            };
-            let span = match self.own.root.at(&path) {
-                Some(node) => self.own.root.at(&spot).map(|n| n.span).unwrap_or(node.span),
-                None => self.merged.locate(&spot).span,
-            };
-            out.push(
-                Diagnostic::error(Code::UnpinnedImage, format!("production image of container `{name}` of `{}` is not pinned by digest ({shown})", self.service))
-                    .at(span)
-                    .path(path.key("digest"))
-                    .expected("`digest: sha256:<64 hex digits>` in the production file")
-                    .help(match tag {
-                        Some(_) => format!("tags can be moved; production runs only digests: `mcpstack pin --resolve {} {}/{name}` asks the registry for the tag's digest and writes it", self.env, self.service),
-                        None => format!("give it a tag and a digest, e.g. `{name}: {{image: {{repository: {repository}, tag: \"1.0.0\", digest: \"sha256:…\"}}}}`, or `mcpstack pin {} {}/{name}=sha256:…`", self.env, self.service),
-                    }),
-            );
-        }
+        let subject = format!("container `{name}` of `{}`", self.service);
+        let pin_name = format!("{}/{name}", self.service);
+        self.image_pinning(&path, &image, &subject, &pin_name, out);
         if let Some(allowed) = &self.global.allowed_registries {
             let reference = lower::container_image(&image, self.global);
             let registry = crate::image::registry_of(&reference.name);

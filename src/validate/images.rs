@@ -22,6 +22,21 @@ impl Context<'_> {
                 .help("set it in environments/stack.yaml"),
             );
         }
+        let subject = format!("`{}`", self.service);
+        self.image_pinning(&path, &image, &subject, self.service, out);
+    }
+
+    /// The digest, tag and pinning rules of one image a service's pod runs (its own,
+    /// or an init container's or sidecar's): `path` is its `image` field, `subject` how
+    /// messages name it, `pin_name` how `mcpstack pin` names it.
+    pub(super) fn image_pinning(
+        &self,
+        path: &FieldPath,
+        image: &spec::Image,
+        subject: &str,
+        pin_name: &str,
+        out: &mut Vec<Diagnostic>,
+    ) {
         if let Some(digest) = &image.digest
             && !image::is_digest(digest)
         {
@@ -41,7 +56,7 @@ impl Context<'_> {
         {
             let at = path.key("tag");
             out.push(
-                Diagnostic::error(Code::MutableTag, format!("production image of `{}` names the mutable tag `{t}`", self.service))
+                Diagnostic::error(Code::MutableTag, format!("production image of {subject} names the mutable tag `{t}`"))
                     .at(self.merged.locate(&at).span)
                     .path(at)
                     .expected("the release tag the digest was taken from, e.g. `1.4.2`")
@@ -51,26 +66,39 @@ impl Context<'_> {
         if image.digest.is_some() {
             return;
         }
+        let at = if tag.is_some() {
+            path.key("tag")
+        } else {
+            path.clone()
+        };
         if self.tier == Tier::Production {
             let shown = tag
                 .map(|t| format!("tag `{t}`"))
                 .unwrap_or_else(|| "no tag".to_owned());
-            let at = if tag.is_some() {
-                path.key("tag")
-            } else {
-                path.clone()
-            };
             // Point at the production file when it names this image; a fix belongs there.
-            let span = match self.own.root.at(&path) {
+            let span = match self.own.root.at(path) {
                 Some(node) => self.own.root.at(&at).map(|n| n.span).unwrap_or(node.span),
                 None => self.merged.locate(&at).span,
             };
+            let help = match tag {
+                Some(_) => format!(
+                    "tags can be moved; production runs only digests: `mcpstack pin --resolve {} {pin_name}` asks the registry for the tag's digest and writes it",
+                    self.env
+                ),
+                None => format!(
+                    "give the image a release tag and its digest, or write the digest with `mcpstack pin {} {pin_name}=sha256:…`",
+                    self.env
+                ),
+            };
             out.push(
-                Diagnostic::error(Code::UnpinnedImage, format!("production image of `{}` is not pinned by digest ({shown})", self.service))
-                    .at(span)
-                    .path(path.key("digest"))
-                    .expected("`image.digest: sha256:<64 hex digits>` in the production file")
-                    .help(format!("tags can be moved; production runs only digests: `mcpstack pin --resolve {} {}` asks the registry for the tag's digest and writes it", self.env, self.service)),
+                Diagnostic::error(
+                    Code::UnpinnedImage,
+                    format!("production image of {subject} is not pinned by digest ({shown})"),
+                )
+                .at(span)
+                .path(path.key("digest"))
+                .expected("`image.digest: sha256:<64 hex digits>` in the production file")
+                .help(help),
             );
             return;
         }
@@ -80,15 +108,10 @@ impl Context<'_> {
             Some(_) => None,
         };
         if let Some(what) = floating {
-            let at = if tag.is_some() {
-                path.key("tag")
-            } else {
-                path.clone()
-            };
             out.push(
                 Diagnostic::warning(
                     Code::MutableTag,
-                    format!("`{}` in `{}` runs {what}", self.service, self.env),
+                    format!("{subject} in `{}` runs {what}", self.env),
                 )
                 .at(self.merged.locate(&at).span)
                 .path(at)
