@@ -11,6 +11,7 @@ use crate::diagnostic::{Code, Diagnostic, NoteLevel, Reporting, Summary, did_you
 use crate::exit;
 use crate::init;
 use crate::pin;
+use crate::record::{self, Replay};
 use crate::registry;
 use crate::render;
 use crate::review;
@@ -138,19 +139,8 @@ fn stdout_error(source: std::io::Error) -> Error {
 fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Error> {
     match compile::compile(&config.root)? {
         Ok(compiled) => {
-            config
-                .reporting
-                .emit(&compiled.sources, &compiled.warnings, err);
-            if config.reporting.deny_warnings && !compiled.warnings.is_empty() {
-                let count = compiled.warnings.len();
-                let text =
-                    format!("{count} warning(s) denied (--deny-warnings); nothing was written");
-                config
-                    .reporting
-                    .summary(err, &Summary::new(exit::INVALID, text));
-                return Ok(None);
-            }
-            Ok(Some(compiled))
+            let reported = warnings_allowed(config, &compiled.sources, &compiled.warnings, err);
+            Ok(reported.then_some(compiled))
         }
         Err(Invalid {
             sources,
@@ -167,6 +157,37 @@ fn compiled(config: &Config, err: &mut dyn Write) -> Result<Option<Compiled>, Er
     }
 }
 
+/// Show a valid stack's warnings; `false` (with the summary said) when
+/// `--deny-warnings` turns them into a failure.
+fn warnings_allowed(
+    config: &Config,
+    sources: &crate::source::Sources,
+    warnings: &[Diagnostic],
+    err: &mut dyn Write,
+) -> bool {
+    config.reporting.emit(sources, warnings, err);
+    if !config.reporting.deny_warnings || warnings.is_empty() {
+        return true;
+    }
+    let count = warnings.len();
+    let text = format!("{count} warning(s) denied (--deny-warnings); nothing was written");
+    config
+        .reporting
+        .summary(err, &Summary::new(exit::INVALID, text));
+    false
+}
+
+/// The build lock, saying so when the run has to wait for another one.
+fn lock(config: &Config, apply: bool, err: &mut dyn Write) -> Result<std::fs::File, Error> {
+    write::lock(&config.root, apply, &mut || {
+        let text = format!(
+            "waiting for another mcpstack run on {}",
+            config.root.display()
+        );
+        config.reporting.note(err, NoteLevel::Info, &text);
+    })
+}
+
 /// The whole output: `generated/` and the schema. `Err` is an internal error: the
 /// compiled model breaks an invariant rendering relies on.
 pub fn output(compiled: &Compiled) -> Result<OutputTree, Error> {
@@ -180,39 +201,35 @@ pub fn output(compiled: &Compiled) -> Result<OutputTree, Error> {
     Ok(tree)
 }
 
-/// `build` (write) or `check` (compare and return the diff).
+/// `build` (write) or `check` (compare and return the diff). When the build record
+/// proves that the inputs and `generated/` are what the last build left, the findings
+/// are replayed from it instead (see [`record`]).
 fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, String), Error> {
     let started = Instant::now();
+    let inputs = record::inputs(&config.root);
+    if let Some(inputs) = &inputs {
+        let lock = lock(config, apply, err)?;
+        if let Some(replay) = record::replay(&config.root, inputs) {
+            return replayed(config, err, apply, replay, started);
+        }
+        drop(lock);
+    }
     let Some(compiled) = compiled(config, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
     let tree = output(&compiled)?;
     // Held until the build is written (or the check compared): two runs at once wait
     // for each other instead of interleaving.
-    let _lock = write::lock(&config.root, apply, &mut || {
-        let text = format!(
-            "waiting for another mcpstack run on {}",
-            config.root.display()
-        );
-        config.reporting.note(err, NoteLevel::Info, &text);
-    })?;
+    let _lock = lock(config, apply, err)?;
     let plan = write::plan(&config.root, &tree)?;
     let environments = compiled.stack.environments.len();
     if apply {
         let summary = write::apply(&config.root, &plan)?;
-        // Taken once the files are written: the time the build took, writing included.
-        let elapsed = started.elapsed().as_secs_f64();
-        let text = format!(
-            "built {environments} environment(s): {} file(s) written, {} unchanged, {} removed in {elapsed:.2}s",
-            summary.written, summary.unchanged, summary.removed
-        );
-        let summary = Summary::new(exit::OK, text)
-            .field("environments", environments)
-            .field("written", summary.written)
-            .field("unchanged", summary.unchanged)
-            .field("removed", summary.removed)
-            .field("seconds", seconds(elapsed));
-        config.reporting.summary(err, &summary);
+        if let Some(inputs) = &inputs {
+            let (sources, warnings) = (&compiled.sources, &compiled.warnings);
+            record::take(&config.root, inputs, sources, warnings, environments, &tree);
+        }
+        built(config, err, environments, summary, started);
         return Ok((exit::OK, String::new()));
     }
     let diff = if plan.is_clean() {
@@ -220,6 +237,68 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     } else {
         write::diff(&plan)
     };
+    Ok((checked(config, err, environments, &plan, started), diff))
+}
+
+/// `build` or `check` of a project the build record proves up to date: the same
+/// warnings and summary as the full run, nothing compiled or read back. A build also
+/// removes a killed build's leftovers, and takes the record again when some file had to
+/// be read to prove it unchanged.
+fn replayed(
+    config: &Config,
+    err: &mut dyn Write,
+    apply: bool,
+    mut replay: Replay,
+    started: Instant,
+) -> Result<(u8, String), Error> {
+    if !warnings_allowed(config, &replay.sources, &replay.warnings, err) {
+        return Ok((exit::INVALID, String::new()));
+    }
+    let plan = write::Plan {
+        unchanged: std::mem::take(&mut replay.files),
+        ..write::Plan::default()
+    };
+    if !apply {
+        let code = checked(config, err, replay.environments, &plan, started);
+        return Ok((code, String::new()));
+    }
+    let summary = write::apply(&config.root, &plan)?;
+    record::retake(&config.root, &mut replay);
+    built(config, err, replay.environments, summary, started);
+    Ok((exit::OK, String::new()))
+}
+
+/// Say what a build did.
+fn built(
+    config: &Config,
+    err: &mut dyn Write,
+    environments: usize,
+    summary: write::Summary,
+    started: Instant,
+) {
+    // Taken once the files are written: the time the build took, writing included.
+    let elapsed = started.elapsed().as_secs_f64();
+    let text = format!(
+        "built {environments} environment(s): {} file(s) written, {} unchanged, {} removed in {elapsed:.2}s",
+        summary.written, summary.unchanged, summary.removed
+    );
+    let summary = Summary::new(exit::OK, text)
+        .field("environments", environments)
+        .field("written", summary.written)
+        .field("unchanged", summary.unchanged)
+        .field("removed", summary.removed)
+        .field("seconds", seconds(elapsed));
+    config.reporting.summary(err, &summary);
+}
+
+/// Say what a check found; its exit code.
+fn checked(
+    config: &Config,
+    err: &mut dyn Write,
+    environments: usize,
+    plan: &write::Plan,
+    started: Instant,
+) -> u8 {
     let elapsed = started.elapsed().as_secs_f64();
     let code = match plan.is_clean() {
         true => exit::OK,
@@ -243,12 +322,12 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
         summary = summary.help("run `mcpstack build` and commit the result");
     }
     if config.reporting.github_annotations {
-        for line in stale_annotations(&plan) {
+        for line in stale_annotations(plan) {
             let _ = writeln!(err, "{line}");
         }
     }
     config.reporting.summary(err, &summary);
-    Ok((code, diff))
+    code
 }
 
 /// Under GitHub Actions, one workflow command per file `check` found out of date, so the
@@ -291,14 +370,22 @@ fn seconds(elapsed: f64) -> f64 {
 }
 
 fn validate(config: &Config, err: &mut dyn Write) -> Result<u8, Error> {
-    let Some(compiled) = compiled(config, err)? else {
-        return Ok(exit::INVALID);
+    let known = record::inputs(&config.root).and_then(|i| record::known(&config.root, &i));
+    let (environments, warnings) = match known {
+        Some(replay) => {
+            if !warnings_allowed(config, &replay.sources, &replay.warnings, err) {
+                return Ok(exit::INVALID);
+            }
+            (replay.environments, replay.warnings.len())
+        }
+        None => {
+            let Some(compiled) = compiled(config, err)? else {
+                return Ok(exit::INVALID);
+            };
+            (compiled.stack.environments.len(), compiled.warnings.len())
+        }
     };
-    let environments = compiled.stack.environments.len();
-    let text = format!(
-        "{environments} environment(s) valid, {} warning(s)",
-        compiled.warnings.len()
-    );
+    let text = format!("{environments} environment(s) valid, {warnings} warning(s)");
     let summary = Summary::new(exit::OK, text).field("environments", environments);
     config.reporting.summary(err, &summary);
     Ok(exit::OK)

@@ -28,6 +28,7 @@ pub mod parallel;
 pub mod pin;
 pub mod placement;
 pub mod plaintext;
+pub mod record;
 pub mod registry;
 pub mod render;
 pub mod review;

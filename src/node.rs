@@ -41,14 +41,16 @@ pub enum Value {
 }
 
 /// One step of a field path: a mapping key or a sequence index.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Segment {
     Key(String),
     Index(usize),
 }
 
 /// A field path such as `services.gateway.image.digest`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct FieldPath(pub Vec<Segment>);
 
 impl FieldPath {

@@ -26,6 +26,7 @@ fn copy_project(with_output: bool) -> tempfile::TempDir {
 fn mtimes(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
     walkdir::WalkDir::new(dir)
         .into_iter()
+        .filter_entry(|e| e.file_name() != mcpstack::record::RECORD_DIR)
         .map(|e| e.expect("walk"))
         .filter(|e| e.file_type().is_file())
         .map(|e| {

@@ -33,7 +33,12 @@ const AFTER_SWAP: &str = "MCPSTACK_TEST_PAUSE_AFTER_SWAP";
 /// The name a build's staging folder starts with, beside `generated/`.
 const STAGING_PREFIX: &str = ".generated.staging-";
 /// What the project root holds after a complete build.
-const PROJECT_ENTRIES: [&str; 3] = ["environments", "generated", "schema"];
+const PROJECT_ENTRIES: [&str; 4] = [
+    mcpstack::record::RECORD_DIR,
+    "environments",
+    "generated",
+    "schema",
+];
 /// The schema file, the only file under `schema/`.
 const SCHEMA: &str = "schema/values.schema.json";
 /// Prefix of the temporary file the schema is written through.

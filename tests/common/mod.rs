@@ -129,10 +129,12 @@ pub fn copy_folders(from: &Path, folders: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// Every file under `dir`: its path relative to `dir` (with `/`) -> its bytes.
+/// Every file under `dir`: its path relative to `dir` (with `/`) -> its bytes. The build
+/// record's folder is left out: a local cache whose bytes differ between checkouts.
 pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
+        .filter_entry(|e| e.file_name() != mcpstack::record::RECORD_DIR)
         .map(|e| e.expect("walk"))
         .filter(|e| e.file_type().is_file())
         .map(|e| {
