@@ -5,7 +5,8 @@
 //! environment over the stack) -> `validate` (schema, then semantic rules) -> `lower`
 //! (resolve defaults into the `model`) -> `render` (objects and files) -> `tree` (the
 //! whole output in memory) -> `write` (compare, write or diff). Only `load` reads the
-//! disk and only `write` changes it.
+//! disk and only `write` changes it, besides the build `record`, which lets a run on an
+//! up-to-date project skip the pipeline.
 
 pub mod command;
 pub mod compile;
