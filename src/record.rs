@@ -42,6 +42,8 @@ const FORMAT: &str = "mcpstack-record 1";
 pub const SETTLED: Duration = Duration::from_millis(50);
 /// The same, for file systems that keep whole seconds (no nanoseconds in the times).
 const SETTLED_COARSE: Duration = Duration::from_secs(2);
+/// A record larger than this is not read (about 1,500 bytes per file at 100,000 files).
+const MAX_RECORD_BYTES: u64 = 256 * 1024 * 1024;
 /// Inputs larger than this are not hashed: the full path reads them anyway.
 const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -426,8 +428,15 @@ struct Record {
 impl Record {
     /// The record of the project at `root`, if it has a readable one.
     fn read(root: &Path) -> Option<Record> {
-        let text = std::fs::read_to_string(root.join(RECORD_DIR).join(RECORD_FILE)).ok()?;
-        Record::parse(&text)
+        let path = root.join(RECORD_DIR).join(RECORD_FILE);
+        let size = std::fs::symlink_metadata(&path)
+            .ok()
+            .filter(|m| m.is_file())?
+            .len();
+        if size > MAX_RECORD_BYTES {
+            return None;
+        }
+        Record::parse(&std::fs::read_to_string(&path).ok()?)
     }
 
     /// Text format: a first line naming the format, then one line per item: `key HEX`,
@@ -596,6 +605,13 @@ impl Record {
     }
 }
 
+/// Whether `path` names something under the project root: plain names joined by `/`
+/// (a record is only read, but one written by hand must not point anywhere else).
+fn is_plain_relative(path: &str) -> bool {
+    path.split('/')
+        .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'))
+}
+
 fn parse_entry(kind: &str, rest: &str) -> Option<Entry> {
     let mut parts = rest.splitn(6, ' ');
     let inode = parts.next()?.parse().ok()?;
@@ -604,6 +620,9 @@ fn parse_entry(kind: &str, rest: &str) -> Option<Entry> {
     let changed = Time::parse(parts.next()?)?;
     let hash = Some(parts.next()?.to_owned()).filter(|h| h != "-");
     let path = parts.next()?.to_owned();
+    if !is_plain_relative(&path) {
+        return None;
+    }
     Some(Entry {
         path,
         stat: Stat {
@@ -702,5 +721,14 @@ mod tests {
         assert_eq!(read.entries, record.entries);
         assert!(Record::parse(&text.replace("mcpstack-record 1", "mcpstack-record 0")).is_none());
         assert!(Record::parse(&format!("{text}surprise 1\n")).is_none());
+        for outside in [
+            "/etc/passwd",
+            "generated/../../x",
+            "./generated",
+            "generated//a",
+        ] {
+            let line = format!("{text}file 1 2 3.000000000 4.000000000 00 {outside}\n");
+            assert!(Record::parse(&line).is_none(), "{outside}");
+        }
     }
 }
