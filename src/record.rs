@@ -268,6 +268,25 @@ impl Stat {
         None
     }
 
+    /// The stat data of `name` in the open folder `dir`: one name to look up instead
+    /// of a whole path (looking paths up was most of a replay's time).
+    #[cfg(unix)]
+    fn in_folder(dir: &rustix::fd::OwnedFd, name: &str) -> Option<Stat> {
+        use rustix::fs::{AtFlags, FileType, statat};
+        let stat = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        let kind = FileType::from_raw_mode(stat.st_mode);
+        if !matches!(kind, FileType::RegularFile | FileType::Directory) {
+            return None;
+        }
+        Some(Stat {
+            folder: kind == FileType::Directory,
+            inode: u64::try_from(stat.st_ino).ok()?,
+            size: u64::try_from(stat.st_size).ok()?,
+            modified: Time::from_raw(stat.st_mtime, stat.st_mtime_nsec)?,
+            changed: Time::from_raw(stat.st_ctime, stat.st_ctime_nsec)?,
+        })
+    }
+
     /// Whether the change time was settled at `taken`: a later change gets a later time.
     fn settled_at(&self, taken: Time) -> bool {
         let margin = match self.changed.nanos {
@@ -303,6 +322,14 @@ impl Time {
         })
     }
 
+    /// From a platform's `stat` fields, whatever their integer types.
+    fn from_raw(seconds: impl TryInto<u64>, nanos: impl TryInto<u32>) -> Option<Time> {
+        Some(Time {
+            seconds: seconds.try_into().ok()?,
+            nanos: nanos.try_into().ok()?,
+        })
+    }
+
     fn line(&self) -> String {
         format!("{}.{:09}", self.seconds, self.nanos)
     }
@@ -329,12 +356,12 @@ struct Entry {
 }
 
 impl Entry {
-    /// This entry as the disk holds it now, when it still holds what was recorded: the
-    /// stat data of now, and whether telling took reading the file. `None` for a file
-    /// that differs, and for a folder whose times changed or are recent (its listing
-    /// decides, see [`Record::same_listing`]).
-    fn refreshed(&self, root: &Path, taken: Time) -> Option<(Entry, bool)> {
-        let now = Stat::of(&root.join(&self.path))?;
+    /// This entry as the disk holds it now (`now`: its stat data), when it still holds
+    /// what was recorded: the stat data of now, and whether telling took reading the
+    /// file. `None` for a file that differs, and for a folder whose times changed or
+    /// are recent (its listing decides, see [`Record::same_listing`]).
+    fn refreshed(&self, root: &Path, now: Option<Stat>, taken: Time) -> Option<(Entry, bool)> {
+        let now = now?;
         if now == self.stat && self.stat.settled_at(taken) {
             return Some((self.clone(), false));
         }
@@ -351,6 +378,31 @@ impl Entry {
         };
         Some((entry, true))
     }
+
+    /// The folder holding this entry and the entry's name in it.
+    fn folder_and_name(&self) -> (&str, &str) {
+        self.path.rsplit_once('/').unwrap_or(("", &self.path))
+    }
+}
+
+/// The stat data of each of `entries` (all in one folder under `root`), the folder
+/// opened once.
+#[cfg(unix)]
+fn stats_in_folder(root: &Path, folder: &str, entries: &[&Entry]) -> Vec<Option<Stat>> {
+    use rustix::fs::{Mode, OFlags, open};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let Ok(dir) = open(root.join(folder), flags, Mode::empty()) else {
+        return vec![None; entries.len()];
+    };
+    entries
+        .iter()
+        .map(|entry| Stat::in_folder(&dir, entry.folder_and_name().1))
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn stats_in_folder(_root: &Path, _folder: &str, entries: &[&Entry]) -> Vec<Option<Stat>> {
+    vec![None; entries.len()]
 }
 
 fn content_hash(bytes: &[u8]) -> String {
@@ -535,11 +587,28 @@ impl Record {
     /// stat data of now, and says whether some entry had to be read or listed to tell.
     fn verify(&self, root: &Path) -> Option<(Vec<Entry>, Time, bool)> {
         let now = Time::of(SystemTime::now());
-        let held = crate::parallel::map(&self.entries, |entry| entry.refreshed(root, self.taken));
+        let mut folders: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for entry in &self.entries {
+            folders
+                .entry(entry.folder_and_name().0)
+                .or_default()
+                .push(entry);
+        }
+        let folders: Vec<(&str, Vec<&Entry>)> = folders.into_iter().collect();
+        let checked = crate::parallel::map(&folders, |(folder, entries)| {
+            let stats = stats_in_folder(root, folder, entries);
+            entries
+                .iter()
+                .zip(stats)
+                .map(|(entry, stat)| (entry.path.as_str(), entry.refreshed(root, stat, self.taken)))
+                .collect::<Vec<_>>()
+        });
+        let mut held: BTreeMap<&str, Option<(Entry, bool)>> =
+            checked.into_iter().flatten().collect();
         let mut unsettled = false;
         let mut entries = Vec::with_capacity(self.entries.len());
-        for (entry, held) in self.entries.iter().zip(held) {
-            match held {
+        for entry in &self.entries {
+            match held.remove(entry.path.as_str()).flatten() {
                 Some((entry, read)) => {
                     unsettled |= read;
                     entries.push(entry);
