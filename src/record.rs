@@ -280,8 +280,8 @@ impl Stat {
         }
         Some(Stat {
             folder: kind == FileType::Directory,
-            inode: u64::try_from(stat.st_ino).ok()?,
-            size: u64::try_from(stat.st_size).ok()?,
+            inode: whole(stat.st_ino)?,
+            size: whole(stat.st_size)?,
             modified: Time::from_raw(stat.st_mtime, stat.st_mtime_nsec)?,
             changed: Time::from_raw(stat.st_ctime, stat.st_ctime_nsec)?,
         })
@@ -398,6 +398,12 @@ fn stats_in_folder(root: &Path, folder: &str, entries: &[&Entry]) -> Vec<Option<
         .iter()
         .map(|entry| Stat::in_folder(&dir, entry.folder_and_name().1))
         .collect()
+}
+
+/// A `stat` field as `u64`, whatever its integer type on the platform.
+#[cfg(unix)]
+fn whole(value: impl TryInto<u64>) -> Option<u64> {
+    value.try_into().ok()
 }
 
 #[cfg(not(unix))]
