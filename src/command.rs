@@ -221,7 +221,14 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     // Held until the build is written (or the check compared): two runs at once wait
     // for each other instead of interleaving.
     let _lock = lock(config, apply, err)?;
-    let plan = write::plan(&config.root, &tree)?;
+    let proof = record::Proof::read(&config.root);
+    let root = config.root.as_path();
+    let known = |path: &str, contents: &str| {
+        proof
+            .as_ref()
+            .is_some_and(|p| p.holds(root, path, contents))
+    };
+    let plan = write::plan_knowing(&config.root, &tree, &known)?;
     let environments = compiled.stack.environments.len();
     if apply {
         let summary = write::apply(&config.root, &plan)?;

@@ -189,9 +189,10 @@ pub fn take(
     environments: usize,
     tree: &OutputTree,
 ) {
+    let proof = Proof::read(root);
     let _ = remove(root);
     let taken = SystemTime::now();
-    let Some(entries) = entries_on_disk(root, tree) else {
+    let Some(entries) = entries_on_disk(root, tree, proof.as_ref()) else {
         return;
     };
     if !inputs.unchanged(root) {
@@ -208,12 +209,85 @@ pub fn take(
     let _ = record.write(root);
 }
 
+/// What the last record proves about the files on disk, whatever inputs it was taken
+/// from: a file whose stat data is still the recorded (and was settled) holds the
+/// recorded bytes. A build whose inputs changed reads back only the other files.
+#[derive(Debug)]
+pub struct Proof {
+    taken: Time,
+    entries: BTreeMap<String, Entry>,
+}
+
+impl Proof {
+    /// The proof of the project's record, if it has one.
+    pub fn read(root: &Path) -> Option<Proof> {
+        let record = Record::read(root)?;
+        let entries = record
+            .entries
+            .into_iter()
+            .filter(|e| !e.stat.folder)
+            .map(|e| (e.path.clone(), e))
+            .collect();
+        Some(Proof {
+            taken: record.taken,
+            entries,
+        })
+    }
+
+    /// Whether the file at `path` (from the project root) is proved to hold `contents`.
+    pub fn holds(&self, root: &Path, path: &str, contents: &str) -> bool {
+        Stat::of(&root.join(path))
+            .is_some_and(|now| self.hash(path, &now, Some(contents)).is_some())
+    }
+
+    /// The recorded hash of the file at `path`, when its stat data `now` proves it
+    /// unchanged since the record, and it is the tree's file holding `ours` (or, for
+    /// `None`, a hand-written file).
+    fn hash(&self, path: &str, now: &Stat, ours: Option<&str>) -> Option<String> {
+        let entry = self.entries.get(path)?;
+        if entry.stat != *now || !now.settled_at(self.taken) {
+            return None;
+        }
+        let hash = entry.hash.clone()?;
+        let matches = match ours {
+            Some(contents) => entry.ours && content_hash(contents.as_bytes()) == hash,
+            None => !entry.ours,
+        };
+        matches.then_some(hash)
+    }
+}
+
 /// Remove the record, if there is one.
 fn remove(root: &Path) -> std::io::Result<()> {
-    match std::fs::remove_file(root.join(RECORD_DIR).join(RECORD_FILE)) {
+    let Some(dir) = local_folder(root, false) else {
+        return Ok(());
+    };
+    match std::fs::remove_file(dir.join(RECORD_FILE)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
+}
+
+/// `.mcpstack/` under `root`, the folder of what mcpstack keeps on this machine (the
+/// record, the tree the last build replaced), made with its `.gitignore` when `create`
+/// is set. `None` when it is absent (and not made), or anything but a real folder: a
+/// symbolic link there could make a build write outside the project.
+pub fn local_folder(root: &Path, create: bool) -> Option<std::path::PathBuf> {
+    let dir = root.join(RECORD_DIR);
+    match std::fs::symlink_metadata(&dir) {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => return None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            std::fs::create_dir(&dir).ok()?;
+        }
+        Err(_) => return None,
+    }
+    let ignore = dir.join(".gitignore");
+    if create && std::fs::symlink_metadata(&ignore).is_err() {
+        let text = "# What mcpstack keeps on this machine: never committed\n*\n";
+        std::fs::write(&ignore, text).ok()?;
+    }
+    Some(dir)
 }
 
 /// Remove what a build killed while writing the record left: `record.PID` files.
@@ -422,7 +496,9 @@ fn hex(bytes: &[u8]) -> String {
 /// Every folder and file under `generated/`, and the tree's files outside it, with stat
 /// data taken before each file is read back. `None` when a file of the tree differs from
 /// it, a hand-written file starts with the generated header, or a path cannot be kept.
-fn entries_on_disk(root: &Path, tree: &OutputTree) -> Option<Vec<Entry>> {
+/// A file that the last record proves unchanged since it was taken (`proof`) is not
+/// read: its recorded hash must equal the tree's.
+fn entries_on_disk(root: &Path, tree: &OutputTree, proof: Option<&Proof>) -> Option<Vec<Entry>> {
     let mut found: Vec<(String, bool)> = Vec::new();
     let generated = root.join(GENERATED_DIR);
     for entry in walkdir::WalkDir::new(&generated).sort_by_file_name() {
@@ -440,35 +516,41 @@ fn entries_on_disk(root: &Path, tree: &OutputTree) -> Option<Vec<Entry>> {
         return None;
     }
     let entries = crate::parallel::map(&found, |(path, folder)| {
-        entry_on_disk(root, path, *folder, tree.files.get(path))
+        let ours = tree.files.get(path).map(String::as_str);
+        entry_on_disk(root, path, *folder, ours, proof)
     });
     entries.into_iter().collect()
 }
 
-fn entry_on_disk(root: &Path, path: &str, folder: bool, ours: Option<&String>) -> Option<Entry> {
+fn entry_on_disk(
+    root: &Path,
+    path: &str,
+    folder: bool,
+    ours: Option<&str>,
+    proof: Option<&Proof>,
+) -> Option<Entry> {
     let stat = Stat::of(&root.join(path))?;
     if stat.folder != folder {
         return None;
     }
+    let entry = |hash| Entry {
+        path: path.to_owned(),
+        stat,
+        hash,
+        ours: ours.is_some(),
+    };
     if folder {
-        return Some(Entry {
-            path: path.to_owned(),
-            stat,
-            hash: None,
-            ours: false,
-        });
+        return Some(entry(None));
+    }
+    if let Some(hash) = proof.and_then(|p| p.hash(path, &stat, ours)) {
+        return Some(entry(Some(hash)));
     }
     let bytes = std::fs::read(root.join(path)).ok()?;
     let matches = match ours {
         Some(contents) => bytes == contents.as_bytes(),
         None => !bytes.starts_with(HEADER_MARK.as_bytes()),
     };
-    matches.then(|| Entry {
-        path: path.to_owned(),
-        stat,
-        hash: Some(content_hash(&bytes)),
-        ours: ours.is_some(),
-    })
+    matches.then(|| entry(Some(content_hash(&bytes))))
 }
 
 /// The record as kept on disk.
@@ -486,7 +568,7 @@ struct Record {
 impl Record {
     /// The record of the project at `root`, if it has a readable one.
     fn read(root: &Path) -> Option<Record> {
-        let path = root.join(RECORD_DIR).join(RECORD_FILE);
+        let path = local_folder(root, false)?.join(RECORD_FILE);
         let size = std::fs::symlink_metadata(&path)
             .ok()
             .filter(|m| m.is_file())?
@@ -533,15 +615,9 @@ impl Record {
     }
 
     fn write(&self, root: &Path) -> std::io::Result<()> {
-        let dir = root.join(RECORD_DIR);
-        std::fs::create_dir_all(&dir)?;
-        let ignore = dir.join(".gitignore");
-        if !ignore.exists() {
-            std::fs::write(
-                &ignore,
-                "# mcpstack's build record: local to this machine\n*\n",
-            )?;
-        }
+        let Some(dir) = local_folder(root, true) else {
+            return Err(std::io::Error::other("no folder for the record"));
+        };
         remove_temporaries(&dir);
         let mut text = String::with_capacity(self.entries.len() * 120);
         let _ = self.write_text(&mut text);

@@ -38,6 +38,16 @@ pub struct Summary {
 /// Compare `tree` with the files under `root`. Files under `generated/` that do not
 /// start with the generated header are not ours and are never touched.
 pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
+    plan_knowing(root, tree, &|_, _| false)
+}
+
+/// [`plan`], not reading back a file that `known(path, contents)` proves to hold
+/// `contents` already (the build record does, from the file's stat data).
+pub fn plan_knowing(
+    root: &Path,
+    tree: &OutputTree,
+    known: &(dyn Fn(&str, &str) -> bool + Sync),
+) -> Result<Plan, Error> {
     let mut plan = Plan::default();
     tree.check_paths()?;
     refuse_links(root)?;
@@ -50,6 +60,7 @@ pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
     let found = crate::parallel::map(&files, |(path, contents)| {
         match no_generated && in_generated(path) {
             true => Ok(Existing::Missing),
+            false if known(path, contents) => Ok(Existing::Same),
             false => compare_existing(&root.join(path), contents),
         }
     });
@@ -201,7 +212,9 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
 /// hard links to the old ones, so they keep their bytes and times), then swapped with
 /// the old one in a single rename. A build killed at any moment leaves either the whole
 /// old tree or the whole new one; a leftover staging folder is removed by the next
-/// build. Files outside `generated/` (the schema) are each replaced atomically.
+/// build. The replaced tree is kept aside in `.mcpstack/previous`, and the next build
+/// stages in it, so a small change costs a few files rather than a link and an unlink
+/// of every file. Files outside `generated/` (the schema) are each replaced atomically.
 ///
 /// Nothing marked read-only is replaced: when the build would change `generated/`, the
 /// project root, `generated/` and every folder in it must be writable, and so must every
@@ -223,17 +236,20 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
     let mut old_tree_left = None;
     if touches_generated {
         let staging = root.join(format!("{STAGING_PREFIX}{}", std::process::id()));
-        let swapped = stage(root, plan, &writes, &staging).and_then(|()| {
+        let swapped = staged(root, plan, &writes, &staging).and_then(|()| {
             pause_for_tests(PAUSE_BEFORE_SWAP);
             swap(&staging, &root.join(GENERATED_DIR))?;
             pause_for_tests(PAUSE_AFTER_SWAP);
             Ok(())
         });
-        // On success the staging folder holds the old tree; on failure, part of the new
-        // one. Either way it goes.
-        let removed = remove_staging(&staging);
+        // On success the staging folder holds the old tree, kept aside for the next
+        // build to stage in; on failure, part of the new one, which goes.
+        let cleared = match swapped {
+            Ok(()) => keep_aside(root, &staging),
+            Err(_) => remove_staging(&staging),
+        };
         swapped?;
-        old_tree_left = removed.err();
+        old_tree_left = cleared.err();
     }
     for (path, contents) in writes.iter().filter(|(p, _)| !in_generated(p)) {
         write_atomic(&root.join(path), contents)?;
@@ -375,6 +391,167 @@ fn remove_leftovers(root: &Path) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Where the tree a build replaced is kept, under the local folder (`.mcpstack/`): the
+/// next build stages in it, changing only what differs, instead of linking every file
+/// into a new folder and removing the old tree's every file.
+const PREVIOUS_TREE: &str = "previous";
+
+/// The complete new `generated/` in `staging`: from the tree the last build kept aside
+/// when there is one (see [`restage`]), else from nothing (see [`stage`]).
+fn staged(
+    root: &Path,
+    plan: &Plan,
+    writes: &[(&String, &String)],
+    staging: &Path,
+) -> Result<(), Error> {
+    let previous = crate::record::local_folder(root, false).map(|d| d.join(PREVIOUS_TREE));
+    let reused = previous.is_some_and(|previous| {
+        std::fs::symlink_metadata(&previous).is_ok_and(|m| m.is_dir())
+            && std::fs::rename(&previous, staging).is_ok()
+    });
+    if reused && restage(root, plan, writes, staging).is_ok() {
+        return Ok(());
+    }
+    if reused {
+        remove_staging(staging)?;
+    }
+    stage(root, plan, writes, staging)
+}
+
+/// Keep the tree the swap put in `staging` aside for the next build; remove it when it
+/// cannot be kept.
+fn keep_aside(root: &Path, staging: &Path) -> Result<(), Error> {
+    if !staging.exists() {
+        return Ok(());
+    }
+    let kept = crate::record::local_folder(root, true)
+        .is_some_and(|dir| std::fs::rename(staging, dir.join(PREVIOUS_TREE)).is_ok());
+    match kept {
+        true => Ok(()),
+        false => remove_staging(staging),
+    }
+}
+
+/// Make `staging`, holding the tree the last build replaced, the complete new
+/// `generated/`: remove what the new tree does not have, link each file that stays
+/// unless it already is the same file (the two trees share the files the last build did
+/// not change), and write the new and changed files as new files (never into a file,
+/// which may be shared with `generated/`). Any failure leaves `staging` to be removed.
+fn restage(
+    root: &Path,
+    plan: &Plan,
+    writes: &[(&String, &String)],
+    staging: &Path,
+) -> Result<(), Error> {
+    let inside = |key: &str| key[GENERATED_DIR.len() + 1..].to_owned();
+    let kept: Vec<(std::path::PathBuf, String)> = generated_files(root)?
+        .into_iter()
+        .filter(|(_, key)| !plan.extra.contains_key(key) && !plan.stale.contains_key(key))
+        .map(|(path, key)| (path, inside(&key)))
+        .collect();
+    let written: Vec<(String, &String)> = writes
+        .iter()
+        .filter(|(p, _)| in_generated(p))
+        .map(|(path, contents)| (inside(path), *contents))
+        .collect();
+    let files: std::collections::BTreeSet<&str> = kept
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .chain(written.iter().map(|(p, _)| p.as_str()))
+        .collect();
+    let folders: std::collections::BTreeSet<&str> = files
+        .iter()
+        .flat_map(|file| {
+            let mut parents = Vec::new();
+            let mut rest = *file;
+            while let Some((parent, _)) = rest.rsplit_once('/') {
+                parents.push(parent);
+                rest = parent;
+            }
+            parents
+        })
+        .collect();
+    remove_unwanted(staging, &files, &folders)?;
+    let targets: Vec<std::path::PathBuf> = files.iter().map(|f| staging.join(f)).collect();
+    create_folders(targets.iter())?;
+    let linked = crate::parallel::map(&kept, |(path, inside)| {
+        let target = staging.join(inside);
+        if same_file(path, &target) {
+            return Ok(());
+        }
+        remove_file_if_there(&target)?;
+        if std::fs::hard_link(path, &target).is_err() {
+            std::fs::copy(path, &target).map_err(|e| Error::io(&target, e))?;
+        }
+        Ok(())
+    });
+    let written = crate::parallel::map(&written, |(inside, contents)| {
+        let target = staging.join(inside);
+        remove_file_if_there(&target)?;
+        std::fs::write(&target, contents.as_bytes()).map_err(|e| Error::io(&target, e))
+    });
+    linked.into_iter().chain(written).collect()
+}
+
+/// Remove from `staging` every entry that is not one of `files` or `folders` (paths
+/// inside it), and everything that is neither a plain file nor a folder.
+fn remove_unwanted(
+    staging: &Path,
+    files: &std::collections::BTreeSet<&str>,
+    folders: &std::collections::BTreeSet<&str>,
+) -> Result<(), Error> {
+    let mut entries = Vec::new();
+    for entry in walkdir::WalkDir::new(staging)
+        .min_depth(1)
+        .contents_first(true)
+    {
+        let entry = entry.map_err(|e| Error::Io {
+            path: staging.to_path_buf(),
+            source: e.into(),
+        })?;
+        entries.push(entry);
+    }
+    for entry in entries {
+        let Ok(inside) = entry.path().strip_prefix(staging) else {
+            continue;
+        };
+        let inside = crate::source::display_path(inside);
+        let kind = entry.file_type();
+        let removed = match (kind.is_dir(), kind.is_file()) {
+            (true, _) if folders.contains(inside.as_str()) => continue,
+            (false, true) if files.contains(inside.as_str()) => continue,
+            (true, _) => std::fs::remove_dir(entry.path()),
+            _ => std::fs::remove_file(entry.path()),
+        };
+        removed.map_err(|e| Error::io(entry.path(), e))?;
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file (not through a link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            (Ok(a), Ok(b)) => b.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
+fn remove_file_if_there(path: &Path) -> Result<(), Error> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// The complete new `generated/` in `staging`: the old files that stay, linked, and
