@@ -54,22 +54,19 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
         });
     }
     let mut sources = Sources::at(root);
-    let mut diagnostics = Vec::new();
-    let mut stack = None;
-    let mut environments = Vec::new();
+    // Read in order, then parse every readable file on every core: the stack file and
+    // the environment files are parsed at the same time.
+    let mut read_files: Vec<(String, Result<FileId, Diagnostic>)> = Vec::new();
     for (path, kind) in spec_files(&dir)? {
         let name = file_name(&path);
         let display = format!("{ENVIRONMENTS_DIR}/{name}");
         if let Some(diagnostic) = refused_file(kind, &name) {
             let file = sources.add(display, String::new());
-            diagnostics.push(diagnostic.at(start(file)));
+            read_files.push((name, Err(diagnostic.at(start(file)))));
             continue;
         }
-        let parsed = match read(&path)? {
-            Contents::Text(text) => {
-                let file = sources.add(display, text);
-                parse(file, &sources.file(file).text).map(|root| Document { file, root })
-            }
+        let readable = match read(&path)? {
+            Contents::Text(text) => Ok(sources.add(display, text)),
             Contents::TooLarge(size) => {
                 let file = sources.add(display, String::new());
                 let message =
@@ -91,6 +88,16 @@ pub fn load(root: &Path) -> Result<Loaded, Error> {
                 )
             }
         };
+        read_files.push((name, readable));
+    }
+    let parsed = crate::parallel::map(&read_files, |(_, readable)| {
+        let file = readable.clone()?;
+        parse(file, &sources.file(file).text).map(|root| Document { file, root })
+    });
+    let mut diagnostics = Vec::new();
+    let mut stack = None;
+    let mut environments = Vec::new();
+    for ((name, _), parsed) in read_files.into_iter().zip(parsed) {
         let document = match parsed {
             Ok(document) => document,
             Err(diagnostic) => {

@@ -4,6 +4,10 @@
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Each thread's stack: the main thread's usual 8 MiB, so that work which nests as deep
+/// as its input (parsing a spec file) has the same room on every core.
+const STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// `f` applied to every item on up to one thread per core, each thread taking the next
 /// item when it is done with one; results in item order.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -24,7 +28,14 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
         }
     };
     let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(STACK_BYTES)
+                    .spawn_scoped(scope, work)
+            })
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("cannot start a thread: {e}"));
         handles
             .into_iter()
             .flat_map(|handle| match handle.join() {

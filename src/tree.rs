@@ -107,7 +107,7 @@ pub fn to_yaml(value: &Json) -> String {
 
 /// Several objects as one YAML stream, `---` between documents.
 pub fn to_yaml_stream(values: &[Json]) -> String {
-    values.iter().map(to_yaml).collect::<Vec<_>>().join("---\n")
+    crate::parallel::map(values, to_yaml).join("---\n")
 }
 
 #[cfg(test)]

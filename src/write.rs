@@ -43,9 +43,15 @@ pub fn plan(root: &Path, tree: &OutputTree) -> Result<Plan, Error> {
     refuse_links(root)?;
     // Reading back every file is most of a no-op build's IO: done on every core, each
     // file compared as bytes, and only a differing one kept as text.
+    // Before a first build there is no `generated/` to read back: a failed open per
+    // file would be most of the planning's system calls.
+    let no_generated = !root.join(GENERATED_DIR).exists();
     let files: Vec<(&String, &String)> = tree.files.iter().collect();
     let found = crate::parallel::map(&files, |(path, contents)| {
-        compare_existing(&root.join(path), contents)
+        match no_generated && in_generated(path) {
+            true => Ok(Existing::Missing),
+            false => compare_existing(&root.join(path), contents),
+        }
     });
     for ((path, contents), found) in files.into_iter().zip(found) {
         match found? {
@@ -372,7 +378,8 @@ fn remove_leftovers(root: &Path) -> Result<(), Error> {
 }
 
 /// The complete new `generated/` in `staging`: the old files that stay, linked, and
-/// the new and changed ones, written.
+/// the new and changed ones, written. Each folder is made once, before the files, and
+/// the files are linked and written on every core.
 fn stage(
     root: &Path,
     plan: &Plan,
@@ -380,28 +387,42 @@ fn stage(
     staging: &Path,
 ) -> Result<(), Error> {
     std::fs::create_dir(staging).map_err(|e| Error::io(staging, e))?;
-    for (path, key) in generated_files(root)? {
-        if plan.extra.contains_key(&key) || plan.stale.contains_key(&key) {
-            continue;
+    let kept: Vec<(std::path::PathBuf, std::path::PathBuf)> = generated_files(root)?
+        .into_iter()
+        .filter(|(_, key)| !plan.extra.contains_key(key) && !plan.stale.contains_key(key))
+        .map(|(path, key)| (path, staging.join(&key[GENERATED_DIR.len() + 1..])))
+        .collect();
+    let written: Vec<(std::path::PathBuf, &String)> = writes
+        .iter()
+        .filter(|(p, _)| in_generated(p))
+        .map(|(path, contents)| (staging.join(&path[GENERATED_DIR.len() + 1..]), *contents))
+        .collect();
+    let targets = kept
+        .iter()
+        .map(|(_, t)| t)
+        .chain(written.iter().map(|(t, _)| t));
+    create_folders(targets)?;
+    let linked = crate::parallel::map(&kept, |(path, target)| {
+        if std::fs::hard_link(path, target).is_err() {
+            std::fs::copy(path, target).map_err(|e| Error::io(target, e))?;
         }
-        let target = staging.join(&key[GENERATED_DIR.len() + 1..]);
-        create_parent(&target)?;
-        if std::fs::hard_link(&path, &target).is_err() {
-            std::fs::copy(&path, &target).map_err(|e| Error::io(&target, e))?;
-        }
-    }
-    for (path, contents) in writes.iter().filter(|(p, _)| in_generated(p)) {
-        let relative = &path[GENERATED_DIR.len() + 1..];
-        let target = staging.join(relative);
-        create_parent(&target)?;
-        std::fs::write(&target, contents.as_bytes()).map_err(|e| Error::io(&target, e))?;
-    }
-    Ok(())
+        Ok(())
+    });
+    let written = crate::parallel::map(&written, |(target, contents)| {
+        std::fs::write(target, contents.as_bytes()).map_err(|e| Error::io(target, e))
+    });
+    // The first failure in path order, so that the message does not depend on timing.
+    linked.into_iter().chain(written).collect()
 }
 
-fn create_parent(path: &Path) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+/// The folders that hold `files`, each made once, parents first.
+fn create_folders<'a>(files: impl Iterator<Item = &'a std::path::PathBuf>) -> Result<(), Error> {
+    let folders: std::collections::BTreeSet<&Path> =
+        files.filter_map(|file| file.parent()).collect();
+    for dir in folders {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    Ok(())
 }
 
 /// Put the staged tree in place of `generated/` in one step; afterwards `staging`

@@ -281,19 +281,31 @@ fn service_kustomization(env: &Environment, service: &Service) -> Json {
 /// Every object of one environment, as `kubectl kustomize generated/overlays/ENV`
 /// yields them: keys sorted, objects in Kustomize's default order.
 pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
-    let mut objects: Vec<Json> = environment_wide(&stack.name, env)
+    let objects: Vec<Json> = environment_wide(&stack.name, env)
         .into_iter()
         .map(|(_, o)| o)
         .collect();
-    for service in &env.services {
-        objects.extend(service_objects(env, service));
-    }
-    for chart in &env.charts {
-        objects.extend(chart_objects(env, chart));
-    }
+    let units: Vec<Unit<'_>> = (env.services.iter().map(Unit::Service))
+        .chain(env.charts.iter().map(Unit::Chart))
+        .collect();
+    // Units render on every core, each object's keys sorted where it was rendered.
+    let rendered = crate::parallel::map(&units, |unit| {
+        let objects = match unit {
+            Unit::Service(service) => service_objects(env, service),
+            Unit::Chart(chart) => chart_objects(env, chart),
+        };
+        objects.into_iter().map(sorted_keys).collect::<Vec<Json>>()
+    });
     let mut objects: Vec<Json> = objects.into_iter().map(sorted_keys).collect();
+    objects.extend(rendered.into_iter().flatten());
     sort_like_kustomize(&mut objects);
     objects
+}
+
+/// A unit of an environment: one service's or one chart's.
+enum Unit<'a> {
+    Service(&'a Service),
+    Chart(&'a Chart),
 }
 
 /// The objects of a service's unit in an environment, its network policy included.
