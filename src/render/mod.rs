@@ -281,31 +281,39 @@ fn service_kustomization(env: &Environment, service: &Service) -> Json {
 /// Every object of one environment, as `kubectl kustomize generated/overlays/ENV`
 /// yields them: keys sorted, objects in Kustomize's default order.
 pub fn environment_objects(stack: &Stack, env: &Environment) -> Vec<Json> {
-    let objects: Vec<Json> = environment_wide(&stack.name, env)
-        .into_iter()
-        .map(|(_, o)| o)
-        .collect();
-    let units: Vec<Unit<'_>> = (env.services.iter().map(Unit::Service))
-        .chain(env.charts.iter().map(Unit::Chart))
-        .collect();
     // Units render on every core, each object's keys sorted where it was rendered.
-    let rendered = crate::parallel::map(&units, |unit| {
+    let rendered = crate::parallel::map(&units(env), |unit| {
         let objects = match unit {
+            Unit::Namespace => environment_wide(&stack.name, env)
+                .into_iter()
+                .map(|(_, o)| o)
+                .collect(),
             Unit::Service(service) => service_objects(env, service),
             Unit::Chart(chart) => chart_objects(env, chart),
         };
         objects.into_iter().map(sorted_keys).collect::<Vec<Json>>()
     });
-    let mut objects: Vec<Json> = objects.into_iter().map(sorted_keys).collect();
-    objects.extend(rendered.into_iter().flatten());
+    let mut objects: Vec<Json> = rendered.into_iter().flatten().collect();
     sort_like_kustomize(&mut objects);
     objects
 }
 
-/// A unit of an environment: one service's or one chart's.
-enum Unit<'a> {
+/// A unit of an environment, as rendering takes them one at a time.
+#[derive(Debug, Clone, Copy)]
+pub enum Unit<'a> {
+    /// The namespace unit, with the environment-wide objects.
+    Namespace,
     Service(&'a Service),
     Chart(&'a Chart),
+}
+
+/// The units of an environment in rendering order: the namespace unit, then the
+/// services, then the charts.
+pub fn units(env: &Environment) -> Vec<Unit<'_>> {
+    std::iter::once(Unit::Namespace)
+        .chain(env.services.iter().map(Unit::Service))
+        .chain(env.charts.iter().map(Unit::Chart))
+        .collect()
 }
 
 /// The objects of a service's unit in an environment, its network policy included.
@@ -394,44 +402,46 @@ pub enum UnitOf<'a> {
 /// Every object of an environment with the unit that holds it, Flux Kustomizations
 /// included: what the API server and the controllers will be handed.
 pub fn unit_objects<'a>(part_of: &str, env: &'a Environment) -> Vec<(UnitOf<'a>, Json)> {
-    each_unit_object(part_of, env).collect()
+    units(env)
+        .into_iter()
+        .flat_map(|unit| one_unit_objects(part_of, env, unit))
+        .collect()
 }
 
-/// [`unit_objects`], rendered one unit at a time as the iterator is consumed, so that
-/// a caller that checks and drops each object never holds an environment's objects
-/// all at once.
-pub fn each_unit_object<'a>(
+/// The objects of one unit with the unit that holds each, its Flux Kustomization last
+/// (the namespace unit's objects come under [`UnitOf::Namespace`], every Kustomization
+/// under [`UnitOf::Flux`]). Units render independently, so a caller can check them one
+/// at a time, or on every core, without holding an environment's objects.
+pub fn one_unit_objects<'a>(
     part_of: &str,
     env: &'a Environment,
-) -> impl Iterator<Item = (UnitOf<'a>, Json)> + 'a {
-    let namespace = environment_wide(part_of, env)
-        .into_iter()
-        .map(|(_, object)| (UnitOf::Namespace, object))
-        .chain(std::iter::once((
-            UnitOf::Flux,
+    unit: Unit<'a>,
+) -> Vec<(UnitOf<'a>, Json)> {
+    let (owner, objects, kustomization) = match unit {
+        Unit::Namespace => (
+            UnitOf::Namespace,
+            environment_wide(part_of, env)
+                .into_iter()
+                .map(|(_, object)| object)
+                .collect(),
             flux::kustomization(env, flux::NAMESPACE_UNIT, &[]),
-        )));
-    let services = env.services.iter().flat_map(move |service| {
-        let unit = UnitOf::Service(&service.name);
-        service_objects(env, service)
-            .into_iter()
-            .map(move |o| (unit, o))
-            .chain(std::iter::once((
-                UnitOf::Flux,
-                service_kustomization(env, service),
-            )))
-    });
-    let charts = env.charts.iter().flat_map(move |chart| {
-        let unit = UnitOf::Chart(&chart.name);
-        chart_objects(env, chart)
-            .into_iter()
-            .map(move |o| (unit, o))
-            .chain(std::iter::once((
-                UnitOf::Flux,
-                flux::kustomization(env, &chart.name, &needs(&chart.depends_on)),
-            )))
-    });
-    namespace.chain(services).chain(charts)
+        ),
+        Unit::Service(service) => (
+            UnitOf::Service(&service.name),
+            service_objects(env, service),
+            service_kustomization(env, service),
+        ),
+        Unit::Chart(chart) => (
+            UnitOf::Chart(&chart.name),
+            chart_objects(env, chart),
+            flux::kustomization(env, &chart.name, &needs(&chart.depends_on)),
+        ),
+    };
+    objects
+        .into_iter()
+        .map(|object| (owner, object))
+        .chain(std::iter::once((UnitOf::Flux, kustomization)))
+        .collect()
 }
 
 /// What a unit's Flux Kustomization waits for: the namespace unit, then its own

@@ -370,6 +370,16 @@ pub fn rendered(
     part_of: &str,
     env: &model::Environment,
 ) -> (Vec<Diagnostic>, Vec<across::ObjectId>) {
+    // Each unit is rendered and checked on every core; which unit owns an object first
+    // and which finding reports a spec value is then decided in rendering order, as if
+    // one core had done it all.
+    let units = crate::render::units(env);
+    let checked = crate::parallel::map(&units, |unit| {
+        crate::render::one_unit_objects(part_of, env, *unit)
+            .iter()
+            .map(|(owner, object)| check_object(*owner, object, merged, own))
+            .collect::<Vec<_>>()
+    });
     let mut out = Vec::new();
     let mut identities = Vec::new();
     // One spec value renders into several objects (a label into every object of the
@@ -377,81 +387,130 @@ pub fn rendered(
     let mut reported: std::collections::BTreeSet<(crate::source::Span, Code)> =
         std::collections::BTreeSet::new();
     let mut owners: BTreeMap<across::ObjectId, crate::render::UnitOf<'_>> = BTreeMap::new();
-    for (unit, object) in crate::render::each_unit_object(part_of, env) {
-        let id = across::object_ids(&object).swap_remove(0);
-        match owners.get(&id) {
-            Some(first) if *first != unit => {
-                let at = FieldPath::root().key("metadata").key("name");
-                let origin =
-                    api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
-                let (kind, _, name) = &id;
-                out.push(
-                    Diagnostic::error(
-                        Code::SharedObject,
-                        format!(
-                            "{kind} `{}` is rendered by two units of `{}`: {} and {}",
-                            api::shown(name),
-                            env.name,
-                            unit_label(*first),
-                            unit_label(unit)
-                        ),
-                    )
-                    .at(origin.span)
-                    .path(origin.path)
-                    .expected("names of each unit's own")
-                    .help("kustomize refuses two objects with one name, and two Flux units would prune each other's; rename one (a service account's name, or the service)"),
-                );
+    for (unit, objects) in units.iter().zip(checked) {
+        for (index, object) in objects.into_iter().enumerate() {
+            if let Some(id) = object.ids.first() {
+                match owners.get(id) {
+                    Some(first) if *first != object.owner => {
+                        // Rare: the object is rendered again to place the diagnostic.
+                        let again = crate::render::one_unit_objects(part_of, env, *unit);
+                        if let Some((_, rendered)) = again.get(index) {
+                            out.push(shared_object(
+                                id,
+                                *first,
+                                object.owner,
+                                rendered,
+                                env,
+                                merged,
+                                own,
+                            ));
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        owners.insert(id.clone(), object.owner);
+                    }
+                }
             }
-            Some(_) => {}
-            None => {
-                owners.insert(id, unit);
+            identities.extend(object.ids);
+            for (key, diagnostic) in object.findings {
+                if reported.insert(key) {
+                    out.push(diagnostic);
+                }
             }
-        }
-        identities.extend(across::object_ids(&object));
-        for (at, why) in crate::plaintext::in_object(&object) {
-            let origin = api::provenance::origin(unit, &object, &at, None, merged, own.root.span);
-            if !reported.insert((origin.span, Code::PlaintextSecret)) {
-                continue;
-            }
-            out.push(secrets::plaintext_error(
-                Diagnostic::error(Code::PlaintextSecret, why)
-                    .at(origin.span)
-                    .path(origin.path),
-                "keep credentials in a Secret declared under `secrets` and reference it (`secretKeyRef`, `envFrom`, a chart's `existingSecret` or `valuesFrom`); in a command line, pass `$(VAR)` of an env var that reads the Secret".to_owned(),
-            ));
-        }
-        for violation in api::check(&object) {
-            let origin = api::provenance::origin(
-                unit,
-                &object,
-                &violation.at,
-                violation.subject.as_deref(),
-                merged,
-                own.root.span,
-            );
-            if !reported.insert((origin.span, Code::ApiRule)) {
-                continue;
-            }
-            let kind = object["kind"].as_str().unwrap_or_default();
-            let name = object["metadata"]["name"].as_str().unwrap_or_default();
-            let mut diagnostic = Diagnostic::error(
-                Code::ApiRule,
-                format!(
-                    "{} (the cluster would refuse {kind} `{}` at `{}`)",
-                    violation.message,
-                    api::shown(name),
-                    violation.at
-                ),
-            )
-            .at(origin.span)
-            .path(origin.path)
-            .expected(violation.expected);
-            if let Some(help) = violation.help {
-                diagnostic = diagnostic.help(help);
-            }
-            out.push(diagnostic);
         }
     }
     out.sort();
     (out, identities)
+}
+
+/// One rendered object, checked on its own: the unit that holds it, what it claims in
+/// the cluster, and its findings, each keyed by the spec value and code it reports (a
+/// value is reported once however many objects it renders into).
+struct CheckedObject<'a> {
+    owner: crate::render::UnitOf<'a>,
+    ids: Vec<across::ObjectId>,
+    findings: Vec<((crate::source::Span, Code), Diagnostic)>,
+}
+
+/// The plaintext guard and the API rules on one rendered object.
+fn check_object<'a>(
+    owner: crate::render::UnitOf<'a>,
+    object: &serde_json::Value,
+    merged: &Node,
+    own: &Document,
+) -> CheckedObject<'a> {
+    let mut findings = Vec::new();
+    for (at, why) in crate::plaintext::in_object(object) {
+        let origin = api::provenance::origin(owner, object, &at, None, merged, own.root.span);
+        let diagnostic = secrets::plaintext_error(
+            Diagnostic::error(Code::PlaintextSecret, why)
+                .at(origin.span)
+                .path(origin.path),
+            "keep credentials in a Secret declared under `secrets` and reference it (`secretKeyRef`, `envFrom`, a chart's `existingSecret` or `valuesFrom`); in a command line, pass `$(VAR)` of an env var that reads the Secret".to_owned(),
+        );
+        findings.push(((origin.span, Code::PlaintextSecret), diagnostic));
+    }
+    for violation in api::check(object) {
+        let origin = api::provenance::origin(
+            owner,
+            object,
+            &violation.at,
+            violation.subject.as_deref(),
+            merged,
+            own.root.span,
+        );
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        let mut diagnostic = Diagnostic::error(
+            Code::ApiRule,
+            format!(
+                "{} (the cluster would refuse {kind} `{}` at `{}`)",
+                violation.message,
+                api::shown(name),
+                violation.at
+            ),
+        )
+        .at(origin.span)
+        .path(origin.path)
+        .expected(violation.expected);
+        if let Some(help) = violation.help {
+            diagnostic = diagnostic.help(help);
+        }
+        findings.push(((origin.span, Code::ApiRule), diagnostic));
+    }
+    CheckedObject {
+        owner,
+        ids: across::object_ids(object),
+        findings,
+    }
+}
+
+/// An object that a second unit renders too, placed at its name.
+fn shared_object(
+    id: &across::ObjectId,
+    first: crate::render::UnitOf<'_>,
+    second: crate::render::UnitOf<'_>,
+    object: &serde_json::Value,
+    env: &model::Environment,
+    merged: &Node,
+    own: &Document,
+) -> Diagnostic {
+    let at = FieldPath::root().key("metadata").key("name");
+    let origin = api::provenance::origin(second, object, &at, None, merged, own.root.span);
+    let (kind, _, name) = id;
+    Diagnostic::error(
+        Code::SharedObject,
+        format!(
+            "{kind} `{}` is rendered by two units of `{}`: {} and {}",
+            api::shown(name),
+            env.name,
+            unit_label(first),
+            unit_label(second)
+        ),
+    )
+    .at(origin.span)
+    .path(origin.path)
+    .expected("names of each unit's own")
+    .help("kustomize refuses two objects with one name, and two Flux units would prune each other's; rename one (a service account's name, or the service)")
 }
