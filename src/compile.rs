@@ -49,11 +49,16 @@ pub fn compile(root: &Path) -> Result<Result<Compiled, Invalid>, Error> {
 /// Compile parsed specs. Pure: no IO.
 pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     let validator = schema::Validator::new();
-    let stack_checked = validator.check(&specs.stack.root);
+    // Every file against the schema on every core: the stack file first, then the
+    // environment files in order.
+    let documents: Vec<&Document> = std::iter::once(&specs.stack)
+        .chain(specs.environments.iter().map(|(_, document)| document))
+        .collect();
+    let mut checked = parallel::map(&documents, |document| validator.check(&document.root));
+    let stack_checked = checked.remove(0);
     let mut diagnostics: Vec<Diagnostic> = stack_checked.diagnostics.clone();
     let mut deferred: Vec<Vec<schema::Deferred>> = Vec::new();
-    for (_, document) in &specs.environments {
-        let checked = validator.check(&document.root);
+    for checked in checked {
         diagnostics.extend(checked.diagnostics);
         deferred.push(checked.deferred);
     }
