@@ -2,8 +2,6 @@
 //! comments, blank lines, key order and quoting) kept as it is, and the result read back
 //! to prove that nothing else changed.
 
-use std::collections::BTreeMap;
-
 use crate::diagnostic::{Code, Diagnostic};
 use crate::load;
 use crate::node::{FieldPath, Node, Value};
@@ -289,7 +287,7 @@ impl<'a> Editor<'a> {
     /// Add lines after the last entry of a block mapping, at its indentation.
     fn insert_block(
         &self,
-        map: &BTreeMap<String, crate::node::Entry>,
+        map: &crate::node::Mapping,
         top_level: bool,
         rest: &[String],
         value: &str,
@@ -376,7 +374,7 @@ fn indent_step(root: &Node) -> usize {
 }
 
 /// The indentation step of the block mappings nested in `map`, if it has one.
-fn step_in(map: &BTreeMap<String, crate::node::Entry>) -> Option<usize> {
+fn step_in(map: &crate::node::Mapping) -> Option<usize> {
     map.values().find_map(|entry| {
         let child = &entry.node;
         let block = child.mapping().is_some() && child.span.line > entry.key_span.line;
