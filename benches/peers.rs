@@ -44,7 +44,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{env_count, kubectl_version, kustomize_in_parallel, ms, print_unit_runs, spread};
 
@@ -67,41 +67,28 @@ const KIT_FILES: [&str; 9] = [
     "kcl",
     "cdk8s",
 ];
-/// Ratios between two commands of the same round: name, numerator, denominator.
-const RATIOS: [(&str, &str, &str); 9] = [
-    ("helm 3 envs / check", "helm 3 envs", "check"),
-    (
-        "helm 3 envs / build, no change",
-        "helm 3 envs",
-        "build, no change",
-    ),
-    ("helm 3 envs / build, fresh", "helm 3 envs", "build, fresh"),
-    (
-        "helm 3 envs / check, no record",
-        "helm 3 envs",
-        "check, no record",
-    ),
-    (
-        "helm 3 envs / build no change, no record",
-        "helm 3 envs",
-        "build, no change, no record",
-    ),
-    (
-        "helm production / render production",
-        "helm production",
-        "render production",
-    ),
-    (
-        "build one-line change / build no change",
-        "build, one-line change",
-        "build, no change",
-    ),
-    ("check, no record / check", "check, no record", "check"),
-    (
-        "check / floor: read generated",
-        "check",
-        "floor: read generated/",
-    ),
+// The labels the ratios refer to.
+const HELM_ALL: &str = "helm 3 envs";
+const HELM_PRODUCTION: &str = "helm production";
+const READ_GENERATED: &str = "floor: read generated/";
+const RENDER: &str = "render production";
+const CHECK: &str = "check";
+const CHECK_FULL: &str = "check, no record";
+const NOOP: &str = "build, no change";
+const NOOP_FULL: &str = "build, no change, no record";
+const FRESH: &str = "build, fresh";
+const ONE_LINE: &str = "build, one-line change";
+/// Ratios between two commands of the same round: numerator, denominator.
+const RATIOS: [(&str, &str); 9] = [
+    (HELM_ALL, CHECK),
+    (HELM_ALL, NOOP),
+    (HELM_ALL, FRESH),
+    (HELM_ALL, CHECK_FULL),
+    (HELM_ALL, NOOP_FULL),
+    (HELM_PRODUCTION, RENDER),
+    (ONE_LINE, NOOP),
+    (CHECK_FULL, CHECK),
+    (CHECK, READ_GENERATED),
 ];
 
 fn main() {
@@ -382,15 +369,20 @@ impl Workload {
     }
 
     fn round(&self, index: usize, helm: Option<&Helm>, errors: &File) -> Round {
-        let timer = Timer { errors };
-        let p = &self.project;
-        let mut round = Round::new();
-        round.push("floor: true", timer.time(&mut Process::new("true"), None));
-        let read = "find generated -type f -print0 | xargs -0 cat";
-        round.push(
-            "floor: read generated/",
-            timer.time(Process::new("sh").args(["-c", read]).current_dir(p), None),
-        );
+        let mut round = Round(Vec::new());
+        let mut timed = |label: &str, command: &mut Process, output: Option<&Path>| {
+            round.push(label, time(errors, command, output));
+        };
+        let project = |args: &[&str]| {
+            let mut command = mcpstack();
+            command.arg("-C").arg(&self.project).args(args);
+            command
+        };
+        timed("floor: true", &mut Process::new("true"), None);
+        let script = "find generated -type f -print0 | xargs -0 cat";
+        let mut read = Process::new("sh");
+        read.args(["-c", script]).current_dir(&self.project);
+        timed(READ_GENERATED, &mut read, None);
         if let Some(helm) = helm {
             for env in ENVS {
                 let mut command = Process::new(&helm.path);
@@ -401,50 +393,30 @@ impl Workload {
                     .arg("-f")
                     .arg(self.work.join(format!("helm/values-{env}.yaml")));
                 let output = self.out.join(format!("helm-{env}.yaml"));
-                round.push(
-                    &format!("helm {env}"),
-                    timer.time(&mut command, Some(&output)),
-                );
+                timed(&format!("helm {env}"), &mut command, Some(&output));
             }
-            round.sum("helm 3 envs", &ENVS.map(|env| format!("helm {env}")));
         }
-        let project = |args: &[&str]| {
-            let mut command = mcpstack();
-            command.arg("-C").arg(p).args(args);
-            command
-        };
-        round.push("validate", timer.time(&mut project(&["validate"]), None));
+        timed("validate", &mut project(&["validate"]), None);
         let rendered = self.out.join("render-production.yaml");
-        round.push(
-            "render production",
-            timer.time(&mut project(&["render", "production"]), Some(&rendered)),
+        timed(
+            RENDER,
+            &mut project(&["render", "production"]),
+            Some(&rendered),
         );
-        round.push("check", timer.time(&mut project(&["check"]), None));
-        round.push(
-            "build, no change",
-            timer.time(&mut project(&["build"]), None),
-        );
+        timed(CHECK, &mut project(&["check"]), None);
+        timed(NOOP, &mut project(&["build"]), None);
         self.drop_record();
-        round.push(
-            "check, no record",
-            timer.time(&mut project(&["check"]), None),
-        );
+        timed(CHECK_FULL, &mut project(&["check"]), None);
         self.drop_record();
-        round.push(
-            "build, no change, no record",
-            timer.time(&mut project(&["build"]), None),
-        );
+        timed(NOOP_FULL, &mut project(&["build"]), None);
         let fresh = &self.fresh[index];
-        round.push(
-            "build, fresh",
-            timer.time(mcpstack().arg("-C").arg(fresh).arg("build"), None),
-        );
+        timed(FRESH, mcpstack().arg("-C").arg(fresh).arg("build"), None);
         run("sync", &mut Process::new("sync"));
         self.change_one_line(index);
-        round.push(
-            "build, one-line change",
-            timer.time(&mut project(&["build"]), None),
-        );
+        timed(ONE_LINE, &mut project(&["build"]), None);
+        if helm.is_some() {
+            round.sum(HELM_ALL, &ENVS.map(|env| format!("helm {env}")));
+        }
         round
     }
 
@@ -519,38 +491,32 @@ struct Timing {
     rss: f64,
 }
 
-struct Timer<'a> {
-    errors: &'a File,
-}
-
-impl Timer<'_> {
-    /// Runs `command` once (stdin empty, stdout to `output` or nowhere, stderr to the
-    /// error log); panics when it fails.
-    fn time(&self, command: &mut Process, output: Option<&Path>) -> Timing {
-        let stdout = output.map_or_else(Stdio::null, |path| {
-            File::create(path).expect("create an output file").into()
-        });
-        let stderr = self.errors.try_clone().expect("share the error log");
-        let started = Instant::now();
-        #[expect(clippy::zombie_processes, reason = "wait4 below reaps it")]
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn a timed command");
-        let (status, usage) = wait4(child.id());
-        let wall = started.elapsed().as_secs_f64();
-        assert!(
-            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-            "{command:?} failed (wait status {status}); see the error log in the bench's out/"
-        );
-        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        Timing {
-            wall,
-            cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-            rss: usage.ru_maxrss as f64 / 1024.0,
-        }
+/// Runs `command` once (stdin empty, stdout to `output` or nowhere, stderr to the
+/// error log); panics when it fails.
+fn time(errors: &File, command: &mut Process, output: Option<&Path>) -> Timing {
+    let stdout = output.map_or_else(Stdio::null, |path| {
+        File::create(path).expect("create an output file").into()
+    });
+    let stderr = errors.try_clone().expect("share the error log");
+    let started = Instant::now();
+    #[expect(clippy::zombie_processes, reason = "wait4 below reaps it")]
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn a timed command");
+    let (status, usage) = wait4(child.id());
+    let wall = started.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{command:?} failed (wait status {status}); see the error log in the bench's out/"
+    );
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Timing {
+        wall,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        rss: usage.ru_maxrss as f64 / 1024.0,
     }
 }
 
@@ -578,23 +544,22 @@ fn wait4(pid: u32) -> (libc::c_int, libc::rusage) {
 struct Round(Vec<(String, Timing)>);
 
 impl Round {
-    fn new() -> Self {
-        Round(Vec::new())
-    }
-
     fn push(&mut self, label: &str, timing: Timing) {
         self.0.push((label.to_owned(), timing));
     }
 
-    /// A row adding up `parts`' wall and CPU; its peak RSS is the largest of theirs.
+    /// A row adding up `parts`' wall and CPU, placed after the last of them; its peak
+    /// RSS is the largest of theirs.
     fn sum(&mut self, label: &str, parts: &[String]) {
+        let at = self.0.iter().rposition(|(l, _)| parts.contains(l));
         let parts: Vec<Timing> = parts.iter().filter_map(|part| self.get(part)).collect();
         let total = Timing {
             wall: parts.iter().map(|t| t.wall).sum(),
             cpu: parts.iter().map(|t| t.cpu).sum(),
             rss: parts.iter().map(|t| t.rss).fold(0.0, f64::max),
         };
-        self.push(label, total);
+        let at = at.map_or(self.0.len(), |at| at + 1);
+        self.0.insert(at, (label.to_owned(), total));
     }
 
     fn get(&self, label: &str) -> Option<Timing> {
@@ -670,7 +635,8 @@ fn print_rounds(services: usize, rounds: &[Round], helm: bool, mut json: Option<
         "ratio of wall times (per round)", "median", "min-max"
     );
     println!("|{:-<44}|{:->10}|{:->17}|", "", ":", ":");
-    for (name, numerator, denominator) in RATIOS {
+    for (numerator, denominator) in RATIOS {
+        let name = format!("{numerator} / {denominator}");
         let per_round: Vec<f64> = rounds
             .iter()
             .filter_map(|round| Some(round.get(numerator)?.wall / round.get(denominator)?.wall))
@@ -762,17 +728,12 @@ fn kustomize_section(workload: &Workload, sample: usize, json: Option<&mut JsonL
         );
     }
     if let Some(json) = json {
-        let times: Vec<Duration> = runs.iter().map(|run| run.elapsed).collect();
+        let unit = |run: &common::Kustomized| serde_json::json!({"unit": run.dir, "objects": run.objects, "s": run.elapsed.as_secs_f64()});
         let largest = runs.iter().max_by_key(|run| (run.objects, run.elapsed));
         json.line(&serde_json::json!({
-            "S": workload.services, "label": "kubectl kustomize per unit", "units": runs.len(),
-            "max_s": times.last().map(Duration::as_secs_f64),
-            "median_s": common::median(&times).as_secs_f64(),
-            "p95_s": times.get((times.len() * 95 / 100).min(times.len().saturating_sub(1))).map(Duration::as_secs_f64),
-            "largest": largest.map(|run| serde_json::json!({"unit": run.dir, "objects": run.objects, "s": run.elapsed.as_secs_f64()})),
-            "namespace_units": runs.iter().filter(|run| run.dir.ends_with("/namespace"))
-                .map(|run| serde_json::json!({"unit": run.dir, "objects": run.objects, "s": run.elapsed.as_secs_f64()}))
-                .collect::<Vec<_>>(),
+            "S": workload.services, "label": "kubectl kustomize per unit",
+            "units": runs.iter().map(unit).collect::<Vec<_>>(),
+            "largest": largest.map(unit),
         }));
     }
 }
