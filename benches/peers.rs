@@ -15,8 +15,9 @@
 //!    reading every generated file once, `helm template` of each environment, `mcpstack
 //!    validate`, `render production`, `check` (up to date), `build` (no change), both
 //!    again with the build record (`.mcpstack/`) removed first (the full path a clean
-//!    clone takes), `build` into a fresh copy holding only `environments/`, and `build`
-//!    after a one-line change (one production image digest, two values in turn);
+//!    clone takes) and `build` into a fresh copy holding only `environments/`; then, as
+//!    many times, a no-change `build` paired with a `build` after a one-line change (one
+//!    production image digest, two values in turn);
 //! 3. prints medians, spreads, CPU, cores busy, peak RSS, cost per service and the
 //!    ratios, each computed per round and quoted as the median over rounds (a peak RSS
 //!    includes the bench's own few MiB, as `floor: true` shows);
@@ -79,6 +80,7 @@ const NOOP: &str = "build, no change";
 const NOOP_FULL: &str = "build, no change, no record";
 const FRESH: &str = "build, fresh";
 const ONE_LINE: &str = "build, one-line change";
+const NOOP_BEFORE: &str = "build, no change (paired)";
 /// Ratios between two commands of the same round: numerator, denominator.
 const RATIOS: [(&str, &str); 9] = [
     (HELM_ALL, CHECK),
@@ -87,7 +89,7 @@ const RATIOS: [(&str, &str); 9] = [
     (HELM_ALL, CHECK_FULL),
     (HELM_ALL, NOOP_FULL),
     (HELM_PRODUCTION, RENDER),
-    (ONE_LINE, NOOP),
+    (ONE_LINE, NOOP_BEFORE),
     (CHECK_FULL, CHECK),
     (CHECK, READ_GENERATED),
 ];
@@ -342,33 +344,53 @@ impl Workload {
     }
 
     /// Every round, in order; the warm-up rounds are left out of the result.
+    ///
+    /// The one-line changes run last, as a series of their own: such a build replaces
+    /// the whole tree and unlinks the old one today, and ext4 creates files slowly for
+    /// a while after mass deletions, which would slow the next round's fresh build.
     fn time_rounds(&self, helm: Option<&Helm>) -> Vec<Round> {
         let total = self.warmup + self.rounds;
         println!("rounds: {} counted, {} warm-up", self.rounds, self.warmup);
         let errors = File::create(self.out.join("bench.err")).expect("create the error log");
-        let mut counted = Vec::new();
-        for index in 0..total {
-            let round = self.round(index, helm, &errors);
-            let walls: Vec<String> = round
-                .iter()
-                .map(|(label, t)| format!("{label} {:.3}", t.wall))
-                .collect();
-            let warm = if index < self.warmup {
-                " (warm-up)"
-            } else {
-                ""
-            };
-            eprintln!(
-                "S={} round {}/{total}{warm}: {}",
-                self.services,
-                index + 1,
-                walls.join(", ")
-            );
-            if index >= self.warmup {
-                counted.push(round);
-            }
+        let mut rounds: Vec<Round> = (0..total)
+            .map(|index| self.log(index, self.round(index, helm, &errors)))
+            .collect();
+        for (index, round) in rounds.iter_mut().enumerate() {
+            let series = self.log(index, self.one_line_round(index, &errors));
+            round.0.extend(series.0);
         }
-        counted
+        rounds.split_off(self.warmup)
+    }
+
+    /// Prints one round's wall times to stderr, as it ends.
+    fn log(&self, index: usize, round: Round) -> Round {
+        let total = self.warmup + self.rounds;
+        let walls: Vec<String> = round
+            .iter()
+            .map(|(label, t)| format!("{label} {:.3}", t.wall))
+            .collect();
+        let warm = if index < self.warmup {
+            " (warm-up)"
+        } else {
+            ""
+        };
+        let (services, round_number) = (self.services, index + 1);
+        eprintln!(
+            "S={services} round {round_number}/{total}{warm}: {}",
+            walls.join(", ")
+        );
+        round
+    }
+
+    /// A no-change build, then a build after a one-line change.
+    fn one_line_round(&self, index: usize, errors: &File) -> Round {
+        let mut round = Round(Vec::new());
+        let mut build = mcpstack();
+        build.arg("-C").arg(&self.project).arg("build");
+        round.push(NOOP_BEFORE, time(errors, &mut build, None));
+        self.change_one_line(index);
+        round.push(ONE_LINE, time(errors, &mut build, None));
+        round
     }
 
     fn round(&self, index: usize, helm: Option<&Helm>, errors: &File) -> Round {
@@ -415,8 +437,6 @@ impl Workload {
         let fresh = &self.fresh[index];
         timed(FRESH, mcpstack().arg("-C").arg(fresh).arg("build"), None);
         run("sync", &mut Process::new("sync"));
-        self.change_one_line(index);
-        timed(ONE_LINE, &mut project(&["build"]), None);
         if helm.is_some() {
             round.sum(HELM_ALL, &ENVS.map(|env| format!("helm {env}")));
         }
