@@ -654,10 +654,10 @@ fn print_rounds(services: usize, rounds: &[Round], helm: bool, mut json: Option<
         println!("(helm rows and ratios skipped: no helm)");
     }
     println!(
-        "\n| {:<42} | {:>8} | {:>15} |",
+        "\n| {:<50} | {:>8} | {:>15} |",
         "ratio of wall times (per round)", "median", "min-max"
     );
-    println!("|{:-<44}|{:->10}|{:->17}|", "", ":", ":");
+    println!("|{:-<52}|{:->10}|{:->17}|", "", ":", ":");
     for (numerator, denominator) in RATIOS {
         let name = format!("{numerator} / {denominator}");
         let per_round: Vec<f64> = rounds
@@ -670,7 +670,7 @@ fn print_rounds(services: usize, rounds: &[Round], helm: bool, mut json: Option<
         let (min, max) = min_max(&per_round);
         let median = median_of(&per_round);
         println!(
-            "| {name:<42} | {median:>7.2}x | {:>15} |",
+            "| {name:<50} | {median:>7.2}x | {:>15} |",
             format!("{min:.2}-{max:.2}")
         );
         if let Some(json) = json.as_deref_mut() {
