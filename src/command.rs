@@ -231,10 +231,23 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
     let plan = write::plan_knowing(&config.root, &tree, &known)?;
     let environments = compiled.stack.environments.len();
     if apply {
-        let summary = write::apply(&config.root, &plan)?;
+        let written: Vec<&String> = plan.missing.keys().chain(plan.stale.keys()).collect();
+        let mut staged = record::Staged::default();
+        let summary = write::apply_observed(&config.root, &plan, &mut |staging| {
+            staged = record::Staged::of(staging, &written);
+        })?;
         if let Some(inputs) = &inputs {
             let (sources, warnings) = (&compiled.sources, &compiled.warnings);
-            record::take(&config.root, inputs, sources, warnings, environments, &tree);
+            let tree = &tree;
+            record::take(
+                &config.root,
+                inputs,
+                sources,
+                warnings,
+                environments,
+                tree,
+                &staged,
+            );
         }
         built(config, err, environments, summary, started);
         return Ok((exit::OK, String::new()));

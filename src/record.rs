@@ -141,7 +141,7 @@ fn binary_identity() -> Option<String> {
 /// The warnings and environment count of the record, when it was taken from these
 /// inputs: what `validate` would find, without looking at `generated/`.
 pub fn known(root: &Path, inputs: &Inputs) -> Option<Replay> {
-    let record = Record::read(root)?;
+    let record = Record::read_head(root)?;
     if record.key != inputs.key {
         return None;
     }
@@ -176,11 +176,47 @@ pub fn retake(root: &Path, replay: &mut Replay) {
     }
 }
 
+/// The stat data of the files a build wrote, taken in its staging folder before the
+/// swap, where nobody else writes: such a file needs no reading back once it is in
+/// `generated/` with the same stat data (a swap changes no file's).
+#[derive(Debug, Default)]
+pub struct Staged {
+    taken: Option<Time>,
+    stats: BTreeMap<String, Stat>,
+}
+
+impl Staged {
+    /// The stat data of `written` (output paths, `generated/...`) in `staging`.
+    pub fn of(staging: &Path, written: &[&String]) -> Staged {
+        let taken = Time::of(SystemTime::now());
+        let inside: Vec<(&String, &str)> = written
+            .iter()
+            .filter_map(|p| Some((*p, p.strip_prefix(&format!("{GENERATED_DIR}/"))?)))
+            .collect();
+        let stats = crate::parallel::map(&inside, |(path, inside)| {
+            Stat::of(&staging.join(inside)).map(|stat| ((*path).clone(), stat))
+        });
+        Staged {
+            taken: Some(taken),
+            stats: stats.into_iter().flatten().collect(),
+        }
+    }
+
+    /// The hash of `ours` when the file at `path`, now `now`, is the one the build wrote
+    /// and its change time was settled when it was staged.
+    fn hash(&self, path: &str, now: &Stat, ours: Option<&str>) -> Option<String> {
+        let (staged, ours) = (self.stats.get(path)?, ours?);
+        let settled = self.taken.is_some_and(|t| staged.settled_at(t));
+        (staged == now && settled).then(|| content_hash(ours.as_bytes()))
+    }
+}
+
 /// Take the record of a build: `tree` is on disk under `root`, compiled from `inputs`
-/// with `warnings`. Every file is read back (a file changed by someone else since the
-/// build wrote it must not be recorded as the build's); nothing is recorded when a file
-/// differs, when the inputs changed meanwhile, or when the record cannot be written,
-/// and the next run takes the full path.
+/// with `warnings`. A file is read back (one changed by someone else since the build
+/// wrote it must not be recorded as the build's) unless the last record proves it
+/// unchanged or `staged` shows it is the file the build wrote; nothing is recorded when
+/// a file differs, when the inputs changed meanwhile, or when the record cannot be
+/// written, and the next run takes the full path.
 pub fn take(
     root: &Path,
     inputs: &Inputs,
@@ -188,11 +224,12 @@ pub fn take(
     warnings: &[Diagnostic],
     environments: usize,
     tree: &OutputTree,
+    staged: &Staged,
 ) {
     let proof = Proof::read(root);
     let _ = remove(root);
     let taken = SystemTime::now();
-    let Some(entries) = entries_on_disk(root, tree, proof.as_ref()) else {
+    let Some(entries) = entries_on_disk(root, tree, proof.as_ref(), staged) else {
         return;
     };
     if !inputs.unchanged(root) {
@@ -498,7 +535,12 @@ fn hex(bytes: &[u8]) -> String {
 /// it, a hand-written file starts with the generated header, or a path cannot be kept.
 /// A file that the last record proves unchanged since it was taken (`proof`) is not
 /// read: its recorded hash must equal the tree's.
-fn entries_on_disk(root: &Path, tree: &OutputTree, proof: Option<&Proof>) -> Option<Vec<Entry>> {
+fn entries_on_disk(
+    root: &Path,
+    tree: &OutputTree,
+    proof: Option<&Proof>,
+    staged: &Staged,
+) -> Option<Vec<Entry>> {
     let mut found: Vec<(String, bool)> = Vec::new();
     let generated = root.join(GENERATED_DIR);
     for entry in walkdir::WalkDir::new(&generated).sort_by_file_name() {
@@ -517,7 +559,7 @@ fn entries_on_disk(root: &Path, tree: &OutputTree, proof: Option<&Proof>) -> Opt
     }
     let entries = crate::parallel::map(&found, |(path, folder)| {
         let ours = tree.files.get(path).map(String::as_str);
-        entry_on_disk(root, path, *folder, ours, proof)
+        entry_on_disk(root, path, *folder, ours, proof, staged)
     });
     entries.into_iter().collect()
 }
@@ -528,6 +570,7 @@ fn entry_on_disk(
     folder: bool,
     ours: Option<&str>,
     proof: Option<&Proof>,
+    staged: &Staged,
 ) -> Option<Entry> {
     let stat = Stat::of(&root.join(path))?;
     if stat.folder != folder {
@@ -542,7 +585,10 @@ fn entry_on_disk(
     if folder {
         return Some(entry(None));
     }
-    if let Some(hash) = proof.and_then(|p| p.hash(path, &stat, ours)) {
+    let known = proof
+        .and_then(|p| p.hash(path, &stat, ours))
+        .or_else(|| staged.hash(path, &stat, ours));
+    if let Some(hash) = known {
         return Some(entry(Some(hash)));
     }
     let bytes = std::fs::read(root.join(path)).ok()?;
@@ -551,6 +597,20 @@ fn entry_on_disk(
         None => !bytes.starts_with(HEADER_MARK.as_bytes()),
     };
     matches.then(|| entry(Some(content_hash(&bytes))))
+}
+
+/// How much of the record to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Whole,
+    Head,
+}
+
+/// Whether a record line is an entry (the entries come last).
+fn is_entry(line: &str) -> bool {
+    ["folder ", "file ", "kept "]
+        .iter()
+        .any(|kind| line.starts_with(kind))
 }
 
 /// The record as kept on disk.
@@ -568,6 +628,17 @@ struct Record {
 impl Record {
     /// The record of the project at `root`, if it has a readable one.
     fn read(root: &Path) -> Option<Record> {
+        Record::read_part(root, Part::Whole)
+    }
+
+    /// The record's lines before its entries: what `validate` needs, without reading
+    /// the entries of every generated file.
+    fn read_head(root: &Path) -> Option<Record> {
+        Record::read_part(root, Part::Head)
+    }
+
+    fn read_part(root: &Path, part: Part) -> Option<Record> {
+        use std::io::BufRead as _;
         let path = local_folder(root, false)?.join(RECORD_FILE);
         let size = std::fs::symlink_metadata(&path)
             .ok()
@@ -576,7 +647,21 @@ impl Record {
         if size > MAX_RECORD_BYTES {
             return None;
         }
-        Record::parse(&std::fs::read_to_string(&path).ok()?)
+        if part == Part::Whole {
+            return Record::parse(&std::fs::read_to_string(&path).ok()?);
+        }
+        let file = std::fs::File::open(&path).ok()?;
+        let mut lines = std::io::BufReader::with_capacity(1 << 20, file).lines();
+        let mut text = String::new();
+        for line in lines.by_ref() {
+            let line = line.ok()?;
+            if is_entry(&line) {
+                break;
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        Record::parse(&text)
     }
 
     /// Text format: a first line naming the format, then one line per item: `key HEX`,

@@ -221,6 +221,17 @@ fn read_existing(path: &Path) -> Result<Option<String>, Error> {
 /// file the plan rewrites or removes (see [`refuse_read_only`]); otherwise nothing is
 /// written. Every failure after the staging folder was created removes it again.
 pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
+    apply_observed(root, plan, &mut |_| {})
+}
+
+/// [`apply`], calling `before_swap` with the staging folder once the new tree is
+/// complete there and before it is swapped in (the build record takes the stat data of
+/// the files the build wrote there, where nobody else writes).
+pub fn apply_observed(
+    root: &Path,
+    plan: &Plan,
+    before_swap: &mut dyn FnMut(&Path),
+) -> Result<Summary, Error> {
     let writes: Vec<(&String, &String)> = plan
         .missing
         .iter()
@@ -237,6 +248,7 @@ pub fn apply(root: &Path, plan: &Plan) -> Result<Summary, Error> {
     if touches_generated {
         let staging = root.join(format!("{STAGING_PREFIX}{}", std::process::id()));
         let swapped = staged(root, plan, &writes, &staging).and_then(|()| {
+            before_swap(&staging);
             pause_for_tests(PAUSE_BEFORE_SWAP);
             swap(&staging, &root.join(GENERATED_DIR))?;
             pause_for_tests(PAUSE_AFTER_SWAP);
