@@ -416,6 +416,9 @@ fn render_environment(
     name: &str,
     err: &mut dyn Write,
 ) -> Result<(u8, String), Error> {
+    if let Some(rendered) = render_proven(config, name, err)? {
+        return Ok(rendered);
+    }
     let Some(compiled) = compiled(config, err)? else {
         return Ok((exit::INVALID, String::new()));
     };
@@ -444,4 +447,36 @@ fn render_environment(
     };
     let objects = render::environment_objects(&compiled.stack, env);
     Ok((exit::OK, tree::to_yaml_stream(&objects)))
+}
+
+/// `render ENV` of a project whose inputs the build record proves valid: the
+/// environment is layered and lowered alone, without the checks every environment
+/// passed when the record was taken, and the recorded warnings are shown. `None` when
+/// the record does not prove it, or the inputs changed while they were read.
+fn render_proven(
+    config: &Config,
+    name: &str,
+    err: &mut dyn Write,
+) -> Result<Option<(u8, String)>, Error> {
+    let Some(inputs) = record::inputs(&config.root) else {
+        return Ok(None);
+    };
+    let Some(known) = record::known(&config.root, &inputs) else {
+        return Ok(None);
+    };
+    let Some(stack) = compile::proven_environment(&config.root, name)? else {
+        return Ok(None);
+    };
+    if !inputs.unchanged(&config.root) {
+        return Ok(None);
+    }
+    if !warnings_allowed(config, &known.sources, &known.warnings, err) {
+        return Ok(Some((exit::INVALID, String::new())));
+    }
+    let objects = stack
+        .environments
+        .iter()
+        .flat_map(|env| render::environment_objects(&stack, env))
+        .collect::<Vec<_>>();
+    Ok(Some((exit::OK, tree::to_yaml_stream(&objects))))
 }

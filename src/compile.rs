@@ -141,6 +141,47 @@ pub fn compile_specs(specs: Specs) -> Result<Compiled, Invalid> {
     })
 }
 
+/// One environment of the project at `root`, layered and lowered without any of the
+/// checks: for `render ENV` when the build record proves that these very inputs passed
+/// every check (`record::known`). `None` when it cannot be made that way (no such
+/// environment, or anything the checks would have reported); the caller then compiles
+/// in full. The stack as far as rendering one environment needs it: its name, and the
+/// environment alone.
+pub fn proven_environment(root: &Path, name: &str) -> Result<Option<model::Stack>, Error> {
+    let Loaded::Specs(specs) = load::load(root)? else {
+        return Ok(None);
+    };
+    let Some((_, document)) = specs.environments.iter().find(|(n, _)| n == name) else {
+        return Ok(None);
+    };
+    let (Ok(stack_values), Ok(_)) = (typed(&specs.stack), typed(document)) else {
+        return Ok(None);
+    };
+    let merged = Document {
+        file: document.file,
+        root: merge::layer(&specs.stack.root, &document.root),
+    };
+    let Ok(values) = typed(&merged) else {
+        return Ok(None);
+    };
+    let (files, refused) = load::config_files(specs.sources.root(), &merged.root, &values);
+    if !refused.is_empty() {
+        return Ok(None);
+    }
+    let sources = vec![
+        specs.sources.file(specs.stack.file).path.clone(),
+        specs.sources.file(document.file).path.clone(),
+    ];
+    let mut environment = lower::environment(name, &values, sources);
+    lower::config_files(&mut environment, &files);
+    Ok(Some(model::Stack {
+        name: lower::stack_name(&stack_values),
+        base: Vec::new(),
+        base_charts: Vec::new(),
+        environments: vec![environment],
+    }))
+}
+
 /// The services as the stack file alone describes them, for those that some
 /// environment runs.
 fn base(stack: &Values, environments: &[model::Environment]) -> Vec<model::Service> {

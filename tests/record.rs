@@ -99,6 +99,35 @@ fn an_up_to_date_project_is_replayed_with_the_same_findings() {
 }
 
 #[test]
+fn render_of_proven_inputs_renders_the_same_objects() {
+    let project = built();
+    let root = project.path();
+    let full = mcpstack(root, &["render", "staging"]);
+    assert_eq!(code(&full), 0, "{}", stderr(&full));
+    mark(root);
+    let proven = mcpstack(root, &["render", "staging"]);
+    assert_eq!(code(&proven), 0, "{}", stderr(&proven));
+    assert!(replayed(&proven), "{}", stderr(&proven));
+    assert_eq!(stdout(&proven), stdout(&full));
+
+    // An unknown environment is reported by the full path, with its diagnostic.
+    let unknown = mcpstack(root, &["render", "stagin"]);
+    assert_eq!(code(&unknown), 2, "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("did you mean `staging`?"));
+    assert!(!replayed(&unknown));
+
+    // Changed inputs: compiled and checked in full.
+    let staging = root.join("environments").join("staging.yaml");
+    std::fs::write(
+        &staging,
+        "tier: staging\nservices:\n  fast-time:\n    replicas: 0\n",
+    )
+    .expect("edit");
+    let changed = mcpstack(root, &["render", "staging"]);
+    assert!(!replayed(&changed), "{}", stderr(&changed));
+}
+
+#[test]
 fn a_hand_edit_is_found_whatever_its_times() {
     let project = built();
     let root = project.path();
