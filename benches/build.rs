@@ -683,7 +683,10 @@ fn diff_section(root: &Path, iterations: usize, timings: &[Series]) {
     }
     std::fs::write(&production, text).expect("restore production");
     print_timings(std::slice::from_ref(&diffs));
-    if let Some(check) = timings.iter().find(|s| s.label == "check, up to date, full path") {
+    if let Some(check) = timings
+        .iter()
+        .find(|s| s.label == "check, up to date, full path")
+    {
         let ratio = diffs.median().as_secs_f64() / check.median().as_secs_f64().max(1e-9);
         println!("diff / up-to-date check (medians): {ratio:.2}x (target: at most 2x)");
     }
