@@ -13,7 +13,7 @@ pub const ENVIRONMENTS_DIR: &str = "environments";
 /// The shared file every environment layers on.
 pub const STACK_FILE: &str = "stack.yaml";
 /// Larger spec files are refused before parsing.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// One parsed spec file.
 #[derive(Debug, Clone)]
@@ -596,6 +596,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
         underscored_numbers_as_strings: true,
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
         with_snippet: false,
+        budget: Some(budget(text.len())),
     };
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     if body
@@ -624,6 +625,18 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Diagnostic> {
             Err(syntax_error(&error.to_string()).at(within(span, body)))
         }
     }
+}
+
+/// The parser's budget for a text of `bytes` bytes: the parser's own defaults (250,000
+/// nodes, 1,000,000 events) up to 1 MB, and for larger files one node per four bytes and
+/// one event per byte. Written-out YAML takes about ten bytes per node (a stack of
+/// 10,000 services is 6.8 MB and 640,000 nodes), while an alias bomb is a few lines that
+/// expand without end: it stays bounded by the text it fits in.
+fn budget(bytes: usize) -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(bytes / 4);
+    budget.max_events = budget.max_events.max(bytes);
+    budget
 }
 
 /// A parser error as a diagnostic, in our words: no position (the `-->` line has it)
@@ -750,6 +763,43 @@ mod tests {
         assert_eq!(
             parse(FileId(0), "a:\n\tb: 1\n").expect_err("tab").code,
             Code::YamlSyntax
+        );
+    }
+
+    #[test]
+    fn large_written_out_files_parse_and_padded_bombs_do_not() {
+        // 40,000 services of eight nodes each: more than the parser's default budget of
+        // 250,000 nodes, in a file of about 2 MB.
+        let mut large = String::from("services:\n");
+        for i in 0..40_000 {
+            large.push_str(&format!(
+                "  svc-{i:05}:\n    image: {{tag: \"1.{i}\"}}\n    replicas: 2\n"
+            ));
+        }
+        assert!(large.len() > 1_000_000);
+        let parsed = parse(FileId(0), &large).expect("a large written-out file parses");
+        assert_eq!(
+            parsed
+                .mapping()
+                .and_then(|m| m.get("services"))
+                .map(|e| match &e.node.value {
+                    Value::Mapping(services) => services.len(),
+                    _ => 0,
+                }),
+            Some(40_000)
+        );
+        // The same bomb as above, padded with 2 MB of comments to raise its budget.
+        let mut bomb = vec!["a0: &a0 [x, x, x, x, x, x, x, x, x, x]".to_owned()];
+        for i in 1..=10 {
+            bomb.push(format!(
+                "a{i}: &a{i} [{}]",
+                vec![format!("*a{}", i - 1); 10].join(", ")
+            ));
+        }
+        let padded = format!("{}\n{}", "# padding\n".repeat(200_000), bomb.join("\n"));
+        assert_eq!(
+            parse(FileId(0), &padded).expect_err("bomb").code,
+            Code::YamlTooLarge
         );
     }
 
