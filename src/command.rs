@@ -237,17 +237,8 @@ fn build(config: &Config, err: &mut dyn Write, apply: bool) -> Result<(u8, Strin
             staged = record::Staged::of(staging, &written);
         })?;
         if let Some(inputs) = &inputs {
-            let (sources, warnings) = (&compiled.sources, &compiled.warnings);
-            let tree = &tree;
-            record::take(
-                &config.root,
-                inputs,
-                sources,
-                warnings,
-                environments,
-                tree,
-                &staged,
-            );
+            let proof = proof.as_ref();
+            record::take(&config.root, inputs, &compiled, &tree, proof, &staged);
         }
         built(config, err, environments, summary, started);
         return Ok((exit::OK, String::new()));

@@ -214,22 +214,21 @@ impl Staged {
 /// Take the record of a build: `tree` is on disk under `root`, compiled from `inputs`
 /// with `warnings`. A file is read back (one changed by someone else since the build
 /// wrote it must not be recorded as the build's) unless the last record proves it
-/// unchanged or `staged` shows it is the file the build wrote; nothing is recorded when
+/// unchanged (`proof`, read before the build) or `staged` shows it is the file the
+/// build wrote; nothing is recorded when
 /// a file differs, when the inputs changed meanwhile, or when the record cannot be
 /// written, and the next run takes the full path.
 pub fn take(
     root: &Path,
     inputs: &Inputs,
-    sources: &Sources,
-    warnings: &[Diagnostic],
-    environments: usize,
+    compiled: &crate::compile::Compiled,
     tree: &OutputTree,
+    proof: Option<&Proof>,
     staged: &Staged,
 ) {
-    let proof = Proof::read(root);
     let _ = remove(root);
     let taken = SystemTime::now();
-    let Some(entries) = entries_on_disk(root, tree, proof.as_ref(), staged) else {
+    let Some(entries) = entries_on_disk(root, tree, proof, staged) else {
         return;
     };
     if !inputs.unchanged(root) {
@@ -237,9 +236,9 @@ pub fn take(
     }
     let record = Record {
         key: inputs.key.clone(),
-        environments,
-        sources: sources.paths().map(str::to_owned).collect(),
-        warnings: warnings.to_vec(),
+        environments: compiled.stack.environments.len(),
+        sources: compiled.sources.paths().map(str::to_owned).collect(),
+        warnings: compiled.warnings.clone(),
         taken: Time::of(taken),
         entries,
     };

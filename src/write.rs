@@ -410,8 +410,8 @@ fn remove_leftovers(root: &Path) -> Result<(), Error> {
 /// into a new folder and removing the old tree's every file.
 const PREVIOUS_TREE: &str = "previous";
 
-/// The complete new `generated/` in `staging`: from the tree the last build kept aside
-/// when there is one (see [`restage`]), else from nothing (see [`stage`]).
+/// The complete new `generated/` in `staging`: made in the tree the last build kept
+/// aside when there is one, else in a new folder (see [`fill`]).
 fn staged(
     root: &Path,
     plan: &Plan,
@@ -423,13 +423,24 @@ fn staged(
         std::fs::symlink_metadata(&previous).is_ok_and(|m| m.is_dir())
             && std::fs::rename(&previous, staging).is_ok()
     });
-    if reused && restage(root, plan, writes, staging).is_ok() {
+    if reused && fill(root, plan, writes, staging, Start::Kept).is_ok() {
         return Ok(());
     }
     if reused {
         remove_staging(staging)?;
     }
-    stage(root, plan, writes, staging)
+    std::fs::create_dir(staging).map_err(|e| Error::io(staging, e))?;
+    fill(root, plan, writes, staging, Start::Empty)
+}
+
+/// What a staging folder holds before [`fill`] makes it the new tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// Nothing: a new folder.
+    Empty,
+    /// The tree the last build replaced, which shares with `generated/` the files that
+    /// build did not change.
+    Kept,
 }
 
 /// Keep the tree the swap put in `staging` aside for the next build; remove it when it
@@ -446,16 +457,18 @@ fn keep_aside(root: &Path, staging: &Path) -> Result<(), Error> {
     }
 }
 
-/// Make `staging`, holding the tree the last build replaced, the complete new
-/// `generated/`: remove what the new tree does not have, link each file that stays
-/// unless it already is the same file (the two trees share the files the last build did
-/// not change), and write the new and changed files as new files (never into a file,
-/// which may be shared with `generated/`). Any failure leaves `staging` to be removed.
-fn restage(
+/// Make `staging` the complete new `generated/`: the old files that stay, linked, and
+/// the new and changed ones, written, each folder made once and the files linked and
+/// written on every core. In a kept tree, first remove what the new tree does not have,
+/// link a file that stays only when it is not already the same file, and write new and
+/// changed files as new files (never into a file, which may be shared with
+/// `generated/`). A failure leaves `staging` to be removed.
+fn fill(
     root: &Path,
     plan: &Plan,
     writes: &[(&String, &String)],
     staging: &Path,
+    start: Start,
 ) -> Result<(), Error> {
     let inside = |key: &str| key[GENERATED_DIR.len() + 1..].to_owned();
     let kept: Vec<(std::path::PathBuf, String)> = generated_files(root)?
@@ -473,27 +486,19 @@ fn restage(
         .map(|(_, p)| p.as_str())
         .chain(written.iter().map(|(p, _)| p.as_str()))
         .collect();
-    let folders: std::collections::BTreeSet<&str> = files
-        .iter()
-        .flat_map(|file| {
-            let mut parents = Vec::new();
-            let mut rest = *file;
-            while let Some((parent, _)) = rest.rsplit_once('/') {
-                parents.push(parent);
-                rest = parent;
-            }
-            parents
-        })
-        .collect();
-    remove_unwanted(staging, &files, &folders)?;
+    if start == Start::Kept {
+        remove_unwanted(staging, &files, &folders_of(&files))?;
+    }
     let targets: Vec<std::path::PathBuf> = files.iter().map(|f| staging.join(f)).collect();
     create_folders(targets.iter())?;
     let linked = crate::parallel::map(&kept, |(path, inside)| {
         let target = staging.join(inside);
-        if same_file(path, &target) {
-            return Ok(());
+        if start == Start::Kept {
+            if same_file(path, &target) {
+                return Ok(());
+            }
+            remove_file_if_there(&target)?;
         }
-        remove_file_if_there(&target)?;
         if std::fs::hard_link(path, &target).is_err() {
             std::fs::copy(path, &target).map_err(|e| Error::io(&target, e))?;
         }
@@ -501,10 +506,28 @@ fn restage(
     });
     let written = crate::parallel::map(&written, |(inside, contents)| {
         let target = staging.join(inside);
-        remove_file_if_there(&target)?;
+        if start == Start::Kept {
+            remove_file_if_there(&target)?;
+        }
         std::fs::write(&target, contents.as_bytes()).map_err(|e| Error::io(&target, e))
     });
+    // The first failure in path order, so that the message does not depend on timing.
     linked.into_iter().chain(written).collect()
+}
+
+/// Every folder that holds one of `files` (paths with `/`), at any depth.
+fn folders_of<'a>(
+    files: &std::collections::BTreeSet<&'a str>,
+) -> std::collections::BTreeSet<&'a str> {
+    let mut folders = std::collections::BTreeSet::new();
+    for file in files {
+        let mut rest = *file;
+        while let Some((parent, _)) = rest.rsplit_once('/') {
+            folders.insert(parent);
+            rest = parent;
+        }
+    }
+    folders
 }
 
 /// Remove from `staging` every entry that is not one of `files` or `folders` (paths
@@ -564,44 +587,6 @@ fn remove_file_if_there(path: &Path) -> Result<(), Error> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),
     }
-}
-
-/// The complete new `generated/` in `staging`: the old files that stay, linked, and
-/// the new and changed ones, written. Each folder is made once, before the files, and
-/// the files are linked and written on every core.
-fn stage(
-    root: &Path,
-    plan: &Plan,
-    writes: &[(&String, &String)],
-    staging: &Path,
-) -> Result<(), Error> {
-    std::fs::create_dir(staging).map_err(|e| Error::io(staging, e))?;
-    let kept: Vec<(std::path::PathBuf, std::path::PathBuf)> = generated_files(root)?
-        .into_iter()
-        .filter(|(_, key)| !plan.extra.contains_key(key) && !plan.stale.contains_key(key))
-        .map(|(path, key)| (path, staging.join(&key[GENERATED_DIR.len() + 1..])))
-        .collect();
-    let written: Vec<(std::path::PathBuf, &String)> = writes
-        .iter()
-        .filter(|(p, _)| in_generated(p))
-        .map(|(path, contents)| (staging.join(&path[GENERATED_DIR.len() + 1..]), *contents))
-        .collect();
-    let targets = kept
-        .iter()
-        .map(|(_, t)| t)
-        .chain(written.iter().map(|(t, _)| t));
-    create_folders(targets)?;
-    let linked = crate::parallel::map(&kept, |(path, target)| {
-        if std::fs::hard_link(path, target).is_err() {
-            std::fs::copy(path, target).map_err(|e| Error::io(target, e))?;
-        }
-        Ok(())
-    });
-    let written = crate::parallel::map(&written, |(target, contents)| {
-        std::fs::write(target, contents.as_bytes()).map_err(|e| Error::io(target, e))
-    });
-    // The first failure in path order, so that the message does not depend on timing.
-    linked.into_iter().chain(written).collect()
 }
 
 /// The folders that hold `files`, each made once, parents first.
